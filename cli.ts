@@ -1,0 +1,35 @@
+#!/usr/bin/env -S deno run --allow-all
+/**
+ * The `llama-pack` command. The only place that reads `Deno.args`, writes to
+ * the real terminal and exits.
+ *
+ * @example Running the CLI
+ * ```sh
+ * deno run -A jsr:@llama-pack/llama-pack/cli -m gemma5 -- -c 8192
+ * ```
+ *
+ * @module
+ */
+
+import { runApp } from "./lib/app.ts";
+
+if (import.meta.main) {
+  const enc = new TextEncoder();
+  const write = (fd: typeof Deno.stdout) => (text: string) => {
+    const bytes = enc.encode(text);
+    let off = 0;
+    while (off < bytes.length) off += fd.writeSync(bytes.subarray(off));
+  };
+  let columns = 80;
+  try {
+    columns = Deno.consoleSize().columns;
+  } catch { /* not a terminal */ }
+  const code = await runApp(Deno.args, {
+    env: Deno.env.toObject(),
+    out: write(Deno.stdout),
+    err: write(Deno.stderr),
+    isTty: Deno.stdout.isTerminal(),
+    columns,
+  });
+  Deno.exit(code);
+}

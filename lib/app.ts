@@ -1,0 +1,160 @@
+/**
+ * The application: turns argv into a command, builds its context and runs
+ * it. Returns the exit status and writes through the given output, so tests
+ * can run it in-process; `cli.ts` wires it to the real process.
+ *
+ * @module
+ */
+
+import { causeChain, LlamaPackError } from "./errors.ts";
+import { parseCliArgs } from "./cli_args.ts";
+import { type Config, loadConfig, writeDefaultConfig } from "./config.ts";
+import { helpText } from "./help.ts";
+import { configPath, type Env, stateDir } from "./paths.ts";
+import { StateStore } from "./state.ts";
+import type { Command, CommandContext, Output } from "./commands/context.ts";
+import { runCommand } from "./commands/run.ts";
+import { statusCommand } from "./commands/status.ts";
+import { killCommand } from "./commands/kill.ts";
+import { listCommand } from "./commands/list.ts";
+import { updateCommand } from "./commands/update.ts";
+import { simulateCommand } from "./commands/simulate.ts";
+import { cacheCommand } from "./commands/cache.ts";
+import { cacheStatsCommand } from "./commands/cache_stats.ts";
+import { copierCommand } from "./commands/copier.ts";
+import { editConfigCommand } from "./commands/edit_config.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The package version. */
+export const VERSION: string = denoJson.version;
+
+/** Thrown by `ctx.config()` after writing the first config: the command ends with exit 0. */
+class ConfigCreated extends Error {}
+
+/** How {@linkcode runApp} reaches the outside world. */
+export interface AppIo extends Output {
+  /** The environment. */
+  env: Env;
+  /** Whether stdout is a terminal. @default false */
+  isTty?: boolean;
+  /** Terminal width. @default 80 */
+  columns?: number;
+  /** The clock in unix seconds. @default Date.now()/1000 */
+  now?: () => number;
+  /** The argv that starts llama-pack again. @default this Deno running cli.ts */
+  selfCommand?: string[];
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: runCommand,
+  status: statusCommand,
+  kill: killCommand,
+  killall: killCommand,
+  list: listCommand,
+  update: updateCommand,
+  simulate: simulateCommand,
+  cache: cacheCommand,
+  evict: cacheCommand,
+  pin: cacheCommand,
+  unpin: cacheCommand,
+  "no-cache": cacheCommand,
+  "allow-cache": cacheCommand,
+  "cache-stats": cacheStatsCommand,
+  check: cacheStatsCommand,
+  recommend: cacheStatsCommand,
+  copier: copierCommand,
+  "edit-config": editConfigCommand,
+};
+
+/**
+ * Runs llama-pack with `argv` and returns its exit status. Prints errors as
+ * one `error: …` line (plus a hint; plus the cause chain with `-v`), never a
+ * stack trace for an expected failure.
+ *
+ * @param argv The arguments after the program name.
+ * @param io Output, environment, clock.
+ * @returns The exit status.
+ *
+ * @example Printing the version
+ * ```ts
+ * import { runApp } from "./app.ts";
+ * let out = "";
+ * const code = await runApp(["--version"], { env: {}, out: (t) => out += t, err: () => {} });
+ * console.assert(code === 0 && out.startsWith("llama-pack "));
+ * ```
+ */
+export async function runApp(argv: readonly string[], io: AppIo): Promise<number> {
+  const env = io.env;
+  const cfgPath = configPath(env);
+  let verbose = argv.filter((a) => a === "--verbose" || /^-v+$/.test(a)).length;
+  let store: StateStore | undefined;
+  try {
+    const cmd = parseCliArgs(argv);
+    verbose = cmd.verbose;
+    if (cmd.action.kind === "help") {
+      io.out(helpText(cfgPath));
+      return 0;
+    }
+    if (cmd.action.kind === "version") {
+      io.out(`llama-pack ${VERSION}\n`);
+      return 0;
+    }
+    const isTty = io.isTty ?? false;
+    let config: Config | undefined;
+    const ctx: CommandContext = {
+      cmd,
+      env,
+      configPath: cfgPath,
+      stateDir: stateDir(env),
+      color: isTty && !cmd.noColor && !env.NO_COLOR,
+      isTty,
+      columns: io.columns ?? 80,
+      now: io.now ?? (() => Date.now() / 1000),
+      out: io.out,
+      err: io.err,
+      debug: (level, text) => {
+        if (cmd.verbose >= level) io.err(text.endsWith("\n") ? text : text + "\n");
+      },
+      selfCommand: io.selfCommand ??
+        [Deno.execPath(), "run", "--allow-all", new URL("../cli.ts", import.meta.url).href],
+      config: async () => {
+        if (config) return config;
+        if (await writeDefaultConfig(cfgPath, env)) {
+          io.out(
+            `Created a default config at ${cfgPath}\n` +
+              `Edit ssd_path, hdd_path and server_binary (llama-pack --edit-config), then run: llama-pack --update\n`,
+          );
+          throw new ConfigCreated();
+        }
+        const loaded = await loadConfig(cfgPath, env);
+        for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
+        config = loaded.config;
+        return config;
+      },
+      state: () => store ??= StateStore.open(stateDir(env)),
+    };
+    const command = COMMANDS[cmd.action.kind];
+    if (!command) throw new LlamaPackError("NOT_IMPLEMENTED", `${cmd.action.kind}: not available`);
+    // Every command but the editor runs on a valid config: the first run
+    // writes the default and stops here; a broken config stops every command.
+    if (cmd.action.kind !== "edit-config") await ctx.config();
+    return await command(ctx);
+  } catch (err) {
+    if (err instanceof ConfigCreated) return 0;
+    if (err instanceof LlamaPackError) {
+      io.err(`error: ${err.message}\n`);
+      if (err.hint) io.err(`hint: ${err.hint}\n`);
+      if (verbose > 0 && err.cause !== undefined) {
+        io.err(`caused by: ${causeChain(err.cause).join("\n  caused by: ")}\n`);
+      }
+      return err.exitCode;
+    }
+    // A bug, not a user mistake: say so, with the stack only in verbose mode.
+    io.err(`error: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (verbose > 0 && err instanceof Error && err.stack) io.err(err.stack + "\n");
+    else io.err("hint: run again with -v for details, and please report it\n");
+    return 70;
+  } finally {
+    store?.close();
+  }
+}

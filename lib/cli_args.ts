@@ -1,0 +1,376 @@
+/**
+ * The command line as a typed value: {@linkcode parseCliArgs} is a pure
+ * function from argv to a {@linkcode CliCommand}. It never reads `Deno.args`,
+ * prints or exits; bad input throws a `USAGE` {@linkcode LlamaPackError}.
+ *
+ * @module
+ */
+
+import { LlamaPackError } from "./errors.ts";
+import { parseDuration, parseSize } from "./units.ts";
+import { didYouMean } from "./config.ts";
+
+/** What the user asked llama-pack to do. */
+export type CliAction =
+  | { kind: "help" }
+  | { kind: "version" }
+  | {
+    kind: "run";
+    /** The model query. */
+    model: string;
+    /** Save this run's `--` args as the model's stored args. */
+    store: boolean;
+    /** Start in the background and return once ready. */
+    detach: boolean;
+    /** Ready deadline for `--detach`, seconds. */
+    timeoutSeconds: number | undefined;
+    /** Fail when the query is ambiguous instead of picking the best match. */
+    strict: boolean;
+  }
+  | { kind: "list" }
+  | { kind: "update"; prune: boolean }
+  | { kind: "status" }
+  | { kind: "edit-config" }
+  | { kind: "kill" }
+  | { kind: "killall" }
+  | {
+    kind: "simulate";
+    /** A preset name, a pattern (contains `=` or `;`), or a JSON Lines trace file; `undefined` with `history`. */
+    target: string | undefined;
+    /** Replay the user's own recorded uses. */
+    history: boolean;
+    /** Override the SSD free space, bytes. */
+    ssdFreeBytes: number | undefined;
+    /** Compare against reference policies and the offline optimum. */
+    compare: boolean;
+  }
+  | { kind: "cache" | "evict" | "pin" | "unpin" | "no-cache" | "allow-cache"; model: string }
+  | { kind: "cache-stats" }
+  | { kind: "check"; sizeBytes: number; tier: string | undefined }
+  | { kind: "recommend"; sizeBytes: number }
+  | { kind: "copier"; jobId: number };
+
+/** A parsed command line. */
+export interface CliCommand {
+  /** The one action. */
+  action: CliAction;
+  /** `-p/--port`, if given. */
+  port: number | undefined;
+  /** `--host`, if given. */
+  host: string | undefined;
+  /** How many `-v`. */
+  verbose: number;
+  /** `--json`: machine-readable output. */
+  json: boolean;
+  /** `--table`: the compact table view of `-l`. */
+  table: boolean;
+  /** `-n/--dry-run`: show the plan, change nothing. */
+  dryRun: boolean;
+  /** `--no-color`. */
+  noColor: boolean;
+  /** Args after `--`; `undefined` when there was no `--`. */
+  passthrough: string[] | undefined;
+}
+
+/** One flag: its spellings, its value's name, and the action it selects. */
+export interface FlagSpec {
+  /** Every spelling, the canonical one first. */
+  names: readonly string[];
+  /** The value's name in help, when the flag takes one. */
+  value?: string;
+  /** The action the flag selects, if any. */
+  action?: CliAction["kind"];
+}
+
+/** Every flag llama-pack knows, for parsing, did-you-mean and help tests. */
+export const FLAGS: readonly FlagSpec[] = [
+  { names: ["-m", "--model"], value: "NAME", action: "run" },
+  { names: ["-p", "--port"], value: "N" },
+  { names: ["--host"], value: "ADDR" },
+  { names: ["--store", "--keep"] },
+  { names: ["-d", "--detach"] },
+  { names: ["--timeout"], value: "DURATION" },
+  { names: ["--strict"] },
+  { names: ["-l", "--list"], action: "list" },
+  { names: ["--json"] },
+  { names: ["--table"] },
+  { names: ["-u", "--update"], action: "update" },
+  { names: ["--prune"] },
+  { names: ["--status", "--stat", "--st"], action: "status" },
+  { names: ["--ec", "--ce", "--edit-config"], action: "edit-config" },
+  { names: ["-k", "--kill"], action: "kill" },
+  { names: ["--killall", "--kall"], action: "killall" },
+  { names: ["--simulate"], value: "NAME|PATTERN|FILE", action: "simulate" },
+  { names: ["--simulate-history"], action: "simulate" },
+  { names: ["--sim-ssd-free"], value: "SIZE" },
+  { names: ["--compare"] },
+  { names: ["--cache"], value: "NAME", action: "cache" },
+  { names: ["--evict"], value: "NAME", action: "evict" },
+  { names: ["--pin"], value: "NAME", action: "pin" },
+  { names: ["--unpin"], value: "NAME", action: "unpin" },
+  { names: ["--no-cache"], value: "NAME", action: "no-cache" },
+  { names: ["--allow-cache"], value: "NAME", action: "allow-cache" },
+  { names: ["-n", "--dry-run"] },
+  { names: ["--cache-stats"], action: "cache-stats" },
+  { names: ["--check"], value: "SIZE", action: "check" },
+  { names: ["--tier"], value: "ssd|hdd|PATH" },
+  { names: ["--recommend"], value: "SIZE", action: "recommend" },
+  { names: ["-v", "--verbose"] },
+  { names: ["--no-color"] },
+  { names: ["-h", "--help"], action: "help" },
+  { names: ["-V", "--version"], action: "version" },
+  { names: ["--run-copier"], value: "JOB" },
+];
+
+const BY_NAME = new Map<string, FlagSpec>();
+for (const f of FLAGS) for (const n of f.names) BY_NAME.set(n, f);
+
+/** The hint printed under a usage error. */
+export const USAGE_HINT = "run 'llama-pack --help' for usage";
+
+function usage(message: string): LlamaPackError {
+  return new LlamaPackError("USAGE", message, { hint: USAGE_HINT });
+}
+
+/**
+ * Parses llama-pack's command line.
+ *
+ * @param argv The arguments after the program name.
+ * @returns The typed command.
+ * @throws {LlamaPackError} `USAGE` for unknown flags, missing or bad values,
+ *   conflicting actions and misplaced options; `BAD_SIZE`/`BAD_DURATION` for bad sizes/durations.
+ *
+ * @example Loading a model with extra server args
+ * ```ts
+ * import { parseCliArgs } from "./cli_args.ts";
+ * const cmd = parseCliArgs(["-m", "gemma5", "--store", "--", "-c", "8192"]);
+ * console.assert(cmd.action.kind === "run" && cmd.action.store);
+ * console.assert(cmd.passthrough?.join(" ") === "-c 8192");
+ * ```
+ */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  const seen = new Map<string, { flag: string; value: string | undefined }>();
+  const actions: { flag: string; kind: CliAction["kind"] }[] = [];
+  let verbose = 0;
+  let passthrough: string[] | undefined;
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      passthrough = argv.slice(i + 1);
+      break;
+    }
+    if (/^-v+$/.test(arg)) {
+      verbose += arg.length - 1;
+      continue;
+    }
+    if (arg === "--verbose") {
+      verbose++;
+      continue;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      throw usage(
+        `unexpected argument '${arg}' (options start with '-'; server args go after '--')`,
+      );
+    }
+    let name = arg;
+    let inline: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      name = arg.slice(0, eq);
+      inline = arg.slice(eq + 1);
+    }
+    const spec = BY_NAME.get(name);
+    if (!spec) {
+      const hint = didYouMean(name, [...BY_NAME.keys()]);
+      throw usage(`unknown option '${name}'${hint ? ` (did you mean '${hint}'?)` : ""}`);
+    }
+    let value: string | undefined;
+    if (spec.value) {
+      if (inline !== undefined) value = inline;
+      else {
+        const next = argv[i + 1];
+        if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next))) {
+          throw usage(`option '${name}' needs a value (${spec.value})`);
+        }
+        value = next;
+        i++;
+      }
+      if (value === "") throw usage(`option '${name}' needs a non-empty value (${spec.value})`);
+    } else if (inline !== undefined) {
+      throw usage(`option '${name}' takes no value`);
+    }
+    const key = spec.names[0]!;
+    if (seen.has(key)) {
+      const prev = seen.get(key)!;
+      throw usage(`option '${name}' given twice (first as '${prev.flag}')`);
+    }
+    seen.set(key, { flag: name, value });
+    if (spec.action) actions.push({ flag: name, kind: spec.action });
+  }
+
+  if (actions.length > 1) {
+    throw usage(
+      `conflicting actions: ${
+        actions.map((a) => `'${a.flag}'`).join(" and ")
+      } (give one at a time)`,
+    );
+  }
+  const has = (n: string) => seen.has(n);
+  const val = (n: string) => seen.get(n)?.value;
+
+  let port: number | undefined;
+  if (has("-p")) {
+    const raw = val("-p")!;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < 1 || n > 65535) {
+      throw usage(`option '${seen.get("-p")!.flag}': '${raw}' is not a port number (1-65535)`);
+    }
+    port = n;
+  }
+  const host = val("--host");
+  if (host !== undefined && /\s/.test(host)) {
+    throw usage(`option '--host': '${host}' is not a host address`);
+  }
+
+  const kind = actions[0]?.kind;
+  let action: CliAction;
+  const model = (flag: string) => {
+    const q = val(flag)!;
+    if (q.trim() === "") throw usage(`option '${seen.get(flag)!.flag}' needs a model name`);
+    return q;
+  };
+  switch (kind) {
+    case undefined:
+      if (passthrough !== undefined) {
+        throw usage("server args after '--' need a model: llama-pack -m NAME -- ARGS");
+      }
+      action = { kind: "help" };
+      break;
+    case "run": {
+      let timeoutSeconds: number | undefined;
+      if (has("--timeout")) {
+        timeoutSeconds = parseDuration(val("--timeout")!, "option '--timeout'");
+        if (timeoutSeconds <= 0) throw usage("option '--timeout' must be greater than 0");
+      }
+      action = {
+        kind: "run",
+        model: model("-m"),
+        store: has("--store"),
+        detach: has("-d"),
+        timeoutSeconds,
+        strict: has("--strict"),
+      };
+      break;
+    }
+    case "update":
+      action = { kind: "update", prune: has("--prune") };
+      break;
+    case "simulate": {
+      let ssdFreeBytes: number | undefined;
+      if (has("--sim-ssd-free")) {
+        ssdFreeBytes = parseSize(val("--sim-ssd-free")!, "option '--sim-ssd-free'");
+      }
+      const history = has("--simulate-history");
+      action = {
+        kind: "simulate",
+        target: val("--simulate"),
+        history,
+        ssdFreeBytes,
+        compare: has("--compare"),
+      };
+      break;
+    }
+    case "cache":
+    case "evict":
+    case "pin":
+    case "unpin":
+    case "no-cache":
+    case "allow-cache":
+      action = { kind, model: model(`--${kind}`) };
+      break;
+    case "check":
+      action = {
+        kind: "check",
+        sizeBytes: parseSize(val("--check")!, "option '--check'"),
+        tier: val("--tier"),
+      };
+      break;
+    case "recommend":
+      action = {
+        kind: "recommend",
+        sizeBytes: parseSize(val("--recommend")!, "option '--recommend'"),
+      };
+      break;
+    default:
+      action = { kind } as CliAction;
+  }
+  if (has("--run-copier")) {
+    if (actions.length > 0) throw usage("'--run-copier' is internal and takes no other action");
+    const id = Number(val("--run-copier"));
+    if (!Number.isInteger(id) || id < 1) throw usage("option '--run-copier' needs a job id");
+    action = { kind: "copier", jobId: id };
+  }
+
+  // Options that only make sense with certain actions.
+  const only: [string, CliAction["kind"][]][] = [
+    ["--store", ["run"]],
+    ["-d", ["run"]],
+    ["--timeout", ["run"]],
+    ["--strict", ["run"]],
+    ["--prune", ["update"]],
+    ["--sim-ssd-free", ["simulate"]],
+    ["--compare", ["simulate"]],
+    ["--tier", ["check"]],
+    ["--table", ["list"]],
+    ["-n", ["cache", "evict", "pin", "unpin", "no-cache", "allow-cache"]],
+    ["--json", ["list", "status", "cache-stats", "check", "recommend", "simulate"]],
+    ["-p", ["run", "kill"]],
+    ["--host", ["run", "kill"]],
+  ];
+  for (const [flag, kinds] of only) {
+    if (has(flag) && !kinds.includes(action.kind)) {
+      const used = seen.get(flag)!.flag;
+      const need = kinds.map((k) => ACTION_FLAG[k]).join(", ");
+      throw usage(`option '${used}' only works with ${need}`);
+    }
+  }
+  if (passthrough !== undefined && action.kind !== "run") {
+    throw usage("server args after '--' need a model: llama-pack -m NAME -- ARGS");
+  }
+
+  return {
+    action,
+    port,
+    host,
+    verbose,
+    json: has("--json"),
+    table: has("--table"),
+    dryRun: has("-n"),
+    noColor: has("--no-color"),
+    passthrough,
+  };
+}
+
+const ACTION_FLAG: Record<CliAction["kind"], string> = {
+  help: "-h",
+  version: "--version",
+  run: "-m",
+  list: "-l",
+  update: "-u",
+  status: "--status",
+  "edit-config": "--edit-config",
+  kill: "-k",
+  killall: "--killall",
+  simulate: "--simulate",
+  cache: "--cache",
+  evict: "--evict",
+  pin: "--pin",
+  unpin: "--unpin",
+  "no-cache": "--no-cache",
+  "allow-cache": "--allow-cache",
+  "cache-stats": "--cache-stats",
+  check: "--check",
+  recommend: "--recommend",
+  copier: "--run-copier",
+};

@@ -1,0 +1,163 @@
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../tests/assert.ts";
+import {
+  defaultConfigText,
+  didYouMean,
+  formatProblem,
+  loadConfig,
+  parseConfig,
+  splitArgs,
+  writeDefaultConfig,
+} from "./config.ts";
+import { LlamaPackError } from "./errors.ts";
+
+const ok = (extra = "") =>
+  `{
+  // comment
+  "ssd_path": "/ssd",
+  "hdd_path": ["/hdd1", "/hdd2",],
+  ${extra}
+}`;
+
+Deno.test("parseConfig() accepts JSONC with comments and trailing commas", () => {
+  const { config, problems } = parseConfig(ok(), "c.json");
+  assertEquals(problems, []);
+  assertEquals(config?.hdd_path, ["/hdd1", "/hdd2"]);
+  assertEquals(config?.cache, { min_uses: 3, window_days: 7, auto: true });
+  assertEquals(config?.default_port, 8080);
+  assertEquals(config?.ssd_limit_gb, undefined);
+  assert(config !== undefined && "daily_work" in config.simulations);
+});
+
+Deno.test("parseConfig() expands ~ and splits a string of global args", () => {
+  const { config } = parseConfig(
+    `{"ssd_path": "~/s", "hdd_path": "~/h", "global_llama_args": "-ngl 99 -a 'my model'", "server_binary": "~/bin/llama-server"}`,
+    "c.json",
+    { env: { HOME: "/home/ann" } },
+  );
+  assertEquals(config?.ssd_path, "/home/ann/s");
+  assertEquals(config?.hdd_path, ["/home/ann/h"]);
+  assertEquals(config?.global_llama_args, ["-ngl", "99", "-a", "my model"]);
+  assertEquals(config?.server_binary, "/home/ann/bin/llama-server");
+});
+
+Deno.test("parseConfig() reports every problem at once with line and column", async (t) => {
+  const text = `{
+  "ssd_path": "/ssd",
+  "hdd_path": "/hdd",
+  "ssd_min_free_gb": -5,
+  "default_port": "8080",
+  "ssd_pth": "/x",
+  "cache": { "min_uses": 2.5, "windw_days": 3 },
+  "cache_warning_threshold": 1.5,
+  "simulations": { "bad=name": { "pattern": "a=0s", "ssd_free_gb": 1 } }
+}`;
+  const { config, problems } = parseConfig(text, "c.json");
+  assertEquals(config, undefined);
+  const lines = problems.map((p) => formatProblem("c.json", p));
+  const cases: [string, string][] = [
+    ["negative size", "c.json:4:22: ssd_min_free_gb: must be at least 0, got -5"],
+    ["wrong type", `c.json:5:19: default_port: must be a number, got a string "8080"`],
+    [
+      "unknown key with did-you-mean",
+      "c.json:6:3: ssd_pth: unknown key (did you mean 'ssd_path'?)",
+    ],
+    ["non-integer", "c.json:7:26: cache.min_uses: must be a whole number, got 2.5"],
+    [
+      "nested unknown key",
+      "c.json:7:31: cache.windw_days: unknown key (did you mean 'cache.window_days'?)",
+    ],
+    ["range", "c.json:8:30: cache_warning_threshold: must be at most 1, got 1.5"],
+    ["preset name", "c.json:9:20: simulations.bad=name: preset names may not contain '=' or ';'"],
+  ];
+  for (const [name, line] of cases) {
+    await t.step(
+      name,
+      () => assert(lines.includes(line), `missing ${line}\nin:\n${lines.join("\n")}`),
+    );
+  }
+  assertEquals(lines.length, cases.length);
+});
+
+Deno.test("parseConfig() rejects syntax errors, missing keys and hdd == ssd", async (t) => {
+  const cases: [string, string, string][] = [
+    ["syntax", `{"ssd_path": "/s" "hdd_path": "/h"}`, "(syntax): syntax error: comma expected"],
+    ["missing hdd_path", `{"ssd_path": "/s"}`, "hdd_path: missing (required)"],
+    ["not an object", `[1, 2]`, "(top): the config must be a JSON object"],
+    [
+      "empty hdd list",
+      `{"ssd_path": "/s", "hdd_path": []}`,
+      "hdd_path: must be a path or a non-empty list",
+    ],
+    [
+      "same dir",
+      `{"ssd_path": "/m", "hdd_path": "/m/"}`,
+      "hdd_path: is the same directory as ssd_path",
+    ],
+    [
+      "args type",
+      `{"ssd_path": "/s", "hdd_path": "/h", "global_llama_args": [1, true]}`,
+      "global_llama_args[1]: must be a string, got true",
+    ],
+  ];
+  for (const [name, text, want] of cases) {
+    await t.step(name, () => {
+      const { config, problems } = parseConfig(text, "c.json");
+      assertEquals(config, undefined);
+      assert(
+        problems.some((p) => `${p.key}: ${p.message}`.includes(want)),
+        JSON.stringify(problems),
+      );
+    });
+  }
+});
+
+Deno.test("parseConfig() warns about missing directories but never fails on them", () => {
+  const { config, problems } = parseConfig(ok(), "c.json", { dirExists: (p) => p !== "/hdd2" });
+  assert(config !== undefined);
+  assertEquals(problems.map((p) => [p.severity, p.key]), [["warning", "hdd_path[1]"]]);
+  assertStringIncludes(problems[0]!.message, "does not exist (llama-pack will not create it)");
+});
+
+Deno.test("defaultConfigText() parses, and names every documented key", () => {
+  const text = defaultConfigText({ HOME: "/h" });
+  const { config, problems } = parseConfig(text, "c.json", { env: { HOME: "/h" } });
+  assertEquals(problems, []);
+  assertEquals(config?.ssd_path, "/h/models/ssd");
+  for (const p of ["simple", "daily_work", "rapid_switch", "cache_pressure"]) {
+    assert(config!.simulations[p]!.pattern.length > 0, p);
+  }
+  assertStringIncludes(text, `// "ssd_limit_gb": 200`);
+});
+
+Deno.test("writeDefaultConfig() never overwrites; loadConfig() throws one line per error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/a/b/config.json`;
+    assertEquals(await writeDefaultConfig(path, { HOME: dir }), true);
+    await Deno.writeTextFile(path, `{"ssd_path": 5, "hdd_path": "/h", "bogus": 1}`);
+    assertEquals(await writeDefaultConfig(path, { HOME: dir }), false);
+    const err = await assertRejects(() => loadConfig(path, {}), LlamaPackError);
+    assertEquals(err.code, "CONFIG");
+    assertEquals(err.exitCode, 2);
+    assertEquals(err.message.split("\n"), [
+      `${path}:1:14: ssd_path: must be a non-empty string`,
+      `${path}:1:35: bogus: unknown key`,
+    ]);
+    const missing = await assertRejects(() => loadConfig(`${dir}/nope.json`, {}), LlamaPackError);
+    assertEquals(missing.code, "IO");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("didYouMean() and splitArgs()", () => {
+  assertEquals(didYouMean("hdd_paht", ["hdd_path", "ssd_path"]), "hdd_path");
+  assertEquals(didYouMean("zzzzzz", ["hdd_path"]), undefined);
+  assertEquals(splitArgs(`  -c 4096  --alias "a b" 'c d' `), [
+    "-c",
+    "4096",
+    "--alias",
+    "a b",
+    "c d",
+  ]);
+});

@@ -1,0 +1,93 @@
+/**
+ * The `--help` text, laid out like the original tool's: sections, examples,
+ * and the real config path.
+ *
+ * @module
+ */
+
+/**
+ * Renders the help text.
+ *
+ * @param configFile The config path to show on the last line.
+ * @returns The full help, ending with a newline.
+ *
+ * @example The help names the config path
+ * ```ts
+ * import { helpText } from "./help.ts";
+ * console.assert(helpText("/h/.config/llama-pack/config.json").endsWith("CONFIG: /h/.config/llama-pack/config.json\n"));
+ * ```
+ */
+export function helpText(configFile: string): string {
+  return `llama-pack: Manage and load LLM models with smart SSD caching.
+
+RUNNING MODELS:
+  -m, --model NAME     Load model by name/pattern (best match wins; see --strict)
+  -p, --port N         Server port (default: 8080, or default_port in config)
+  --host ADDR          Server host (default: 127.0.0.1, use 0.0.0.0 for all interfaces)
+  --store, --keep      Save model-specific args for future runs (nothing after -- clears them)
+  -d, --detach         Start in the background, return once the model is loaded
+  --timeout DURATION   How long -d waits for the model to load (default: 10m)
+  --strict             Fail instead of guessing when NAME matches several models
+MANAGING MODELS:
+  -l, --list           List all models with stats and rankings (-v paths, -v -v reasons)
+  --table              With -l: compact table view
+  --json               With -l, --status, --cache-stats, --check, --recommend,
+                       --simulate: machine-readable output
+  -u, --update         Scan directories and update model index
+  --prune              With -u: forget models whose files are gone (stats only)
+  --status, --stat     Show currently running servers and copy jobs
+  --st
+  --ec --ce --edit-config  Edit, like: vim config_file
+                       (Uses env var $VISUAL or $EDITOR, else vi; validated after)
+SSD CACHE:
+  --cache NAME         Copy a model to the SSD now (foreground, with progress)
+  --evict NAME         Remove a model's SSD copy (only when its HDD original is intact)
+  --pin NAME           Keep a model on the SSD, never evict it
+  --unpin NAME         Undo --pin
+  --no-cache NAME      Never copy this model to the SSD
+  --allow-cache NAME   Undo --no-cache
+  -n, --dry-run        With the verbs above: show the plan, change nothing
+  --cache-stats        Usage of each tier: models, limit, disk free, colour bar
+  --check SIZE         Does a model of SIZE fit? (exit 0 yes, 1 no) [--tier ssd|hdd|PATH]
+  --recommend SIZE     Which tier a model of SIZE should live on, and why
+KILLING SERVERS:
+  -k, --kill           Kill server on specified port (use with -p/--port)
+  --killall, --kall    Kill ALL llama-pack managed servers
+SIMULATION:
+  --simulate NAME      Run named simulation preset from config
+  --simulate PATTERN   Run custom simulation pattern (contains = or ;)
+                       model[:size]=time[/duration][,time[/duration]]...;model2=...
+                       times and durations take s, m, h, d, w
+  --simulate FILE      Replay a JSON Lines trace: {"t":s,"model":"x","size":bytes,"duration":s}
+  --simulate-history   Replay your own recorded uses
+  --sim-ssd-free SIZE  Override SSD free space (e.g. 50g, 100m, 1.5g)
+  --compare            Also run LRU, LFU-DA, GDSF, the original rule and the offline optimum
+OTHER:
+  -v, --verbose        Increase verbosity (use multiple times: -v -v)
+  --no-color           No colours (also: NO_COLOR=1, or output is not a terminal)
+  -V, --version        Print the version
+  -h, --help           This help
+  --                   Everything after this goes to llama-server
+
+EXAMPLES:
+  llama-pack -m mymodel                    # Load model with saved args
+  llama-pack -m mymodel -- -c 8192         # Override context size once
+  llama-pack -m mymodel --store -- -c 8192 # Save new context size
+  llama-pack -m mymodel -d -p 8081         # Load in the background on port 8081
+  llama-pack -k -p 8080                    # Kill server on port 8080
+  llama-pack --killall                     # Kill all running servers
+  llama-pack --status                      # Show what's running
+  llama-pack --cache-stats                 # How full are the SSD and HDD?
+  llama-pack --check 40g --tier ssd        # Would a 40 GB model fit on the SSD?
+  llama-pack --simulate daily_work         # Run simulation preset
+  llama-pack --simulate "test:10g=0s/1h,1d/2h" --sim-ssd-free 50g
+
+*Note: Simulation preset names may not contain = or ;
+
+ENVIRONMENT:
+  LLAMA_PACK_CONFIG     Config file (default: $XDG_CONFIG_HOME/llama-pack/config.json)
+  LLAMA_PACK_STATE_DIR  State dir (default: $XDG_STATE_HOME/llama-pack)
+
+CONFIG: ${configFile}
+`;
+}

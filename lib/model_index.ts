@@ -1,0 +1,238 @@
+/**
+ * The model index: what llama-pack knows about each model, assembled from the
+ * state store's rows. {@linkcode buildIndex} is pure; {@linkcode loadIndex}
+ * reads the store. Every command that needs "which models exist, where are
+ * their copies, how hot are they" goes through here.
+ *
+ * Conventions the scanner writes by: each model has one `files` row per file
+ * per tier; weight files (single file or every shard) have role `model`,
+ * projectors role `mmproj`; a model's primary path on a tier is its
+ * lexicographically first weight file there (shard `-00001-of-…`).
+ *
+ * @module
+ */
+
+import type { FileRow, ModelRow, SsdCopyRow, StateStore, UseRow } from "./state.ts";
+import { rankFromUses } from "./rank.ts";
+import { matchModels, type ScoredMatch } from "./match.ts";
+
+/** A model's files on one tier. */
+export interface TierCopy {
+  /** The file to hand the server (`-m`): the first weight file. */
+  path: string;
+  /** The projector to hand the server (`--mmproj`), if any. */
+  mmproj: string | undefined;
+  /** Every file of the model on this tier. */
+  files: FileRow[];
+  /** Bytes of all files on this tier. */
+  size: number;
+}
+
+/** A model's SSD files, and whether they are a verified copy. */
+export interface SsdTierCopy extends TierCopy {
+  /** Every weight file has a verified-copy record with the same size (or the model is SSD-only). */
+  verified: boolean;
+}
+
+/** One model as llama-pack sees it. */
+export interface IndexedModel {
+  /** Stable id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Bytes of all its files. */
+  size: number;
+  /** GGUF metadata, when read. */
+  metadata: Record<string, unknown> | undefined;
+  /** First time a scan saw it (unix seconds). */
+  firstSeen: number;
+  /** Its files are gone: kept for its stats only. */
+  gone: boolean;
+  /** It exists only on the SSD: never a cache copy, never evicted. */
+  ssdOnly: boolean;
+  /** Never evict it from the SSD. */
+  pinned: boolean;
+  /** Never copy it to the SSD. */
+  noCache: boolean;
+  /** Args stored with `--store`. */
+  storedArgs: string[];
+  /** The permanent copy, if any. */
+  hdd: TierCopy | undefined;
+  /** The SSD copy, if any. */
+  ssd: SsdTierCopy | undefined;
+  /** Every recorded use, oldest first. */
+  uses: UseRow[];
+}
+
+function tierCopy(files: FileRow[]): TierCopy | undefined {
+  const weights = files.filter((f) => f.role !== "mmproj").sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+  );
+  if (weights.length === 0) return undefined;
+  const mm = files.filter((f) => f.role === "mmproj").sort((a, b) => a.path < b.path ? -1 : 1)[0];
+  return {
+    path: weights[0]!.path,
+    mmproj: mm?.path,
+    files,
+    size: files.reduce((s, f) => s + f.size, 0),
+  };
+}
+
+/**
+ * Assembles the index from the store's rows.
+ *
+ * @param rows The models, files, verified copies and uses, as the store returns them.
+ * @returns One entry per model row, sorted by id.
+ *
+ * @example A model with an HDD file and a verified SSD copy
+ * ```ts
+ * import { buildIndex } from "./model_index.ts";
+ * const file = (tier: "ssd" | "hdd", path: string) => ({ path, model_id: "m", tier, root: "/", rel: "m.gguf", role: "model", size: 10, mtime: 1 });
+ * const [m] = buildIndex({
+ *   models: [{ id: "m", name: "m.gguf", size: 10, fingerprint: null, first_seen: 1, last_seen: 1, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null }],
+ *   files: [file("hdd", "/h/m.gguf"), file("ssd", "/s/m.gguf")],
+ *   copies: [{ ssd_path: "/s/m.gguf", model_id: "m", hdd_path: "/h/m.gguf", size: 10, hash: "ab", verified_at: 2 }],
+ *   uses: [],
+ * });
+ * console.assert(m?.ssd?.verified === true && m.hdd?.path === "/h/m.gguf");
+ * ```
+ */
+export function buildIndex(rows: {
+  models: readonly ModelRow[];
+  files: readonly FileRow[];
+  copies: readonly SsdCopyRow[];
+  uses: readonly UseRow[];
+}): IndexedModel[] {
+  const filesBy = new Map<string, FileRow[]>();
+  for (const f of rows.files) {
+    const list = filesBy.get(f.model_id) ?? [];
+    list.push(f);
+    filesBy.set(f.model_id, list);
+  }
+  const usesBy = new Map<string, UseRow[]>();
+  for (const u of rows.uses) {
+    const list = usesBy.get(u.model_id) ?? [];
+    list.push(u);
+    usesBy.set(u.model_id, list);
+  }
+  const copyBy = new Map<string, SsdCopyRow>();
+  for (const c of rows.copies) copyBy.set(c.ssd_path, c);
+
+  return [...rows.models].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0).map((m) => {
+    const files = filesBy.get(m.id) ?? [];
+    const hdd = tierCopy(files.filter((f) => f.tier === "hdd"));
+    const ssdBase = tierCopy(files.filter((f) => f.tier === "ssd"));
+    const ssdOnly = m.ssd_only === 1 || (ssdBase !== undefined && hdd === undefined);
+    let ssd: SsdTierCopy | undefined;
+    if (ssdBase) {
+      const weights = ssdBase.files.filter((f) => f.role !== "mmproj");
+      const verified = ssdOnly ||
+        weights.every((f) => {
+          const c = copyBy.get(f.path);
+          return c !== undefined && c.size === f.size;
+        });
+      ssd = { ...ssdBase, verified };
+    }
+    let metadata: Record<string, unknown> | undefined;
+    try {
+      metadata = m.metadata ? JSON.parse(m.metadata) as Record<string, unknown> : undefined;
+    } catch {
+      metadata = undefined;
+    }
+    return {
+      id: m.id,
+      name: m.name,
+      size: m.size,
+      metadata,
+      firstSeen: m.first_seen,
+      gone: m.gone === 1,
+      ssdOnly,
+      pinned: m.pinned === 1,
+      noCache: m.no_cache === 1,
+      storedArgs: m.stored_args ? JSON.parse(m.stored_args) as string[] : [],
+      hdd,
+      ssd,
+      uses: usesBy.get(m.id) ?? [],
+    };
+  });
+}
+
+/**
+ * Reads the whole index from the store. Needs the state dir's read permission.
+ *
+ * @param store The state store.
+ * @returns The index.
+ */
+export function loadIndex(store: StateStore): IndexedModel[] {
+  return buildIndex({
+    models: store.models(),
+    files: store.files(),
+    copies: store.ssdCopies(),
+    uses: store.uses(),
+  });
+}
+
+/**
+ * A model's rank at `now`: its estimated uses per week (see `rank.ts`).
+ *
+ * @param model The model.
+ * @param now Unix seconds.
+ * @returns Uses per week.
+ *
+ * @example A never-used model ranks 0
+ * ```ts
+ * import { rankOf } from "./model_index.ts";
+ * console.assert(rankOf({ uses: [] }, 1000) === 0);
+ * ```
+ */
+export function rankOf(model: Pick<IndexedModel, "uses">, now: number): number {
+  return rankFromUses(
+    model.uses.map((u) => u.duration === null ? { at: u.at } : { at: u.at, duration: u.duration }),
+    now,
+  );
+}
+
+/** The result of {@linkcode findModel}. */
+export interface FoundModel {
+  /** The chosen model. */
+  model: IndexedModel;
+  /** The other candidates, best first. */
+  also: ScoredMatch[];
+}
+
+/**
+ * Resolves a user's query to one model that still has files, through the
+ * core matcher (ties broken by rank).
+ *
+ * @param index The index.
+ * @param query What the user typed.
+ * @param options `strict` fails on ambiguity; `now` for ranks.
+ * @returns The model and the other candidates.
+ * @throws {LlamaPackError} `NO_MATCH` / `AMBIGUOUS` from the matcher.
+ *
+ * @example Finding a model by a partial name
+ * ```ts
+ * import { buildIndex, findModel } from "./model_index.ts";
+ * const row = (id: string) => ({ id, name: id, size: 1, fingerprint: null, first_seen: 0, last_seen: 0, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null });
+ * const file = (id: string) => ({ path: `/h/${id}`, model_id: id, tier: "hdd" as const, root: "/h", rel: id, role: "model", size: 1, mtime: 0 });
+ * const index = buildIndex({ models: [row("Gemma2-9B-Q5_K.gguf"), row("Qwen3-8B-Q4_K_M.gguf")], files: [file("Gemma2-9B-Q5_K.gguf"), file("Qwen3-8B-Q4_K_M.gguf")], copies: [], uses: [] });
+ * console.assert(findModel(index, "gemma5", { now: 0 }).model.id === "Gemma2-9B-Q5_K.gguf");
+ * ```
+ */
+export function findModel(
+  index: readonly IndexedModel[],
+  query: string,
+  options: { strict?: boolean; now: number },
+): FoundModel {
+  const live = index.filter((m) => !m.gone && (m.hdd !== undefined || m.ssd !== undefined));
+  const result = matchModels(
+    query,
+    live.map((m) => ({ id: m.id, name: m.name, rank: rankOf(m, options.now) })),
+    { strict: options.strict ?? false },
+  );
+  const best = result.best!;
+  return {
+    model: live.find((m) => m.id === best.id)!,
+    also: result.candidates.filter((c) => c.id !== best.id),
+  };
+}

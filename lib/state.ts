@@ -1,0 +1,710 @@
+/**
+ * The state store: one SQLite database (through `node:sqlite`) in the state
+ * directory that remembers models and their files, every use, stored args,
+ * running servers and copy jobs. All access goes through
+ * {@linkcode StateStore}; read-modify-write runs in `BEGIN IMMEDIATE`
+ * transactions so concurrent llama-pack processes never lose an update.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { LlamaPackError } from "./errors.ts";
+
+/** Versioned schema migrations; index + 1 is the schema version. Append only. */
+const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE models (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    fingerprint TEXT,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    gone INTEGER NOT NULL DEFAULT 0,
+    ssd_only INTEGER NOT NULL DEFAULT 0,
+    metadata TEXT,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    no_cache INTEGER NOT NULL DEFAULT 0,
+    stored_args TEXT
+  );
+  CREATE TABLE files (
+    path TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    tier TEXT NOT NULL CHECK (tier IN ('ssd', 'hdd')),
+    root TEXT NOT NULL,
+    rel TEXT NOT NULL,
+    role TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    PRIMARY KEY (path, model_id)
+  );
+  CREATE INDEX files_model ON files(model_id);
+  CREATE TABLE uses (
+    id INTEGER PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    duration REAL,
+    port INTEGER,
+    tier TEXT,
+    ready_seconds REAL
+  );
+  CREATE INDEX uses_model ON uses(model_id, at);
+  CREATE TABLE servers (
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    start_time TEXT NOT NULL,
+    cmdline TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    model_path TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    log_path TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    use_id INTEGER,
+    PRIMARY KEY (host, port)
+  );
+  CREATE TABLE ssd_copies (
+    ssd_path TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    hdd_path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    verified_at REAL NOT NULL
+  );
+  CREATE TABLE copy_jobs (
+    id INTEGER PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'copying', 'done', 'failed')),
+    bytes_done INTEGER NOT NULL DEFAULT 0,
+    bytes_total INTEGER NOT NULL DEFAULT 0,
+    pid INTEGER,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    message TEXT
+  );
+  CREATE TABLE gguf_cache (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    info TEXT NOT NULL
+  );
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION: number = MIGRATIONS.length;
+
+/** One recorded load of a model. */
+export interface UseRow {
+  /** Row id. */
+  id: number;
+  /** The model's id. */
+  model_id: string;
+  /** When the load started (unix seconds). */
+  at: number;
+  /** How long the server ran (seconds), when known. */
+  duration: number | null;
+  /** The port it served on. */
+  port: number | null;
+  /** The tier it loaded from (`ssd` or `hdd`). */
+  tier: string | null;
+  /** Seconds from spawn to ready, when known. */
+  ready_seconds: number | null;
+}
+
+/** A new use to record. */
+export interface NewUse {
+  /** The model's id. */
+  modelId: string;
+  /** When the load started (unix seconds). */
+  at: number;
+  /** The tier it loaded from. */
+  tier?: string;
+  /** The port it served on. */
+  port?: number;
+  /** Seconds from spawn to ready. */
+  readySeconds?: number;
+  /** How long it ran (seconds). */
+  duration?: number;
+}
+
+/** A running server that llama-pack started. */
+export interface ServerRow {
+  /** Host it listens on. */
+  host: string;
+  /** Port it listens on. */
+  port: number;
+  /** Process id (also its process group id). */
+  pid: number;
+  /** Process start time from `/proc/<pid>/stat` (guards against PID reuse). */
+  start_time: string;
+  /** The command line it was started with (NUL-joined). */
+  cmdline: string;
+  /** The model it serves. */
+  model_id: string;
+  /** The model file it was given. */
+  model_path: string;
+  /** The tier it loaded from. */
+  tier: string;
+  /** Its log file. */
+  log_path: string;
+  /** When it was started (unix seconds). */
+  started_at: number;
+  /** The use row this run recorded. */
+  use_id: number | null;
+}
+
+/** A verified SSD copy. */
+export interface SsdCopyRow {
+  /** The copy's path on the SSD. */
+  ssd_path: string;
+  /** The model it belongs to. */
+  model_id: string;
+  /** The permanent original it was copied from. */
+  hdd_path: string;
+  /** Size in bytes. */
+  size: number;
+  /** Content hash (xxh64 hex) computed while copying. */
+  hash: string;
+  /** When it was verified (unix seconds). */
+  verified_at: number;
+}
+
+/** A background or foreground copy job. */
+export interface CopyJobRow {
+  /** Row id. */
+  id: number;
+  /** The model being copied. */
+  model_id: string;
+  /** Where it is. */
+  state: "queued" | "copying" | "done" | "failed";
+  /** Bytes copied so far. */
+  bytes_done: number;
+  /** Bytes to copy. */
+  bytes_total: number;
+  /** The copier's pid. */
+  pid: number | null;
+  /** When it was queued (unix seconds). */
+  created_at: number;
+  /** Last progress update (unix seconds). */
+  updated_at: number;
+  /** Why it failed, or what it did. */
+  message: string | null;
+}
+
+/** Options of {@linkcode StateStore.open}. */
+export interface StateStoreOptions {
+  /** Milliseconds to wait for another process's lock. @default 10000 */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The one gateway to llama-pack's SQLite state. Needs `--allow-read
+ * --allow-write` on the state directory.
+ *
+ * @example Recording and reading uses
+ * ```ts
+ * import { StateStore } from "./state.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = StateStore.open(dir);
+ * store.recordUse({ modelId: "gemma", at: 1000, tier: "hdd" });
+ * console.assert(store.uses("gemma").length === 1);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class StateStore {
+  /** The underlying database; prefer the methods. */
+  readonly db: DatabaseSync;
+  /** The state directory. */
+  readonly dir: string;
+
+  /** Use {@linkcode StateStore.open}. */
+  private constructor(db: DatabaseSync, dir: string) {
+    this.db = db;
+    this.dir = dir;
+  }
+
+  /**
+   * Opens (creating if needed) the database `state.db` in `dir`, sets WAL and
+   * the busy timeout, and applies pending migrations.
+   *
+   * @param dir The state directory; created if missing.
+   * @param options Busy timeout.
+   * @returns The open store.
+   * @throws {LlamaPackError} `STATE` when the database cannot be opened or is newer than this build.
+   */
+  static open(dir: string, options: StateStoreOptions = {}): StateStore {
+    let db: DatabaseSync;
+    try {
+      mkdirSync(dir, { recursive: true });
+      db = new DatabaseSync(join(dir, "state.db"));
+      db.exec(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 10000)}`);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      db.exec("PRAGMA foreign_keys = ON");
+    } catch (cause) {
+      throw new LlamaPackError(
+        "STATE",
+        `cannot open state database in '${dir}': ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    const store = new StateStore(db, dir);
+    store.#migrate();
+    return store;
+  }
+
+  #migrate(): void {
+    const version = () =>
+      Number(
+        (this.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      );
+    if (version() > MIGRATIONS.length) {
+      throw new LlamaPackError(
+        "STATE",
+        `state database in '${this.dir}' has schema ${version()}, newer than this llama-pack (${MIGRATIONS.length}): upgrade llama-pack`,
+      );
+    }
+    if (version() === MIGRATIONS.length) return;
+    this.tx(() => {
+      for (let v = version(); v < MIGRATIONS.length; v++) {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.exec(`PRAGMA user_version = ${v + 1}`);
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` in a `BEGIN IMMEDIATE` transaction (the write lock is taken up
+   * front, so read-modify-write cannot interleave with another process).
+   * Nested calls join the outer transaction.
+   *
+   * @param fn The work; its result is returned.
+   * @returns What `fn` returned.
+   */
+  tx<T>(fn: () => T): T {
+    if (this.db.isTransaction) return fn();
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (err) {
+      this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  #all<T>(sql: string, ...params: SQLInputValue[]): T[] {
+    return this.db.prepare(sql).all(...params) as T[];
+  }
+
+  #get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
+    return this.db.prepare(sql).get(...params) as T | undefined;
+  }
+
+  #run(sql: string, ...params: SQLInputValue[]): { changes: number; lastInsertRowid: number } {
+    const r = this.db.prepare(sql).run(...params);
+    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  /** Closes the database. */
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  // ---- uses ----
+
+  /**
+   * Records one load of a model.
+   *
+   * @param use What was loaded, when and how.
+   * @returns The new row's id.
+   */
+  recordUse(use: NewUse): number {
+    return this.#run(
+      "INSERT INTO uses (model_id, at, duration, port, tier, ready_seconds) VALUES (?, ?, ?, ?, ?, ?)",
+      use.modelId,
+      use.at,
+      use.duration ?? null,
+      use.port ?? null,
+      use.tier ?? null,
+      use.readySeconds ?? null,
+    ).lastInsertRowid;
+  }
+
+  /**
+   * Sets the duration (and optionally time-to-ready) of a recorded use.
+   *
+   * @param id The use's row id.
+   * @param fields What became known.
+   */
+  finishUse(id: number, fields: { duration?: number; readySeconds?: number }): void {
+    if (fields.duration !== undefined) {
+      this.#run("UPDATE uses SET duration = ? WHERE id = ?", fields.duration, id);
+    }
+    if (fields.readySeconds !== undefined) {
+      this.#run("UPDATE uses SET ready_seconds = ? WHERE id = ?", fields.readySeconds, id);
+    }
+  }
+
+  /**
+   * The uses of one model (or of all models), oldest first.
+   *
+   * @param modelId The model; omit for every use.
+   * @returns The rows.
+   */
+  uses(modelId?: string): UseRow[] {
+    return modelId === undefined
+      ? this.#all<UseRow>("SELECT * FROM uses ORDER BY at, id")
+      : this.#all<UseRow>("SELECT * FROM uses WHERE model_id = ? ORDER BY at, id", modelId);
+  }
+
+  /**
+   * Moves the history of a model to a new id (a renamed or moved file).
+   *
+   * @param from The old id.
+   * @param to The new id.
+   */
+  renameModel(from: string, to: string): void {
+    this.tx(() => {
+      this.#run("UPDATE uses SET model_id = ? WHERE model_id = ?", to, from);
+      this.#run("UPDATE ssd_copies SET model_id = ? WHERE model_id = ?", to, from);
+      this.#run("UPDATE copy_jobs SET model_id = ? WHERE model_id = ?", to, from);
+      const old = this.#get<
+        { pinned: number; no_cache: number; stored_args: string | null; first_seen: number }
+      >(
+        "SELECT pinned, no_cache, stored_args, first_seen FROM models WHERE id = ?",
+        from,
+      );
+      if (old) {
+        this.#run(
+          "UPDATE models SET pinned = max(pinned, ?), no_cache = max(no_cache, ?), stored_args = coalesce(stored_args, ?), first_seen = min(first_seen, ?) WHERE id = ?",
+          old.pinned,
+          old.no_cache,
+          old.stored_args,
+          old.first_seen,
+          to,
+        );
+        this.#run("DELETE FROM models WHERE id = ?", from);
+      }
+    });
+  }
+
+  // ---- per-model settings ----
+
+  /**
+   * Stores the args a model always runs with (`--store`); an empty list clears them.
+   *
+   * @param modelId The model.
+   * @param args The args, or `[]` to clear.
+   */
+  setStoredArgs(modelId: string, args: readonly string[]): void {
+    this.#ensureModel(modelId);
+    this.#run(
+      "UPDATE models SET stored_args = ? WHERE id = ?",
+      args.length ? JSON.stringify(args) : null,
+      modelId,
+    );
+  }
+
+  /**
+   * The stored args of a model.
+   *
+   * @param modelId The model.
+   * @returns The args, `[]` when none are stored.
+   */
+  storedArgs(modelId: string): string[] {
+    const row = this.#get<{ stored_args: string | null }>(
+      "SELECT stored_args FROM models WHERE id = ?",
+      modelId,
+    );
+    return row?.stored_args ? JSON.parse(row.stored_args) as string[] : [];
+  }
+
+  /**
+   * Sets a model's pin (never evict) or no-cache (never promote) flag.
+   *
+   * @param modelId The model.
+   * @param flag Which flag.
+   * @param value On or off.
+   */
+  setFlag(modelId: string, flag: "pinned" | "no_cache", value: boolean): void {
+    this.#ensureModel(modelId);
+    this.#run(`UPDATE models SET ${flag} = ? WHERE id = ?`, value ? 1 : 0, modelId);
+  }
+
+  #ensureModel(modelId: string): void {
+    this.#run(
+      "INSERT OR IGNORE INTO models (id, name, first_seen, last_seen) VALUES (?, ?, ?, ?)",
+      modelId,
+      modelId,
+      Date.now() / 1000,
+      Date.now() / 1000,
+    );
+  }
+
+  // ---- models and files ----
+
+  /**
+   * All model rows.
+   *
+   * @returns Every known model, including ones whose files are gone.
+   */
+  models(): ModelRow[] {
+    return this.#all<ModelRow>("SELECT * FROM models ORDER BY id");
+  }
+
+  /**
+   * One model row.
+   *
+   * @param id The model's id.
+   * @returns The row, if known.
+   */
+  model(id: string): ModelRow | undefined {
+    return this.#get<ModelRow>("SELECT * FROM models WHERE id = ?", id);
+  }
+
+  /**
+   * All file rows (of one model, or of all).
+   *
+   * @param modelId The model; omit for all files.
+   * @returns The rows.
+   */
+  files(modelId?: string): FileRow[] {
+    return modelId === undefined
+      ? this.#all<FileRow>("SELECT * FROM files ORDER BY path")
+      : this.#all<FileRow>("SELECT * FROM files WHERE model_id = ? ORDER BY path", modelId);
+  }
+
+  // ---- servers ----
+
+  /**
+   * Records a server llama-pack started (replacing any row for the same host and port).
+   *
+   * @param row The server.
+   */
+  addServer(row: ServerRow): void {
+    this.#run(
+      `INSERT OR REPLACE INTO servers (host, port, pid, start_time, cmdline, model_id, model_path, tier, log_path, started_at, use_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.host,
+      row.port,
+      row.pid,
+      row.start_time,
+      row.cmdline,
+      row.model_id,
+      row.model_path,
+      row.tier,
+      row.log_path,
+      row.started_at,
+      row.use_id,
+    );
+  }
+
+  /**
+   * The recorded servers.
+   *
+   * @returns Every row, by port.
+   */
+  servers(): ServerRow[] {
+    return this.#all<ServerRow>("SELECT * FROM servers ORDER BY port, host");
+  }
+
+  /**
+   * Forgets a server.
+   *
+   * @param host Its host.
+   * @param port Its port.
+   */
+  removeServer(host: string, port: number): void {
+    this.#run("DELETE FROM servers WHERE host = ? AND port = ?", host, port);
+  }
+
+  // ---- SSD copies ----
+
+  /**
+   * Marks an SSD copy verified.
+   *
+   * @param row The copy.
+   */
+  addSsdCopy(row: SsdCopyRow): void {
+    this.#run(
+      "INSERT OR REPLACE INTO ssd_copies (ssd_path, model_id, hdd_path, size, hash, verified_at) VALUES (?, ?, ?, ?, ?, ?)",
+      row.ssd_path,
+      row.model_id,
+      row.hdd_path,
+      row.size,
+      row.hash,
+      row.verified_at,
+    );
+  }
+
+  /**
+   * The verified SSD copies.
+   *
+   * @param modelId The model; omit for all.
+   * @returns The rows.
+   */
+  ssdCopies(modelId?: string): SsdCopyRow[] {
+    return modelId === undefined
+      ? this.#all<SsdCopyRow>("SELECT * FROM ssd_copies ORDER BY ssd_path")
+      : this.#all<SsdCopyRow>(
+        "SELECT * FROM ssd_copies WHERE model_id = ? ORDER BY ssd_path",
+        modelId,
+      );
+  }
+
+  /**
+   * Forgets a verified copy (after it was deleted).
+   *
+   * @param ssdPath The copy's path.
+   */
+  removeSsdCopy(ssdPath: string): void {
+    this.#run("DELETE FROM ssd_copies WHERE ssd_path = ?", ssdPath);
+  }
+
+  // ---- copy jobs ----
+
+  /**
+   * Queues a copy job.
+   *
+   * @param modelId The model to copy.
+   * @param bytesTotal Its size.
+   * @param now The time (unix seconds).
+   * @returns The job's id.
+   */
+  addCopyJob(modelId: string, bytesTotal: number, now: number): number {
+    return this.#run(
+      "INSERT INTO copy_jobs (model_id, state, bytes_total, created_at, updated_at) VALUES (?, 'queued', ?, ?, ?)",
+      modelId,
+      bytesTotal,
+      now,
+      now,
+    ).lastInsertRowid;
+  }
+
+  /**
+   * Updates a copy job.
+   *
+   * @param id The job.
+   * @param fields What changed.
+   */
+  updateCopyJob(
+    id: number,
+    fields: Partial<Pick<CopyJobRow, "state" | "bytes_done" | "pid" | "message">> & { now: number },
+  ): void {
+    const sets: string[] = ["updated_at = ?"];
+    const params: SQLInputValue[] = [fields.now];
+    for (const k of ["state", "bytes_done", "pid", "message"] as const) {
+      if (fields[k] !== undefined) {
+        sets.push(`${k} = ?`);
+        params.push(fields[k] as SQLInputValue);
+      }
+    }
+    params.push(id);
+    this.#run(`UPDATE copy_jobs SET ${sets.join(", ")} WHERE id = ?`, ...params);
+  }
+
+  /**
+   * Copy jobs, newest first.
+   *
+   * @param states Only jobs in these states; omit for all.
+   * @returns The rows.
+   */
+  copyJobs(states?: readonly CopyJobRow["state"][]): CopyJobRow[] {
+    const rows = this.#all<CopyJobRow>("SELECT * FROM copy_jobs ORDER BY id DESC");
+    return states ? rows.filter((r) => states.includes(r.state)) : rows;
+  }
+
+  // ---- GGUF metadata cache ----
+
+  /**
+   * Cached metadata of a file, valid only for the same size and mtime.
+   *
+   * @param path The file.
+   * @param size Its current size.
+   * @param mtime Its current mtime (unix seconds).
+   * @returns The cached JSON value, or `undefined`.
+   */
+  ggufCacheGet(path: string, size: number, mtime: number): unknown {
+    const row = this.#get<{ info: string }>(
+      "SELECT info FROM gguf_cache WHERE path = ? AND size = ? AND mtime = ?",
+      path,
+      size,
+      mtime,
+    );
+    return row ? JSON.parse(row.info) : undefined;
+  }
+
+  /**
+   * Caches metadata of a file.
+   *
+   * @param path The file.
+   * @param size Its size.
+   * @param mtime Its mtime (unix seconds).
+   * @param info Any JSON value.
+   */
+  ggufCacheSet(path: string, size: number, mtime: number, info: unknown): void {
+    this.#run(
+      "INSERT OR REPLACE INTO gguf_cache (path, size, mtime, info) VALUES (?, ?, ?, ?)",
+      path,
+      size,
+      mtime,
+      JSON.stringify(info),
+    );
+  }
+}
+
+/** A model row. */
+export interface ModelRow {
+  /** Stable id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Total size of its files (bytes). */
+  size: number;
+  /** Header fingerprint, for following renames. */
+  fingerprint: string | null;
+  /** First time a scan saw it (unix seconds). */
+  first_seen: number;
+  /** Last time a scan saw it (unix seconds). */
+  last_seen: number;
+  /** 1 when its files are gone (stats only). */
+  gone: number;
+  /** 1 when it exists only on the SSD. */
+  ssd_only: number;
+  /** GGUF metadata as JSON. */
+  metadata: string | null;
+  /** 1 = never evict from the SSD. */
+  pinned: number;
+  /** 1 = never copy to the SSD. */
+  no_cache: number;
+  /** Stored server args as JSON. */
+  stored_args: string | null;
+}
+
+/** A file row. */
+export interface FileRow {
+  /** Absolute path (real path). */
+  path: string;
+  /** The model it belongs to. */
+  model_id: string;
+  /** `ssd` or `hdd`. */
+  tier: "ssd" | "hdd";
+  /** The configured root it was found under. */
+  root: string;
+  /** Path relative to the root. */
+  rel: string;
+  /** `model`, `shard` or `mmproj`. */
+  role: string;
+  /** Size in bytes. */
+  size: number;
+  /** Modification time (unix seconds). */
+  mtime: number;
+}

@@ -1,0 +1,140 @@
+/**
+ * Sizes and durations as users type them (`50g`, `1.5g`, `2h`, `3d`) and as
+ * llama-pack prints them. Sizes are binary: `1g` = 1024³ bytes, as `df -h`
+ * and `ls -lh` count.
+ *
+ * @module
+ */
+
+import { LlamaPackError } from "./errors.ts";
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
+
+/** Bytes in one GiB, the unit of every `*_gb` config key. */
+export const GIB = 1024 ** 3;
+
+/**
+ * Parses a size such as `50g`, `100m`, `1.5g`, `2t` or `4096` (bytes).
+ *
+ * @param text The size as typed.
+ * @param where Where the text came from, for the error message (e.g. `--sim-ssd-free`).
+ * @returns The size in bytes, rounded down to a whole byte.
+ * @throws {LlamaPackError} `BAD_SIZE` when the text is not a size.
+ *
+ * @example Parsing sizes
+ * ```ts
+ * import { parseSize } from "./units.ts";
+ * console.assert(parseSize("1.5g") === 1.5 * 1024 ** 3);
+ * console.assert(parseSize("100M") === 100 * 1024 ** 2);
+ * ```
+ */
+export function parseSize(text: string, where = "size"): number {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new LlamaPackError(
+      "BAD_SIZE",
+      `${where}: cannot parse size '${text}' (use e.g. 50g, 100m, 1.5g, 2t)`,
+    );
+  }
+  const value = Math.floor(Number(m[1]) * unit);
+  if (!Number.isFinite(value)) {
+    throw new LlamaPackError("BAD_SIZE", `${where}: size '${text}' is too large`);
+  }
+  return value;
+}
+
+/**
+ * Formats bytes for people: `512 B`, `8.0 MiB`, `40.0 GiB`, `1.20 TiB`.
+ *
+ * @param bytes A byte count (negative counts keep their sign).
+ * @returns The size with one decimal (two for TiB).
+ *
+ * @example Formatting sizes
+ * ```ts
+ * import { formatSize } from "./units.ts";
+ * console.assert(formatSize(40 * 1024 ** 3) === "40.0 GiB");
+ * console.assert(formatSize(512) === "512 B");
+ * ```
+ */
+export function formatSize(bytes: number): string {
+  const sign = bytes < 0 ? "-" : "";
+  const b = Math.abs(bytes);
+  if (b < 1024) return `${sign}${b} B`;
+  if (b < 1024 ** 2) return `${sign}${(b / 1024).toFixed(1)} KiB`;
+  if (b < 1024 ** 3) return `${sign}${(b / 1024 ** 2).toFixed(1)} MiB`;
+  if (b < 1024 ** 4) return `${sign}${(b / 1024 ** 3).toFixed(1)} GiB`;
+  return `${sign}${(b / 1024 ** 4).toFixed(2)} TiB`;
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86400,
+  w: 7 * 86400,
+};
+
+/**
+ * Parses a duration such as `30s`, `15m`, `2h`, `1.5d` or `1w`.
+ *
+ * @param text The duration as typed; a bare number is seconds.
+ * @param where Where the text came from, for the error message.
+ * @returns The duration in seconds.
+ * @throws {LlamaPackError} `BAD_DURATION` when the text is not a duration.
+ *
+ * @example Parsing durations
+ * ```ts
+ * import { parseDuration } from "./units.ts";
+ * console.assert(parseDuration("2h") === 7200);
+ * console.assert(parseDuration("1w") === 604800);
+ * ```
+ */
+export function parseDuration(text: string, where = "duration"): number {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([smhdw]?)\s*$/.exec(text);
+  if (!m) {
+    throw new LlamaPackError(
+      "BAD_DURATION",
+      `${where}: cannot parse duration '${text}' (use e.g. 30s, 15m, 2h, 1d, 1w)`,
+    );
+  }
+  return Number(m[1]) * DURATION_UNITS[m[2] || "s"]!;
+}
+
+/**
+ * Formats seconds for people: `45s`, `12m`, `12m 00s`, `3h 05m`, `2d 04h`.
+ *
+ * @param seconds A duration in seconds.
+ * @returns The duration in at most two units.
+ *
+ * @example Formatting durations
+ * ```ts
+ * import { formatDuration } from "./units.ts";
+ * console.assert(formatDuration(3 * 3600 + 5 * 60) === "3h 05m");
+ * console.assert(formatDuration(42) === "42s");
+ * ```
+ */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  if (s < 86400) {
+    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  }
+  return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, "0")}h`;
+}

@@ -1,0 +1,30 @@
+/**
+ * llama-pack: find your GGUF models, start `llama-server` on the one you
+ * name, remember per-model arguments, and keep the models you actually use on
+ * the fast SSD — copied in the background, evicted safely, never lost.
+ *
+ * This module is the library: the pure policy core (ranking, name matching,
+ * admission and eviction planning), the simulator, and the adapters the CLI
+ * is built from (config, state store, scanner, server lifecycle, safe copy).
+ *
+ * @example Parsing a command line and a size
+ * ```ts
+ * import { parseCliArgs, parseSize } from "./mod.ts";
+ * const cmd = parseCliArgs(["-m", "gemma5", "--", "-c", "8192"]);
+ * console.assert(cmd.action.kind === "run");
+ * console.assert(parseSize("1.5g") === 1.5 * 1024 ** 3);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./lib/errors.ts";
+export * from "./lib/units.ts";
+export * from "./lib/paths.ts";
+export * from "./lib/config.ts";
+export * from "./lib/state.ts";
+export * from "./lib/cli_args.ts";
+export { helpText } from "./lib/help.ts";
+export { type AppIo, runApp, VERSION } from "./lib/app.ts";
+export type { Command, CommandContext, Output } from "./lib/commands/context.ts";
+export * from "./lib/model_index.ts";

@@ -1,0 +1,133 @@
+/**
+ * End-to-end test helpers: a sandbox (temp HOME, config, state dir, an
+ * "hdd" and an "ssd" directory) and a runner that executes the real CLI as a
+ * subprocess against it. Nothing touches the real $HOME.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+
+/** The fake llama-server executable. */
+export const FAKE_SERVER: string = new URL("./fixtures/llama-server", import.meta.url).pathname;
+/** The CLI entry. */
+export const CLI: string = new URL("../cli.ts", import.meta.url).pathname;
+
+/** A temp world for one test. */
+export interface Sandbox {
+  /** The temp root (also $HOME). */
+  root: string;
+  /** The "HDD" models directory. */
+  hdd: string;
+  /** The "SSD" models directory. */
+  ssd: string;
+  /** The config file. */
+  config: string;
+  /** The state dir. */
+  state: string;
+  /** The environment to run the CLI with. */
+  env: Record<string, string>;
+  /** Rewrites the config (merged over the sandbox defaults). */
+  writeConfig(extra?: Record<string, unknown>): Promise<void>;
+  /** Runs the CLI; never throws on a non-zero exit. */
+  run(
+    args: string[],
+    options?: { env?: Record<string, string>; stdin?: string },
+  ): Promise<CliResult>;
+  /** Removes everything. */
+  cleanup(): Promise<void>;
+}
+
+/** What a CLI run produced. */
+export interface CliResult {
+  /** Exit status. */
+  code: number;
+  /** Standard output. */
+  stdout: string;
+  /** Standard error. */
+  stderr: string;
+}
+
+/**
+ * Creates a sandbox with a valid config whose server is the fake llama-server.
+ *
+ * @param extra Config keys to set or override.
+ * @returns The sandbox; call `cleanup()` in `finally`.
+ */
+export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<Sandbox> {
+  const root = await Deno.makeTempDir({ prefix: "llama-pack-test-" });
+  const hdd = join(root, "hdd");
+  const ssd = join(root, "ssd");
+  await Deno.mkdir(hdd, { recursive: true });
+  await Deno.mkdir(ssd, { recursive: true });
+  const config = join(root, "config", "config.json");
+  const state = join(root, "state");
+  // Start from the real environment (certificates, proxies, PATH) but move
+  // everything llama-pack reads from $HOME into the sandbox; keep Deno's own
+  // module cache where it is so runs do not download again.
+  const env: Record<string, string> = { ...Deno.env.toObject() };
+  for (const k of Object.keys(env)) {
+    if (/^(LLAMA_PACK_|XDG_|FAKE_LLAMA_)/.test(k) || ["EDITOR", "VISUAL", "NO_COLOR"].includes(k)) {
+      delete env[k];
+    }
+  }
+  env.DENO_DIR ??= join(env.HOME ?? root, ".cache", "deno");
+  Object.assign(env, {
+    HOME: root,
+    // The running deno first, so fixtures with a `deno` shebang find it.
+    PATH: `${dirname(Deno.execPath())}:${env.PATH ?? "/usr/bin:/bin"}`,
+    LLAMA_PACK_CONFIG: config,
+    LLAMA_PACK_STATE_DIR: state,
+    NO_COLOR: "1",
+  });
+  const sb: Sandbox = {
+    root,
+    hdd,
+    ssd,
+    config,
+    state,
+    env,
+    async writeConfig(more: Record<string, unknown> = {}) {
+      await Deno.mkdir(join(root, "config"), { recursive: true });
+      await Deno.writeTextFile(
+        config,
+        JSON.stringify(
+          {
+            ssd_path: ssd,
+            hdd_path: hdd,
+            ssd_min_free_gb: 0,
+            server_binary: FAKE_SERVER,
+            ...extra,
+            ...more,
+          },
+          null,
+          2,
+        ),
+      );
+    },
+    async run(args, options = {}) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", CLI, ...args],
+        env: { ...env, ...options.env },
+        clearEnv: true,
+        stdin: options.stdin === undefined ? "null" : "piped",
+        stdout: "piped",
+        stderr: "piped",
+        cwd: root,
+      }).spawn();
+      if (options.stdin !== undefined) {
+        const w = child.stdin.getWriter();
+        await w.write(new TextEncoder().encode(options.stdin));
+        await w.close();
+      }
+      const out = await child.output();
+      const dec = new TextDecoder();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    },
+    async cleanup() {
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    },
+  };
+  await sb.writeConfig();
+  return sb;
+}
