@@ -5,7 +5,7 @@
  *
  * @example Running the CLI
  * ```sh
- * deno run -A jsr:@llama-pack/llama-pack/cli -m gemma5 -- -c 8192
+ * deno run -A jsr:@llama-pack/llama-pack -m gemma5 -- -c 8192
  * ```
  *
  * @module
@@ -13,7 +13,13 @@
 
 import { runApp } from "./lib/app.ts";
 
-if (import.meta.main) {
+/**
+ * Runs llama-pack with the process's arguments and exits with its status.
+ *
+ * @param args The arguments. @default Deno.args
+ * @returns Never: the process exits.
+ */
+export async function main(args: readonly string[] = Deno.args): Promise<never> {
   const enc = new TextEncoder();
   const write = (fd: typeof Deno.stdout) => (text: string) => {
     const bytes = enc.encode(text);
@@ -24,7 +30,7 @@ if (import.meta.main) {
   try {
     columns = Deno.consoleSize().columns;
   } catch { /* not a terminal */ }
-  const code = await runApp(Deno.args, {
+  const code = await runApp(args, {
     env: Deno.env.toObject(),
     out: write(Deno.stdout),
     err: write(Deno.stderr),
@@ -33,3 +39,5 @@ if (import.meta.main) {
   });
   Deno.exit(code);
 }
+
+if (import.meta.main) await main();

@@ -67,6 +67,19 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /**
+ * The argv that starts this llama-pack again: the compiled binary itself, or
+ * this Deno running this copy of `cli.ts`.
+ *
+ * @returns The command and its leading arguments.
+ */
+function selfCommand(): string[] {
+  const exe = Deno.execPath();
+  const base = exe.split(/[\\/]/).pop() ?? "";
+  if (!/^deno(\.exe)?$/.test(base)) return [exe];
+  return [exe, "run", "--allow-all", new URL("../cli.ts", import.meta.url).href];
+}
+
+/**
  * Runs llama-pack with `argv` and returns its exit status. Prints errors as
  * one `error: …` line (plus a hint; plus the cause chain with `-v`), never a
  * stack trace for an expected failure.
@@ -115,8 +128,7 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
       debug: (level, text) => {
         if (cmd.verbose >= level) io.err(text.endsWith("\n") ? text : text + "\n");
       },
-      selfCommand: io.selfCommand ??
-        [Deno.execPath(), "run", "--allow-all", new URL("../cli.ts", import.meta.url).href],
+      selfCommand: io.selfCommand ?? selfCommand(),
       config: async () => {
         if (config) return config;
         if (await writeDefaultConfig(cfgPath, env)) {

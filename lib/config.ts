@@ -14,7 +14,7 @@ import { dirname } from "node:path";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { LlamaPackError } from "./errors.ts";
 import { type Env, expandHome } from "./paths.ts";
-import { DEFAULT_PRESETS, type SimulationPreset } from "../sim/presets.ts";
+import { DEFAULT_SIMULATIONS, type SimulationPreset } from "../sim/presets.ts";
 
 export type { SimulationPreset };
 
@@ -126,7 +126,7 @@ const PRESET_KEYS = ["description", "pattern", "ssd_free_gb"] as const;
  * ```
  */
 export function defaultConfigText(env: Env): string {
-  const presets = JSON.stringify(DEFAULT_PRESETS, null, 2).replaceAll("\n", "\n  ");
+  const presets = JSON.stringify(DEFAULT_SIMULATIONS, null, 2).replaceAll("\n", "\n  ");
   void env;
   return `// llama-pack config (JSONC: comments and trailing commas are fine).
 // Edit the two paths below, then run: llama-pack --update
@@ -450,7 +450,7 @@ export function parseConfig(
 
   const simulations: Record<string, SimulationPreset> = {};
   const simNode = keyNode(root, "simulations");
-  if (!simNode) Object.assign(simulations, DEFAULT_PRESETS);
+  if (!simNode) Object.assign(simulations, DEFAULT_SIMULATIONS);
   else if (simNode.type !== "object") {
     add("error", simNode, "simulations", `must be an object, got ${describe(simNode)}`);
   } else {

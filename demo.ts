@@ -1,0 +1,171 @@
+/**
+ * `deno task demo`: builds a sample model library in a temp dir (an "hdd"
+ * and an "ssd" directory with real GGUF headers and sparse bodies, so 100 GB
+ * of models cost nothing), points a config at it and at the test fake
+ * `llama-server`, and runs every user command, labelled. It leaves nothing
+ * behind: servers are stopped and the temp dir is removed.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { makeLibrary, shardEntries } from "./tests/gguf_writer.ts";
+import { makeSandbox, type Sandbox } from "./tests/sandbox.ts";
+
+const GIB = 1024 ** 3;
+const bold = (s: string) =>
+  Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR") ? `\x1b[1m${s}\x1b[0m` : s;
+const dim = (s: string) =>
+  Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR") ? `\x1b[2m${s}\x1b[0m` : s;
+
+function section(title: string): void {
+  console.log(`\n${bold(`== DEMO: ${title}`)}`);
+}
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Runs the real CLI with the sandbox's environment, output straight to the terminal. */
+async function llp(sb: Sandbox, args: string[], quiet = false): Promise<number> {
+  console.log(dim(`$ llama-pack ${args.map((a) => /[\s;"]/.test(a) ? `'${a}'` : a).join(" ")}`));
+  const env = { ...sb.env };
+  if (Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR")) delete env.NO_COLOR;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", join(import.meta.dirname!, "cli.ts"), ...args],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: quiet ? "null" : "inherit",
+    stderr: quiet ? "null" : "inherit",
+  }).output();
+  if (out.code !== 0) console.log(dim(`(exit status ${out.code})`));
+  return out.code;
+}
+
+/** Waits (bounded) until no copy job is queued or running. */
+async function waitForCopies(sb: Sandbox, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    const r = await sb.run(["--status", "--json"]);
+    try {
+      const status = JSON.parse(r.stdout) as { copies?: { state: string }[] };
+      if (!(status.copies ?? []).some((c) => c.state === "queued" || c.state === "copying")) return;
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+if (import.meta.main) {
+  const sb = await makeSandbox();
+  const port = await freePort();
+  try {
+    console.log(
+      bold("llama-pack demo") + ` — everything happens in ${sb.root} and is removed at the end.`,
+    );
+    console.log(
+      "The models are real GGUF headers with sparse bodies; the server is the test fake llama-server.",
+    );
+
+    section("first run writes a commented default config");
+    await Deno.remove(sb.config);
+    sb.env.LLAMA_PACK_CONFIG = join(sb.root, "first-run", "config.json");
+    await llp(sb, ["--update"]);
+    sb.env.LLAMA_PACK_CONFIG = sb.config;
+    await sb.writeConfig({ ssd_min_free_gb: 1, global_llama_args: ["-ngl", "99"] });
+    console.log(dim(`(the demo now uses its own config: ssd_path=${sb.ssd}, hdd_path=${sb.hdd})`));
+
+    await makeLibrary(sb.hdd, {
+      "llm/gemma-3-1b-it-Q5_K_M.gguf": {
+        size: Math.floor(0.85 * GIB),
+        architecture: "gemma3",
+        parameterCount: 1.0e9,
+        fileType: "Q5_K_M",
+        contextLength: 32768,
+      },
+      "llm/Qwen3-30B-A3B-Q4_K_M.gguf": {
+        size: Math.floor(17.3 * GIB),
+        architecture: "qwen3moe",
+        parameterCount: 30.5e9,
+        fileType: "Q4_K_M",
+        expertCount: 128,
+      },
+      "vision/Mistral-Small-3.2-24B-Q6_K.gguf": {
+        size: Math.floor(18 * GIB),
+        parameterCount: 23.6e9,
+        fileType: "Q6_K",
+      },
+      "vision/mmproj-Mistral-Small-3.2-24B-F16.gguf": { projector: true, size: 800 * 1024 ** 2 },
+      ...shardEntries("big/Llama-3.3-70B-Instruct-Q4_K_M", 2, {
+        size: Math.floor(39.6 * GIB),
+        parameterCount: 70.6e9,
+        fileType: "Q4_K_M",
+      }),
+    });
+    await makeLibrary(sb.ssd, {
+      "scratch/tinyllama-1.1b-chat-Q8_0.gguf": {
+        size: Math.floor(1.1 * GIB),
+        parameterCount: 1.1e9,
+        fileType: "Q8_0",
+      },
+    });
+
+    section("scan the model directories");
+    await llp(sb, ["--update"]);
+
+    section("list models (lowest rank first, the ones you use most end up last)");
+    await llp(sb, ["-l"]);
+
+    section("load a model by a fuzzy name, in the background, storing its args");
+    await llp(sb, ["-m", "gemma5", "-d", "-p", String(port), "--store", "--", "-c", "8192"]);
+    await llp(sb, ["--status"]);
+    await llp(sb, ["-k", "-p", String(port)]);
+
+    section("two more uses: the third within 7 days copies it to the SSD in the background");
+    await llp(sb, ["-m", "gemma5", "-d", "-p", String(port)]);
+    await llp(sb, ["-k", "-p", String(port)], true);
+    await llp(sb, ["-m", "gemma5", "-d", "-p", String(port)]);
+    await llp(sb, ["--status"]);
+    await waitForCopies(sb, 60);
+    await llp(sb, ["--killall"]);
+
+    section("the next load comes from the SSD");
+    await llp(sb, ["-m", "gemma5", "-d", "-p", String(port)]);
+    await llp(sb, ["--status"]);
+    await llp(sb, ["--killall"]);
+
+    section("list with paths and metadata (-v)");
+    await llp(sb, ["-l", "-v"]);
+
+    section("cache tiers: usage, fit checks, recommendations");
+    await llp(sb, ["--cache-stats"]);
+    await llp(sb, ["--check", "40g", "--tier", "ssd"]);
+    await llp(sb, ["--recommend", "17g"]);
+
+    section("manual cache verbs (dry run first)");
+    await llp(sb, ["--evict", "gemma5", "-n"]);
+    await llp(sb, ["--evict", "gemma5"]);
+    await llp(sb, ["--pin", "qwen3"]);
+    await llp(sb, ["--no-cache", "llama70b"]);
+
+    section("simulate what the cache policy would do");
+    await llp(sb, ["--simulate", "simple"]);
+    await llp(sb, [
+      "--simulate",
+      "test:10g=0s/1h,1d/2h,2d,3d;big:40g=0s/1h,2d",
+      "--sim-ssd-free",
+      "45g",
+      "-v",
+    ]);
+    await llp(sb, ["--simulate", "cache_pressure", "--compare"]);
+  } finally {
+    await llp(sb, ["--killall"], true);
+    await sb.cleanup();
+    console.log(`\n${bold("demo done")} — removed ${sb.root}`);
+  }
+}
