@@ -28,6 +28,9 @@ export { helpText } from "./lib/help.ts";
 export { type AppIo, runApp, VERSION } from "./lib/app.ts";
 export type { Command, CommandContext, Output } from "./lib/commands/context.ts";
 export * from "./lib/model_index.ts";
+export * from "./lib/rank.ts";
+export * from "./lib/match.ts";
+export * from "./lib/plan.ts";
 
 // `deno run -A jsr:@llama-pack/llama-pack …` runs the CLI.
 if (import.meta.main) {
