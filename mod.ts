@@ -31,6 +31,16 @@ export * from "./lib/model_index.ts";
 export * from "./lib/rank.ts";
 export * from "./lib/match.ts";
 export * from "./lib/plan.ts";
+export * from "./sim/workload.ts";
+export * from "./sim/pattern.ts";
+export * from "./sim/trace.ts";
+export * from "./sim/engine.ts";
+export * from "./sim/reference.ts";
+export * from "./sim/llama_pack_policy.ts";
+export * from "./sim/optimum.ts";
+export * from "./sim/simulate.ts";
+export * from "./sim/report.ts";
+export * from "./sim/presets.ts";
 
 // `deno run -A jsr:@llama-pack/llama-pack …` runs the CLI.
 if (import.meta.main) {

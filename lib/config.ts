@@ -172,7 +172,7 @@ export function defaultConfigText(env: Env): string {
   "ssd_write_mbps": 500,
 
   // Presets for --simulate NAME: pattern grammar
-  //   model[:size]=time[/duration][,time[/duration]]...;model2...
+  //   model[:size]=time/duration[,time[/duration]]...;model2...
   "simulations": ${presets}
 }
 `;

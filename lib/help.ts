@@ -56,7 +56,7 @@ KILLING SERVERS:
 SIMULATION:
   --simulate NAME      Run named simulation preset from config
   --simulate PATTERN   Run custom simulation pattern (contains = or ;)
-                       model[:size]=time[/duration][,time[/duration]]...;model2=...
+                       model[:size]=time/duration[,time[/duration]]...;model2=...
                        times and durations take s, m, h, d, w
   --simulate FILE      Replay a JSON Lines trace: {"t":s,"model":"x","size":bytes,"duration":s}
   --simulate-history   Replay your own recorded uses

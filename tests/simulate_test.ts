@@ -1,0 +1,212 @@
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { makeSandbox, type Sandbox } from "./sandbox.ts";
+import { StateStore } from "../lib/state.ts";
+
+const GIB = 1024 ** 3;
+
+/** Seeds the sandbox's index with one HDD model and some uses. */
+function seed(sb: Sandbox, uses: number[]): void {
+  const store = StateStore.open(sb.state);
+  try {
+    const path = join(sb.hdd, "Gemma2-9B-Q5_K.gguf");
+    store.applyScan([{
+      id: "Gemma2-9B-Q5_K.gguf",
+      name: "Gemma2-9B-Q5_K.gguf",
+      size: 6 * GIB,
+      fingerprint: "f",
+      ssdOnly: false,
+      metadata: {},
+      files: [{
+        path,
+        tier: "hdd",
+        root: sb.hdd,
+        rel: "Gemma2-9B-Q5_K.gguf",
+        role: "model",
+        size: 6 * GIB,
+        mtime: 1,
+      }],
+    }], { now: 1_700_000_000, renames: {}, keepPrefixes: [], prune: false });
+    for (const at of uses) {
+      store.recordUse({ modelId: "Gemma2-9B-Q5_K.gguf", at, tier: "hdd", duration: 1800 });
+    }
+  } finally {
+    store.close();
+  }
+}
+
+Deno.test("llama-pack --simulate runs a preset and prints the summary", async () => {
+  const sb = await makeSandbox();
+  try {
+    const r = await sb.run(["--simulate", "simple"]);
+    assertEquals(r.stderr, "");
+    assertEquals(r.code, 0);
+    const lines = r.stdout.split("\n");
+    assertEquals(lines[0], "simulation: simple — policy llama-pack");
+    assertStringIncludes(r.stdout, "7 loads of 1 model over 6d 00h; SSD 50.0 GiB free\n");
+    assertMatch(r.stdout, /\n {2}SSD hits {9}[1-9] of 7 loads/);
+    assertMatch(r.stdout, /\n {2}byte hit ratio {3}\d+\.\d% of 70\.0 GiB loaded\n/);
+    assertMatch(r.stdout, /\n {2}final SSD {8}test \(10\.0 GiB, \d+ hits?\)\n$/);
+    assert(!r.stdout.includes("\x1b["), "no colours with NO_COLOR and no TTY");
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --simulate PATTERN -v --compare prints timeline, summary and table", async () => {
+  const sb = await makeSandbox({ ssd_min_free_gb: 10 });
+  try {
+    const r = await sb.run([
+      "--simulate",
+      "a:10g=0s/1h,1d,2d,3d,4d;b:30g=2h/1h,1d2h,2d2h",
+      "--sim-ssd-free",
+      "40g",
+      "-v",
+      "--compare",
+    ]);
+    assertEquals(r.code, 0);
+    assertEquals(r.stderr, "");
+    const parts = r.stdout.split("\n\n"); // timeline, summary head, summary figures, table
+    const timeline = parts[0];
+    const summary = parts[1];
+    const table = parts[parts.length - 1];
+    assertMatch(timeline!, /^\+0d 00:00:00 {2}miss {4}a {3}10\.0 GiB {2}\S/);
+    assertMatch(timeline!, /\n\+\dd \d\d:\d\d:\d\d {2}copy {4}[ab] /);
+    assertMatch(timeline!, /\n\+\dd \d\d:\d\d:\d\d {2}copied {2}[ab] /);
+    assertStringIncludes(summary!, "SSD 40.0 GiB free (10.0 GiB kept free)");
+    assertStringIncludes(r.stdout, "  loads            8\n");
+    const rows = table!.trimEnd().split("\n").map((l) => l.split(/ {2,}/)[0]);
+    assertEquals(rows, [
+      "policy",
+      "-------------------",
+      "llama-pack",
+      "LRU",
+      "LFU-DA",
+      "GDSF",
+      "original (≥2 in 7d)",
+      "LP upper bound",
+      "offline schedule",
+    ]);
+    assertMatch(table!, /\nLP upper bound +\d+\.\d% +100\.0% +\S+( \S+)? +–\n/);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --simulate reports bad input with exit 2", async (t) => {
+  const sb = await makeSandbox();
+  try {
+    const cases: [string[], number, string, string | undefined][] = [
+      [
+        ["--simulate", "daly_work"],
+        2,
+        "error: --simulate: no preset named 'daly_work' (did you mean 'daily_work'?)",
+        "hint: available presets: simple, daily_work, rapid_switch, cache_pressure;",
+      ],
+      [
+        ["--simulate", "test=0s/1x", "--sim-ssd-free", "50g"],
+        2,
+        "error: pattern: column 9: bad duration '1x' (use s, m, h, d, w)",
+        "hint: pattern syntax: model[:size]=time/duration",
+      ],
+      [
+        ["--simulate", "nosuchmodel=0s/1h", "--sim-ssd-free", "50g"],
+        2,
+        "error: pattern: column 1: no size for model 'nosuchmodel' (write nosuchmodel:10g=..., or index a model that matches it)",
+        undefined,
+      ],
+      [
+        ["--simulate", "missing.jsonl"],
+        1,
+        "error: --simulate: cannot read trace file 'missing.jsonl':",
+        undefined,
+      ],
+      [
+        ["--simulate-history", "--sim-ssd-free", "50g"],
+        2,
+        "error: --simulate-history: no recorded uses to replay yet",
+        "hint: load models with -m first",
+      ],
+    ];
+    for (const [argv, code, first, second] of cases) {
+      await t.step(argv.join(" "), async () => {
+        const r = await sb.run(argv);
+        assertEquals(r.code, code, r.stderr);
+        assertEquals(r.stdout, "");
+        const lines = r.stderr.trimEnd().split("\n");
+        assert(lines[0]!.startsWith(first), lines[0]);
+        if (second !== undefined) assert(lines[1]?.startsWith(second), lines[1]);
+        assert(!r.stderr.includes("    at "), "no stack trace");
+      });
+    }
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --simulate FILE replays a JSON Lines trace", async () => {
+  const sb = await makeSandbox();
+  try {
+    const trace = join(sb.root, "trace.jsonl");
+    const lines = [0, 1, 2, 3, 4].map((d) =>
+      JSON.stringify({ t: d * 86400, model: "coder", size: 18 * GIB, duration: 7200 })
+    );
+    await Deno.writeTextFile(trace, lines.join("\n") + "\n");
+    const r = await sb.run(["--simulate", trace, "--sim-ssd-free", "50g", "--json"]);
+    assertEquals(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assertEquals(out.workload.name, trace);
+    assertEquals(out.workload.loads, 5);
+    assertEquals(out.workload.ssdFreeBytes, 50 * GIB);
+    assertEquals(out.summary.loads, 5);
+    assertEquals(out.summary.policy, "llama-pack");
+    assertEquals(out.timeline, undefined);
+
+    await Deno.writeTextFile(trace, lines[0] + '\n{"t": "noon", "model": "coder", "size": 1}\n');
+    const bad = await sb.run(["--simulate", trace, "--sim-ssd-free", "50g"]);
+    assertEquals(bad.code, 2);
+    assertEquals(
+      bad.stderr.split("\n")[0],
+      `error: ${trace}:2: key 't': expected seconds ≥ 0, got "noon"`,
+    );
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --simulate sizes patterns from the index and replays history", async () => {
+  const sb = await makeSandbox();
+  try {
+    const day = 86400;
+    const t0 = 1_700_000_000;
+    seed(sb, [t0, t0 + day, t0 + 2 * day, t0 + 3 * day, t0 + 4 * day]);
+    const r = await sb.run(["--simulate", "gemma5=0s/1h,1d,2d,3d", "--sim-ssd-free", "20g"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(r.stdout, "of 24.0 GiB loaded"); // 4 loads × 6 GiB from the index
+    const h = await sb.run(["--simulate-history", "--sim-ssd-free", "20g", "-v"]);
+    assertEquals(h.code, 0, h.stderr);
+    assertStringIncludes(h.stdout, `times from ${new Date(t0 * 1000).toISOString()}\n`);
+    assertStringIncludes(h.stdout, "simulation: your history — policy llama-pack");
+    assertStringIncludes(h.stdout, "5 loads of 1 model over 4d 00h");
+    assertMatch(h.stdout, /\+0d 00:00:00 {2}miss {4}Gemma2-9B-Q5_K\.gguf {4}6\.0 GiB {2}1 use/);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --simulate measures the SSD when no size is given", async () => {
+  const sb = await makeSandbox();
+  try {
+    const r = await sb.run(["--simulate", "a:1g=0s/1h,1d", "--json"]);
+    assertEquals(r.code, 0, r.stderr);
+    const free = JSON.parse(r.stdout).workload.ssdFreeBytes;
+    assert(typeof free === "number" && free > 0, `measured ${free}`);
+    await sb.writeConfig({ ssd_path: join(sb.root, "no-such-ssd") });
+    const bad = await sb.run(["--simulate", "a:1g=0s/1h,1d"]);
+    assertStringIncludes(bad.stderr, "--simulate: cannot measure free space on the SSD");
+    assertStringIncludes(bad.stderr, "hint: pass the free space to assume: --sim-ssd-free 100g");
+    assertEquals(bad.code, 1);
+  } finally {
+    await sb.cleanup();
+  }
+});
