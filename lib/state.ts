@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LlamaPackError } from "./errors.ts";
@@ -300,16 +300,27 @@ export class StateStore {
     }
   }
 
+  #statements = new Map<string, StatementSync>();
+
+  #prepare(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
   #all<T>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.db.prepare(sql).all(...params) as T[];
+    return this.#prepare(sql).all(...params) as T[];
   }
 
   #get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.db.prepare(sql).get(...params) as T | undefined;
+    return this.#prepare(sql).get(...params) as T | undefined;
   }
 
   #run(sql: string, ...params: SQLInputValue[]): { changes: number; lastInsertRowid: number } {
-    const r = this.db.prepare(sql).run(...params);
+    const r = this.#prepare(sql).run(...params);
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
@@ -480,6 +491,121 @@ export class StateStore {
     return modelId === undefined
       ? this.#all<FileRow>("SELECT * FROM files ORDER BY path")
       : this.#all<FileRow>("SELECT * FROM files WHERE model_id = ? ORDER BY path", modelId);
+  }
+
+  // ---- scan results (model library) ----
+
+  /**
+   * Writes one scan's result: upserts every model found (new ones get
+   * `first_seen = now`), moves renamed models' history, replaces the file
+   * rows, and marks models whose files vanished as gone (or deletes them and
+   * their history with `prune`). File rows under `keepPrefixes` (directories
+   * the scan could not read, e.g. an unmounted HDD) are kept as they were, so
+   * their models are not marked gone.
+   *
+   * @param models The models found, with their files.
+   * @param options Clock, renames, prefixes to keep, and whether to prune.
+   * @returns Ids added, renamed, newly gone and pruned.
+   */
+  applyScan(models: readonly ScannedModelRecord[], options: ApplyScanOptions): ApplyScanResult {
+    return this.tx(() => {
+      // Only changed rows are written, so an unchanged rescan costs one UPDATE.
+      const before = new Map(this.models().map((m) => [m.id, m]));
+      const added: string[] = [];
+      const renameTargets = new Set(Object.values(options.renames));
+      const upsert = this.db.prepare(
+        `INSERT INTO models (id, name, size, fingerprint, first_seen, last_seen, gone, ssd_only, metadata)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, size = excluded.size,
+           fingerprint = excluded.fingerprint, last_seen = excluded.last_seen, gone = 0,
+           ssd_only = excluded.ssd_only, metadata = excluded.metadata`,
+      );
+      for (const m of models) {
+        const old = before.get(m.id);
+        if (!old && !renameTargets.has(m.id)) added.push(m.id);
+        const metadata = JSON.stringify(m.metadata);
+        if (
+          old && old.name === m.name && old.size === m.size && old.fingerprint === m.fingerprint &&
+          old.gone === 0 && old.ssd_only === (m.ssdOnly ? 1 : 0) && old.metadata === metadata
+        ) continue;
+        upsert.run(
+          m.id,
+          m.name,
+          m.size,
+          m.fingerprint,
+          options.now,
+          options.now,
+          m.ssdOnly ? 1 : 0,
+          metadata,
+        );
+      }
+      this.#run(
+        "UPDATE models SET last_seen = ? WHERE id IN (SELECT value FROM json_each(?))",
+        options.now,
+        JSON.stringify(models.map((m) => m.id)),
+      );
+      const renamed: [string, string][] = [];
+      for (const [from, to] of Object.entries(options.renames)) {
+        if (!before.has(from)) continue;
+        this.renameModel(from, to);
+        renamed.push([from, to]);
+      }
+      const keep = options.keepPrefixes.map((p) => (p.endsWith("/") ? p : p + "/"));
+      const key = (path: string, modelId: string) => `${path}\0${modelId}`;
+      const existing = new Map(this.files().map((f) => [key(f.path, f.model_id), f]));
+      const kept = [...existing.values()].filter((f) => keep.some((p) => f.path.startsWith(p)));
+      const wanted = new Map<string, FileRow>();
+      for (const f of kept) wanted.set(key(f.path, f.model_id), f);
+      for (const m of models) {
+        for (const f of m.files) wanted.set(key(f.path, m.id), { ...f, model_id: m.id });
+      }
+      const del = this.db.prepare("DELETE FROM files WHERE path = ? AND model_id = ?");
+      for (const [k, f] of existing) if (!wanted.has(k)) del.run(f.path, f.model_id);
+      const insert = this.db.prepare(
+        "INSERT OR REPLACE INTO files (path, model_id, tier, root, rel, role, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const [k, f] of wanted) {
+        const o = existing.get(k);
+        if (
+          o && o.tier === f.tier && o.root === f.root && o.rel === f.rel && o.role === f.role &&
+          o.size === f.size && o.mtime === f.mtime
+        ) continue;
+        insert.run(f.path, f.model_id, f.tier, f.root, f.rel, f.role, f.size, f.mtime);
+      }
+      // A model still on an unreadable HDD is not SSD-only.
+      this.#run(
+        "UPDATE models SET ssd_only = 0 WHERE ssd_only = 1 AND id IN (SELECT model_id FROM files WHERE tier = 'hdd')",
+      );
+      const found = new Set(models.map((m) => m.id));
+      const withFiles = new Set(kept.map((f) => f.model_id));
+      const gone: string[] = [];
+      for (const m of this.models()) {
+        if (found.has(m.id) || withFiles.has(m.id) || m.gone === 1) continue;
+        this.#run("UPDATE models SET gone = 1 WHERE id = ?", m.id);
+        gone.push(m.id);
+      }
+      const pruned: string[] = [];
+      if (options.prune) {
+        for (const m of this.models()) {
+          if (m.gone !== 1) continue;
+          for (const table of ["uses", "ssd_copies", "copy_jobs"]) {
+            this.#run(`DELETE FROM ${table} WHERE model_id = ?`, m.id);
+          }
+          this.#run("DELETE FROM models WHERE id = ?", m.id);
+          pruned.push(m.id);
+        }
+      }
+      return { added, renamed, gone, pruned };
+    });
+  }
+
+  /**
+   * Every `gguf_cache` row, for a scan to look headers up in memory.
+   *
+   * @returns Path, size, mtime and the stored JSON text of each row.
+   */
+  ggufCacheRows(): { path: string; size: number; mtime: number; info: string }[] {
+    return this.#all("SELECT path, size, mtime, info FROM gguf_cache");
   }
 
   // ---- servers ----
@@ -691,7 +817,7 @@ export interface ModelRow {
 
 /** A file row. */
 export interface FileRow {
-  /** Absolute path (real path). */
+  /** Absolute path as found under the root (not resolved: Hugging Face snapshots link to hashed blobs, and shards are found beside the first one by name). */
   path: string;
   /** The model it belongs to. */
   model_id: string;
@@ -707,4 +833,46 @@ export interface FileRow {
   size: number;
   /** Modification time (unix seconds). */
   mtime: number;
+}
+
+/** A model found by a scan, as {@linkcode StateStore.applyScan} records it. */
+export interface ScannedModelRecord {
+  /** Stable id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Bytes of one copy (weights and projectors). */
+  size: number;
+  /** Header fingerprint of the first weight file. */
+  fingerprint: string;
+  /** Found only on the SSD. */
+  ssdOnly: boolean;
+  /** GGUF metadata and library facts, stored as JSON. */
+  metadata: unknown;
+  /** Its files on every tier (`model_id` is filled in). */
+  files: Omit<FileRow, "model_id">[];
+}
+
+/** Options of {@linkcode StateStore.applyScan}. */
+export interface ApplyScanOptions {
+  /** The scan's time (unix seconds). */
+  now: number;
+  /** Old id → new id of renamed or moved models. */
+  renames: Readonly<Record<string, string>>;
+  /** Directories the scan could not read: their file rows are kept. */
+  keepPrefixes: readonly string[];
+  /** Delete gone models and their history. */
+  prune: boolean;
+}
+
+/** What {@linkcode StateStore.applyScan} changed. */
+export interface ApplyScanResult {
+  /** Ids seen for the first time. */
+  added: string[];
+  /** `[old, new]` ids moved. */
+  renamed: [string, string][];
+  /** Ids whose files vanished in this scan. */
+  gone: string[];
+  /** Ids deleted with their history (`prune`). */
+  pruned: string[];
 }

@@ -1,22 +1,322 @@
 /**
- * The command behind -l/--list.
+ * The command behind -l/--list (and `--json`, `--table`): every model the
+ * last scan found (and the ones whose files are gone, as stats only), sorted
+ * from the lowest to the highest rank, with the SSD and HDD state of each.
+ *
+ * {@linkcode listEntries} is pure: index rows, copy jobs, the cache policy
+ * and the SSD's space in, list entries out. The command reads the store and
+ * the SSD's free space and prints.
  *
  * @module
  */
 
-import { LlamaPackError } from "../errors.ts";
+import { statfsSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import { type ListEntry, listJson, type ListMeta, renderList } from "../list_view.ts";
+import { type IndexedModel, loadIndex, rankOf } from "../model_index.ts";
+import {
+  type CachedCopy,
+  type Candidate,
+  countUsesInWindow,
+  planPlacement,
+  planRefill,
+  type SsdSpace,
+} from "../plan.ts";
+import { formatRank } from "../rank.ts";
+import type { CopyJobRow } from "../state.ts";
+import { formatSize, GIB } from "../units.ts";
 import type { CommandContext } from "./context.ts";
 
+/** Options of {@linkcode listEntries}. */
+export interface ListEntriesOptions {
+  /** The time to rank at (unix seconds). */
+  now: number;
+  /** Copy jobs that are queued or running. @default [] */
+  jobs?: readonly CopyJobRow[];
+  /** Uses needed within the window to deserve the SSD. @default 3 */
+  minUses?: number;
+  /** The window for `minUses` and for hot/cold, in seconds. @default 604800 (7 days) */
+  windowSeconds?: number;
+  /** The SSD's space; without it no model is marked "should cache". @default undefined */
+  space?: SsdSpace;
+  /** The SSD root, to show where a model would be copied. @default undefined */
+  ssdRoot?: string;
+  /** Compute the reasons shown by `-v -v`. @default false */
+  reasons?: boolean;
+}
+
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const str = (v: unknown) => (typeof v === "string" ? v : null);
+
 /**
- * Runs -l/--list.
+ * Builds the `-l` entries from the model index.
+ *
+ * A verified SSD copy is *hot* (`SSD`) when it was used within the window
+ * and *cold* (`ssd`, evicted first) otherwise. An HDD model is *should cache*
+ * (`{SSD}`) when the cache planner would copy it now (enough uses in the
+ * window, and it fits or outranks what it would displace); a queued or
+ * running copy job shows as `{SSD}NN%`.
+ *
+ * @param index The models (from `loadIndex`).
+ * @param options Clock, jobs, policy, space.
+ * @returns One entry per model.
+ *
+ * @example A used HDD model and a never-used one
+ * ```ts
+ * import { listEntries } from "./list.ts";
+ * import { buildIndex } from "../model_index.ts";
+ * const row = (id: string) => ({ id, name: id, size: 8 * 1024 ** 3, fingerprint: "f", first_seen: 0,
+ *   last_seen: 0, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null });
+ * const file = (id: string) => ({ path: `/h/${id}`, model_id: id, tier: "hdd" as const, root: "/h",
+ *   rel: id, role: "model", size: 8 * 1024 ** 3, mtime: 0 });
+ * const index = buildIndex({
+ *   models: [row("a.gguf"), row("b.gguf")], files: [file("a.gguf"), file("b.gguf")], copies: [],
+ *   uses: [1, 2, 3].map((d, i) => ({ id: i, model_id: "a.gguf", at: d * 86400, duration: null,
+ *     port: null, tier: "hdd", ready_seconds: null })),
+ * });
+ * const entries = listEntries(index, { now: 4 * 86400,
+ *   space: { freeBytes: 100 * 1024 ** 3, minFreeBytes: 0, cacheUsedBytes: 0 } });
+ * console.assert(entries.find((e) => e.id === "a.gguf")?.ssd.state === "should");
+ * console.assert(entries.find((e) => e.id === "b.gguf")?.ssd.state === "none");
+ * ```
+ */
+export function listEntries(
+  index: readonly IndexedModel[],
+  options: ListEntriesOptions,
+): ListEntry[] {
+  const now = options.now;
+  const minUses = options.minUses ?? 3;
+  const windowSeconds = options.windowSeconds ?? 7 * 86400;
+  const windowText = `${Math.round(windowSeconds / 86400)} days`;
+  const jobs = new Map<string, CopyJobRow>();
+  for (const j of options.jobs ?? []) {
+    if (j.state === "queued" || j.state === "copying") jobs.set(j.model_id, j);
+  }
+  const facts = index.map((m) => {
+    const rate = rankOf(m, now);
+    const inWindow = countUsesInWindow(m.uses.map((u) => ({ at: u.at })), now, windowSeconds);
+    const lastUsed = m.uses.length ? Math.max(...m.uses.map((u) => u.at)) : null;
+    return { m, rate, inWindow, lastUsed };
+  });
+
+  // What the planner would copy now, and why.
+  const should = new Map<string, string>();
+  const cached: CachedCopy[] = facts
+    .filter((f) => f.m.ssd?.verified && !f.m.gone)
+    .map((f) => ({
+      id: f.m.id,
+      size: f.m.ssd!.size,
+      rate: f.rate,
+      pinned: f.m.pinned,
+      inUse: false,
+      ssdOnly: f.m.ssdOnly,
+      ...(f.lastUsed === null ? {} : { lastUse: f.lastUsed }),
+    }));
+  const candidates: Candidate[] = facts
+    .filter((f) => !f.m.gone && f.m.hdd !== undefined && f.m.ssd === undefined && !jobs.has(f.m.id))
+    .map((f) => ({
+      id: f.m.id,
+      size: f.m.hdd!.size,
+      rate: f.rate,
+      usesInWindow: f.inWindow,
+      noCache: f.m.noCache,
+    }));
+  const policy = { minUses, windowSeconds };
+  if (options.space) {
+    const eligible = candidates.filter((c) =>
+      !c.noCache && c.rate > 0 && c.usesInWindow >= minUses
+    );
+    for (const p of planRefill({ space: options.space, cached, candidates: eligible, policy })) {
+      should.set(p.id, p.reason);
+    }
+  }
+
+  return facts.map(({ m, rate, inWindow, lastUsed }) => {
+    const md = m.metadata ?? {};
+    const job = jobs.get(m.id);
+    const relPath = str(md.relPath);
+    const ssdTarget = options.ssdRoot && relPath ? join(options.ssdRoot, relPath) : undefined;
+    let ssd: ListEntry["ssd"];
+    if (job) {
+      ssd = { state: "copying" };
+      if (job.state === "copying" && job.bytes_total > 0) {
+        ssd.progress = job.bytes_done / job.bytes_total;
+      }
+      if (ssdTarget) ssd.path = ssdTarget;
+    } else if (m.ssd && !m.gone) {
+      ssd = m.ssd.verified
+        ? { state: "verified", hot: inWindow > 0, path: m.ssd.path }
+        : { state: "unverified", path: m.ssd.path };
+    } else if (should.has(m.id)) {
+      ssd = { state: "should" };
+      if (ssdTarget) ssd.path = ssdTarget;
+    } else {
+      ssd = { state: "none" };
+    }
+    const hdd: ListEntry["hdd"] = m.hdd && !m.gone
+      ? { present: true, path: m.hdd.path }
+      : { present: false };
+    const flags = [...(m.pinned ? ["pinned"] : []), ...(m.noCache ? ["no-cache"] : [])];
+    const meta: ListMeta = {
+      architecture: str(md.architecture),
+      contextLength: num(md.contextLength),
+      layerCount: num(md.layerCount),
+      expertCount: num(md.expertCount),
+      shardCount: num(md.shardCount) ?? 1,
+      projectors: Array.isArray(md.projectors)
+        ? md.projectors.filter((p) => typeof p === "string")
+        : [],
+      flags,
+    };
+    const entry: ListEntry = {
+      id: m.id,
+      name: m.name,
+      rank: rate,
+      uses: m.uses.length,
+      lastUsed,
+      firstSeen: m.firstSeen,
+      params: num(md.parameterCount),
+      quant: str(md.quant),
+      size: m.gone ? null : m.size,
+      ssd,
+      hdd,
+      statsOnly: m.gone,
+      ssdOnly: m.ssdOnly && !m.gone,
+      meta,
+    };
+    if (options.reasons) {
+      entry.reasons = reasonsFor(
+        { m, rate, inWindow, lastUsed, ssd, job, windowText, minUses },
+        () => {
+          const c = candidates.find((x) => x.id === m.id);
+          if (!c || !options.space) return undefined;
+          return planPlacement({ space: options.space, cached, candidate: c, policy }).reason;
+        },
+        should.get(m.id),
+      );
+    }
+    return entry;
+  });
+}
+
+function reasonsFor(
+  f: {
+    m: IndexedModel;
+    rate: number;
+    inWindow: number;
+    lastUsed: number | null;
+    ssd: ListEntry["ssd"];
+    job: CopyJobRow | undefined;
+    windowText: string;
+    minUses: number;
+  },
+  planReason: () => string | undefined,
+  shouldReason: string | undefined,
+): string[] {
+  const { m, rate, inWindow, lastUsed, ssd, job, windowText, minUses } = f;
+  const out: string[] = [];
+  const last = lastUsed === null
+    ? "never used"
+    : `last used ${new Date(lastUsed * 1000).toISOString().slice(0, 10)}`;
+  out.push(
+    `rank ${formatRank(rate)}: estimated uses per week from ${m.uses.length} use${
+      m.uses.length === 1 ? "" : "s"
+    } (${last}); ${inWindow} in the last ${windowText}`,
+  );
+  if (m.gone) {
+    out.push("files gone: kept for its stats (llama-pack -u --prune forgets it)");
+    return out;
+  }
+  if (m.ssdOnly) out.push("SSD only: no HDD copy, so the cache never evicts it");
+  if (m.pinned) out.push("pinned: never evicted from the SSD");
+  if (job) {
+    out.push(
+      job.state === "queued"
+        ? "copy to SSD queued"
+        : `copying to SSD: ${formatSize(job.bytes_done)} of ${formatSize(job.bytes_total)}`,
+    );
+  } else if (ssd.state === "verified" && !m.ssdOnly) {
+    out.push(
+      ssd.hot
+        ? `hot: used ${inWindow}× in the last ${windowText}`
+        : `cold: not used in the last ${windowText}; among the first evicted when space is needed`,
+    );
+  } else if (ssd.state === "unverified") {
+    out.push("on the SSD but no verified copy record: not trusted as a cache copy");
+  } else if (ssd.state === "should") {
+    out.push(`should cache: ${shouldReason ?? "the planner would copy it now"}`);
+  } else if (m.hdd && !m.ssd) {
+    if (m.noCache) out.push("not cached: marked no-cache");
+    else if (inWindow < minUses) {
+      out.push(`not cached: ${inWindow} of ${minUses} uses needed in the last ${windowText}`);
+    } else {
+      const r = planReason();
+      out.push(`not cached: ${r ?? "SSD space unknown (ssd_path missing?)"}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The SSD's space picture for the planner, or `undefined` when the SSD path
+ * cannot be read.
+ *
+ * @param config The config.
+ * @param index The models, for the bytes the cache holds.
+ * @returns The space, or `undefined`.
+ */
+function ssdSpace(config: Config, index: readonly IndexedModel[]): SsdSpace | undefined {
+  if (!config.ssd_path) return undefined;
+  try {
+    const st = statfsSync(config.ssd_path);
+    const space: SsdSpace = {
+      freeBytes: Number(st.bavail) * Number(st.bsize),
+      minFreeBytes: config.ssd_min_free_gb * GIB,
+      cacheUsedBytes: index.reduce(
+        (s, m) => s + (m.ssd?.verified && !m.ssdOnly && !m.gone ? m.ssd.size : 0),
+        0,
+      ),
+    };
+    if (config.ssd_limit_gb !== undefined) space.limitBytes = config.ssd_limit_gb * GIB;
+    return space;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs -l/--list: the text view (or `--table`, or `--json`).
  *
  * @param ctx The command context.
- * @returns The exit status.
- * @throws {LlamaPackError} `NOT_IMPLEMENTED` until this capability lands.
+ * @returns 0.
+ * @throws {LlamaPackError} `STATE` when the state store cannot be read.
  */
-export function listCommand(ctx: CommandContext): Promise<number> {
-  void ctx;
-  return Promise.reject(
-    new LlamaPackError("NOT_IMPLEMENTED", "-l/--list: not available yet in this version"),
-  );
+export async function listCommand(ctx: CommandContext): Promise<number> {
+  const config = await ctx.config();
+  const store = ctx.state();
+  const index = loadIndex(store);
+  const entries = listEntries(index, {
+    now: ctx.now(),
+    jobs: store.copyJobs(["queued", "copying"]),
+    minUses: config.cache.min_uses,
+    windowSeconds: config.cache.window_days * 86400,
+    ...(() => {
+      const space = ssdSpace(config, index);
+      return space ? { space } : {};
+    })(),
+    ...(config.ssd_path ? { ssdRoot: config.ssd_path } : {}),
+    reasons: ctx.cmd.verbose >= 2 || ctx.cmd.json,
+  });
+  if (ctx.cmd.json) {
+    ctx.out(JSON.stringify(listJson(entries), null, 2) + "\n");
+    return 0;
+  }
+  ctx.out(renderList(entries, {
+    verbose: ctx.cmd.verbose,
+    color: ctx.color,
+    view: ctx.cmd.table ? "table" : "lines",
+    ...(ctx.isTty ? { width: ctx.columns } : {}),
+  }));
+  return 0;
 }

@@ -1,22 +1,206 @@
 /**
- * The command behind -u/--update.
+ * The command behind -u/--update: scans the configured HDD and SSD
+ * directories, groups the GGUF files into models and records them in the
+ * state store. Headers are read only for new or changed files (the store's
+ * `gguf_cache`); nothing is ever written inside the model directories.
  *
  * @module
  */
 
 import { LlamaPackError } from "../errors.ts";
+import { buildLibrary, type KnownModel, type LibraryModel, type ModelCopy } from "../library.ts";
+import { type HeaderRecord, type MetadataCache, type ScanRoot, scanTiers } from "../scan.ts";
+import type { FileRow, ScannedModelRecord, StateStore } from "../state.ts";
 import type { CommandContext } from "./context.ts";
 
 /**
- * Runs -u/--update.
+ * A {@linkcode MetadataCache} over the state store's `gguf_cache` table. The
+ * table is read once into memory (one query instead of one per file); writes
+ * are buffered and written in one transaction by `flush()`.
+ *
+ * @param store The state store.
+ * @returns The cache and its flush function (returns the rows written).
+ */
+export function storeMetadataCache(store: StateStore): MetadataCache & { flush(): number } {
+  const rows = new Map(store.ggufCacheRows().map((r) => [r.path, r]));
+  const pending: [string, number, number, HeaderRecord][] = [];
+  return {
+    get: (path, size, mtimeMs) => {
+      const row = rows.get(path);
+      if (!row || row.size !== size || row.mtime !== mtimeMs) return undefined;
+      try {
+        const v = JSON.parse(row.info) as HeaderRecord;
+        return v && typeof v === "object" && "ok" in v ? v : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    set: (path, size, mtimeMs, record) => void pending.push([path, size, mtimeMs, record]),
+    flush: () => {
+      const n = pending.length;
+      if (n > 0) {
+        store.tx(() => {
+          for (const [p, s, m, r] of pending) store.ggufCacheSet(p, s, m, r);
+        });
+      }
+      pending.length = 0;
+      return n;
+    },
+  };
+}
+
+function fileRows(copy: ModelCopy): Omit<FileRow, "model_id">[] {
+  const rel = (p: string) => p.slice(copy.root.length).replace(/^\/+/, "");
+  const row = (path: string, role: string) => ({
+    path,
+    tier: copy.tier,
+    root: copy.root,
+    rel: rel(path),
+    role,
+    size: 0,
+    mtime: 0,
+  });
+  return [
+    ...copy.files.map((p) => row(p, "model")),
+    ...copy.projectors.map((p) => row(p, "mmproj")),
+  ];
+}
+
+/**
+ * Turns a library model into the record the store keeps.
+ *
+ * @param m The model.
+ * @param stats Size and mtime of every scanned file by path.
+ * @returns The record.
+ */
+function toRecord(
+  m: LibraryModel,
+  stats: Map<string, { size: number; mtimeMs: number }>,
+): ScannedModelRecord {
+  const files = [m.hdd, m.ssd].flatMap((c) => (c ? fileRows(c) : []));
+  for (const f of files) {
+    const st = stats.get(f.path);
+    f.size = st?.size ?? 0;
+    f.mtime = (st?.mtimeMs ?? 0) / 1000;
+  }
+  return {
+    id: m.id,
+    name: m.name,
+    size: m.size,
+    fingerprint: m.fingerprint,
+    ssdOnly: m.ssdOnly,
+    metadata: {
+      ...m.info,
+      weightsSize: m.weightsSize,
+      shardCount: m.shardCount,
+      missingShards: m.missingShards,
+      projectors: m.projectorNames,
+      relPath: m.relPath,
+    },
+    files,
+  };
+}
+
+/**
+ * Runs -u/--update: scan, group, record, report.
+ *
+ * Prints one summary line to stdout and one `warning: …` line per problem
+ * (unreadable directory, broken file, symlink loop, missing shard) to stderr;
+ * `-v` lists the models added, renamed and gone.
  *
  * @param ctx The command context.
- * @returns The exit status.
- * @throws {LlamaPackError} `NOT_IMPLEMENTED` until this capability lands.
+ * @returns 0, also when some files were skipped with a warning.
+ * @throws {LlamaPackError} `IO` when no configured directory could be read at all.
  */
-export function updateCommand(ctx: CommandContext): Promise<number> {
-  void ctx;
-  return Promise.reject(
-    new LlamaPackError("NOT_IMPLEMENTED", "-u/--update: not available yet in this version"),
+export async function updateCommand(ctx: CommandContext): Promise<number> {
+  const config = await ctx.config();
+  const prune = ctx.cmd.action.kind === "update" && ctx.cmd.action.prune;
+  const roots: ScanRoot[] = [
+    ...(config.ssd_path ? [{ tier: "ssd" as const, path: config.ssd_path }] : []),
+    ...config.hdd_path.map((path) => ({ tier: "hdd" as const, path })),
+  ];
+  const store = ctx.state();
+  const started = performance.now();
+  const cache = storeMetadataCache(store);
+  const scan = await scanTiers(roots, { cache });
+  const scanned = performance.now();
+  cache.flush();
+  const missingRoots = scan.warnings.filter((w) => w.kind === "root-missing");
+  if (roots.length > 0 && missingRoots.length === roots.length) {
+    throw new LlamaPackError(
+      "IO",
+      `cannot scan: none of the model directories exists (${roots.map((r) => r.path).join(", ")})`,
+      { hint: `set ssd_path and hdd_path in ${ctx.configPath} (llama-pack --edit-config)` },
+    );
+  }
+
+  const known: KnownModel[] = store.models().flatMap((m) => {
+    if (m.fingerprint === null) return [];
+    let weightsSize = m.size;
+    try {
+      const md = m.metadata ? JSON.parse(m.metadata) : undefined;
+      if (typeof md?.weightsSize === "number") weightsSize = md.weightsSize;
+    } catch {
+      // keep the total size
+    }
+    return [{ id: m.id, fingerprint: m.fingerprint, weightsSize }];
+  });
+  const grouped = performance.now();
+  const lib = buildLibrary(scan.files, { known });
+  const built = performance.now();
+  const stats = new Map(scan.files.map((f) => [f.path, { size: f.size, mtimeMs: f.mtimeMs }]));
+  const keepPrefixes = scan.warnings
+    .filter((w) =>
+      w.kind === "root-missing" || (w.kind === "unreadable" && !w.path.endsWith(".gguf"))
+    )
+    .map((w) => w.path);
+  const result = store.applyScan(lib.models.map((m) => toRecord(m, stats)), {
+    now: ctx.now(),
+    renames: lib.renames,
+    keepPrefixes,
+    prune,
+  });
+  const stored = performance.now();
+  ctx.debug(
+    2,
+    `update: scan ${(scanned - started).toFixed(0)} ms, cache flush + known ${
+      (grouped - scanned).toFixed(0)
+    } ms, grouping ${(built - grouped).toFixed(0)} ms, state ${(stored - built).toFixed(0)} ms`,
   );
+
+  for (const w of scan.warnings) ctx.err(`warning: ${w.message}\n`);
+  for (const w of lib.warnings) ctx.err(`warning: ${w}\n`);
+
+  const hdd = lib.models.filter((m) => m.hdd !== null).length;
+  const cached = lib.models.filter((m) => m.hdd !== null && m.ssd !== null).length;
+  const ssdOnly = lib.models.filter((m) => m.ssdOnly).length;
+  const seconds = (performance.now() - started) / 1000;
+  const changes = [
+    `${result.added.length} new`,
+    ...(result.renamed.length ? [`${result.renamed.length} renamed`] : []),
+    `${result.gone.length} gone`,
+    ...(prune ? [`${result.pruned.length} pruned`] : []),
+  ];
+  const problems = scan.warnings.length + lib.warnings.length;
+  ctx.out(
+    `Scanned ${roots.length} director${
+      roots.length === 1 ? "y" : "ies"
+    }: ${lib.models.length} model${
+      lib.models.length === 1 ? "" : "s"
+    } (${hdd} on HDD, ${cached} also on SSD, ${ssdOnly} SSD-only); ${changes.join(", ")}; ` +
+      `${scan.stats.files} files, ${scan.stats.headersRead} headers read, ${scan.stats.cacheHits} cached; ` +
+      `${seconds.toFixed(2)}s${
+        problems ? `; ${problems} warning${problems === 1 ? "" : "s"}` : ""
+      }\n`,
+  );
+  if (ctx.cmd.verbose >= 1) {
+    const lines = [
+      ...result.added.map((id) => `  new:     ${id}`),
+      ...result.renamed.map(([from, to]) => `  renamed: ${from} -> ${to} (history kept)`),
+      ...result.gone.map((id) => `  gone:    ${id} (stats kept; -u --prune forgets it)`),
+      ...result.pruned.map((id) => `  pruned:  ${id}`),
+    ];
+    if (lines.length) ctx.out(lines.join("\n") + "\n");
+  }
+  return 0;
 }

@@ -1,0 +1,520 @@
+/**
+ * Renders `llama-pack -l` (pure: entries in, text out).
+ *
+ * The layout follows the original tool: models sorted from the lowest to the
+ * highest rank, so the most useful end up last, next to the prompt; for each
+ * model a name line (with parameters, quantization and size) and a line with
+ * rank, SSD marker, HDD marker, last use, uses and first-seen date; the header
+ * repeated at the bottom; and a key to the markers:
+ *
+ * | marker   | meaning                                                |
+ * |----------|--------------------------------------------------------|
+ * | `SSD`    | cached on the SSD, hot                                 |
+ * | `ssd`    | cached on the SSD, cold (first to go when space is short) |
+ * | `{SSD}`  | should be cached; `{SSD}42%` while the copy runs       |
+ * | `HDD`    | permanent copy on the HDD                              |
+ * | `st`     | stats only: the files are gone                         |
+ * | `***`    | SSD only: no HDD copy, never evicted                   |
+ *
+ * `-v` adds the id, one line per copy (`ssd: <path>`, `hdd: <path>`) and the
+ * metadata; `-v -v` adds the reasons behind the rank and cache decisions.
+ * A compact table (cli-table3) suits wide terminals. Dates are UTC, `YYYY-MM-DD`.
+ *
+ * @module
+ */
+
+import Table from "cli-table3";
+import { formatSize } from "./units.ts";
+
+/** Where a model stands on the SSD. */
+export type SsdState =
+  /** A verified copy is on the SSD. */
+  | "verified"
+  /** A copy is running (or queued when `progress` is absent). */
+  | "copying"
+  /** Files are on the SSD but no verified copy record backs them (`ssd?`). */
+  | "unverified"
+  /** The policy wants it cached; no copy yet. */
+  | "should"
+  /** Not on the SSD. */
+  | "none";
+
+/** The metadata shown with `-v`. */
+export interface ListMeta {
+  /** `general.architecture`. */
+  architecture?: string | null;
+  /** Trained context length. */
+  contextLength?: number | null;
+  /** Layer count. */
+  layerCount?: number | null;
+  /** Expert count (mixture of experts). */
+  expertCount?: number | null;
+  /** Number of shards. */
+  shardCount?: number;
+  /** Attached projector file names. */
+  projectors?: string[];
+  /** User flags such as `pinned`, `no-cache`. */
+  flags?: string[];
+}
+
+/** One model as `-l` shows it. */
+export interface ListEntry {
+  /** Stable model id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Rank: higher is more useful. */
+  rank: number;
+  /** Number of uses. */
+  uses: number;
+  /** Last use, unix seconds; `null` = never. */
+  lastUsed: number | null;
+  /** First seen by a scan, unix seconds. */
+  firstSeen: number | null;
+  /** Parameter count. */
+  params: number | null;
+  /** Quantization, e.g. `"Q4_K_M"`. */
+  quant: string | null;
+  /** Bytes of one copy. */
+  size: number | null;
+  /** SSD state. */
+  ssd: {
+    state: SsdState;
+    /** For `verified`: hot (`SSD`) or cold (`ssd`). */
+    hot?: boolean;
+    /** The SSD path (verified or copy destination). */
+    path?: string;
+    /** For `copying`: fraction done, 0..1. */
+    progress?: number;
+  };
+  /** HDD copy. */
+  hdd: { present: boolean; path?: string };
+  /** True when the files are gone and only usage stats remain. */
+  statsOnly: boolean;
+  /** True when the model lives only on the SSD. */
+  ssdOnly: boolean;
+  /** Metadata for `-v`. */
+  meta?: ListMeta;
+  /** Reasons behind rank and cache decisions, for `-v -v`. */
+  reasons?: string[];
+}
+
+/** Options of {@linkcode renderList}. */
+export interface RenderListOptions {
+  /** Verbosity: 0, 1 (`-v`) or 2 (`-v -v`). @default 0 */
+  verbose?: number;
+  /** ANSI colours by tier. @default false */
+  color?: boolean;
+  /** `"lines"`: name line + stats line per model; `"table"`: one row per model. @default "lines" */
+  view?: "lines" | "table";
+  /** Terminal width, for the table view (long names are cut). @default no limit */
+  width?: number;
+}
+
+const C = {
+  reset: "\x1b[0m",
+  title: "\x1b[7m",
+  name: "\x1b[36m",
+  dim: "\x1b[2m",
+  hot: "\x1b[1;36m",
+  cold: "\x1b[36m",
+  should: "\x1b[35m",
+  hdd: "\x1b[33m",
+  st: "\x1b[38;5;208m",
+  only: "\x1b[31m",
+  date: "\x1b[34m",
+} as const;
+type Paint = (code: keyof typeof C, s: string) => string;
+
+/**
+ * Formats a UTC date as `YYYY-MM-DD`.
+ *
+ * @param unixSeconds Seconds since the epoch, or `null`.
+ * @param never Text for `null`. @default "never"
+ * @returns The date.
+ *
+ * @example Formatting dates
+ * ```ts
+ * import { formatDate } from "./list_view.ts";
+ * console.assert(formatDate(1764288000) === "2025-11-28");
+ * console.assert(formatDate(null) === "never");
+ * ```
+ */
+export function formatDate(unixSeconds: number | null, never = "never"): string {
+  if (unixSeconds === null || !Number.isFinite(unixSeconds)) return never;
+  return new Date(unixSeconds * 1000).toISOString().slice(0, 10);
+}
+
+/**
+ * Formats a parameter count: `9.2B`, `14.8B`, `236B`, `135M`, `1.1T`.
+ *
+ * @param n Parameters, or `null`.
+ * @returns The short form, or `"?"` for `null`.
+ *
+ * @example Formatting parameter counts
+ * ```ts
+ * import { formatParams } from "./list_view.ts";
+ * console.assert(formatParams(9.24e9) === "9.2B");
+ * console.assert(formatParams(236e9) === "236B");
+ * console.assert(formatParams(135e6) === "135M");
+ * ```
+ */
+export function formatParams(n: number | null): string {
+  if (n === null || !Number.isFinite(n) || n <= 0) return "?";
+  const units: [number, string][] = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
+  for (const [u, s] of units) {
+    if (n >= u * 0.95) {
+      const v = n / u;
+      return `${v >= 100 ? Math.round(v) : v.toFixed(1)}${s}`;
+    }
+  }
+  return String(Math.round(n));
+}
+
+/**
+ * Sorts entries as `-l` shows them: lowest rank first; ties by last use
+ * (never first), then name, then id.
+ *
+ * @param entries The entries (not modified).
+ * @returns A sorted copy.
+ *
+ * @example Sorting
+ * ```ts
+ * import { sortEntries, type ListEntry } from "./list_view.ts";
+ * const e = (name: string, rank: number): ListEntry => ({
+ *   id: name, name, rank, uses: 0, lastUsed: null, firstSeen: null, params: null, quant: null,
+ *   size: null, ssd: { state: "none" }, hdd: { present: true }, statsOnly: false, ssdOnly: false,
+ * });
+ * console.assert(sortEntries([e("b", 2), e("a", 1)])[1]!.name === "b");
+ * ```
+ */
+export function sortEntries(entries: readonly ListEntry[]): ListEntry[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const rank = (e: ListEntry) => (Number.isFinite(e.rank) ? e.rank : -Infinity);
+  return [...entries].sort((a, b) =>
+    rank(a) - rank(b) || (a.lastUsed ?? -Infinity) - (b.lastUsed ?? -Infinity) ||
+    cmp(a.name, b.name) || cmp(a.id, b.id)
+  );
+}
+
+function ssdMarker(e: ListEntry, paint: Paint): [string, number] {
+  let text: string;
+  let code: keyof typeof C;
+  if (e.statsOnly && e.ssd.state !== "verified") [text, code] = ["st", "st"];
+  else if (e.ssd.state === "verified") [text, code] = e.ssd.hot ? ["SSD", "hot"] : ["ssd", "cold"];
+  else if (e.ssd.state === "unverified") [text, code] = ["ssd?", "cold"];
+  else if (e.ssd.state === "copying") {
+    const p = e.ssd.progress;
+    text = p === undefined ? "{SSD}" : `{SSD}${Math.floor(Math.min(1, Math.max(0, p)) * 100)}%`;
+    code = "should";
+  } else if (e.ssd.state === "should") [text, code] = ["{SSD}", "should"];
+  else return ["", 0];
+  return [paint(code, text), text.length];
+}
+
+function hddMarker(e: ListEntry, paint: Paint): [string, number] {
+  if (e.hdd.present) return [paint("hdd", "HDD"), 3];
+  if (e.ssdOnly) return [paint("only", "***"), 3];
+  if (e.statsOnly) return [paint("st", "st"), 2];
+  return ["", 0];
+}
+
+const rankText = (r: number) => (Number.isFinite(r) ? r.toFixed(1) : "-");
+
+function nameSuffix(e: ListEntry): string {
+  const parts = [`${formatParams(e.params)} ${e.quant ?? "?"}`];
+  if (e.size !== null) parts.push(formatSize(e.size));
+  return parts.join("  ");
+}
+
+function metaLine(m: ListMeta): string {
+  const parts: string[] = [];
+  if (m.architecture) parts.push(m.architecture);
+  if (m.layerCount) parts.push(`${m.layerCount} layers`);
+  if (m.contextLength) parts.push(`ctx ${m.contextLength}`);
+  if (m.expertCount) parts.push(`${m.expertCount} experts`);
+  if (m.shardCount !== undefined && m.shardCount > 1) parts.push(`${m.shardCount} shards`);
+  if (m.projectors && m.projectors.length > 0) parts.push(`mmproj: ${m.projectors.join(", ")}`);
+  for (const f of m.flags ?? []) parts.push(f);
+  return parts.join(", ");
+}
+
+/** The key line explaining the markers. */
+export const LIST_KEY =
+  "Key: SSD=cached+hot, ssd=cached+cold, {SSD}=should cache (NN%=copying), HDD=permanent, st=stats only (file gone), ***=SSD only";
+
+function keyLine(paint: Paint, entries: readonly ListEntry[]): string {
+  const unverified = entries.some((e) => e.ssd.state === "unverified")
+    ? `, ${paint("cold", "ssd?")}=on SSD, not verified`
+    : "";
+  return `Key: ${paint("hot", "SSD")}=cached+hot, ${paint("cold", "ssd")}=cached+cold, ${
+    paint("should", "{SSD}")
+  }=should cache (NN%=copying), ${paint("hdd", "HDD")}=permanent, ${
+    paint("st", "st")
+  }=stats only (file gone), ${paint("only", "***")}=SSD only${unverified}`;
+}
+
+/**
+ * Renders the model list.
+ *
+ * @param entries The models, in any order (they are sorted by rank).
+ * @param options Verbosity, colour, view and width.
+ * @returns The text to print, ending with a newline.
+ *
+ * @example Two models, plain text
+ * ```ts
+ * import { renderList, type ListEntry } from "./list_view.ts";
+ * const base = { uses: 0, lastUsed: null, firstSeen: 1760227200, params: 9.2e9, quant: "Q5_K_M",
+ *   size: null, statsOnly: false, ssdOnly: false } as const;
+ * const entries: ListEntry[] = [
+ *   { ...base, id: "a", name: "Used-A-Lot.gguf", rank: 5.8, uses: 6, lastUsed: 1764288000,
+ *     ssd: { state: "verified", hot: true }, hdd: { present: true } },
+ *   { ...base, id: "b", name: "Foo.gguf", rank: 0, ssd: { state: "none" }, hdd: { present: true } },
+ * ];
+ * const text = renderList(entries);
+ * console.assert(text.indexOf("Foo.gguf") < text.indexOf("Used-A-Lot.gguf"));
+ * console.assert(text.includes("   5.8  SSD  HDD  2025-11-28     6  2025-10-12"));
+ * ```
+ */
+export function renderList(entries: readonly ListEntry[], options: RenderListOptions = {}): string {
+  const color = options.color ?? false;
+  const verbose = options.verbose ?? 0;
+  const paint: Paint = (code, s) => (color && s !== "" ? `${C[code]}${s}${C.reset}` : s);
+  const sorted = sortEntries(entries);
+  const title = color
+    ? `${C.title} Models (lowest to highest rank) ${C.reset}`
+    : "Models (lowest to highest rank)";
+  if (options.view === "table") return renderTable(sorted, title, paint, options);
+  const rankW = Math.max(6, ...sorted.map((e) => rankText(e.rank).length));
+  const ssdW = Math.max(3, ...sorted.map((e) => ssdMarker(e, paint)[1]));
+  const usesW = Math.max(4, ...sorted.map((e) => String(e.uses).length));
+  const pad = (s: string, visible: number, w: number) => s + " ".repeat(Math.max(0, w - visible));
+  const statsLine = (cells: [string, number][]) => {
+    const [rank, ssd, hdd, last, uses, first] = cells as [
+      [string, number],
+      [string, number],
+      [string, number],
+      [string, number],
+      [string, number],
+      [string, number],
+    ];
+    return [
+      " ".repeat(Math.max(0, rankW - rank[1])) + rank[0],
+      pad(ssd[0], ssd[1], ssdW),
+      pad(hdd[0], hdd[1], 3),
+      pad(last[0], last[1], 10),
+      " ".repeat(Math.max(0, usesW - uses[1])) + uses[0],
+      first[0],
+    ].join("  ").trimEnd();
+  };
+  const header = [
+    "Model  Params Quant  Size",
+    statsLine([
+      ["Rank", 4],
+      ["ssd", 3],
+      ["hdd", 3],
+      ["Last", 4],
+      ["Uses", 4],
+      ["First seen", 10],
+    ]),
+  ];
+  const out: string[] = [title, "", ...header];
+  const ind = " ".repeat(3);
+  for (const e of sorted) {
+    out.push(`${paint("name", e.name)}  ${paint("dim", nameSuffix(e))}`);
+    const last = formatDate(e.lastUsed);
+    const first = formatDate(e.firstSeen, "-");
+    out.push(statsLine([
+      [rankText(e.rank), rankText(e.rank).length],
+      ssdMarker(e, paint),
+      hddMarker(e, paint),
+      [e.lastUsed === null ? last : paint("date", last), last.length],
+      [String(e.uses), String(e.uses).length],
+      [paint("date", first), first.length],
+    ]));
+    if (verbose >= 1) {
+      out.push(`${ind}id: ${e.id}`);
+      if (e.ssd.path !== undefined) {
+        const note = {
+          verified: "",
+          copying: " (copying)",
+          unverified: " (not verified)",
+          should: " (not copied yet)",
+          none: "",
+        }[e.ssd.state];
+        out.push(`${ind}ssd: ${e.ssd.path}${note}`);
+      }
+      if (e.hdd.path !== undefined) out.push(`${ind}hdd: ${e.hdd.path}`);
+      if (e.meta) {
+        const m = metaLine(e.meta);
+        if (m !== "") out.push(`${ind}${m}`);
+      }
+    }
+    if (verbose >= 2) { for (const r of e.reasons ?? []) out.push(`${ind}why: ${r}`); }
+  }
+  if (sorted.length === 0) out.push("(no models: set hdd_path/ssd_path in the config and run -u)");
+  out.push(...header, keyLine(paint, sorted));
+  return out.join("\n") + "\n";
+}
+
+function renderTable(
+  sorted: ListEntry[],
+  title: string,
+  paint: Paint,
+  options: RenderListOptions,
+): string {
+  const head = [
+    "Model",
+    "Rank",
+    "ssd",
+    "hdd",
+    "Last",
+    "Uses",
+    "First seen",
+    "Params",
+    "Quant",
+    "Size",
+  ];
+  const rows = sorted.map((e) => [
+    e.name,
+    rankText(e.rank),
+    ssdMarker(e, paint)[0],
+    hddMarker(e, paint)[0],
+    formatDate(e.lastUsed),
+    String(e.uses),
+    formatDate(e.firstSeen, "-"),
+    formatParams(e.params),
+    e.quant ?? "?",
+    e.size === null ? "" : formatSize(e.size),
+  ]);
+  // Width of everything but the name column (2 spaces between columns).
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => visibleLength(row[i]!)))
+  );
+  let nameW = widths[0]!;
+  if (options.width !== undefined) {
+    const others = widths.slice(1).reduce((a, w) => a + w + 2, 0);
+    nameW = Math.max(12, Math.min(nameW, options.width - others - 2));
+  }
+  const cut = (s: string) => (s.length > nameW ? s.slice(0, nameW - 1) + "…" : s);
+  const table = new Table({
+    head,
+    chars: {
+      "top": "",
+      "top-mid": "",
+      "top-left": "",
+      "top-right": "",
+      "bottom": "",
+      "bottom-mid": "",
+      "bottom-left": "",
+      "bottom-right": "",
+      "left": "",
+      "left-mid": "",
+      "mid": "",
+      "mid-mid": "",
+      "right": "",
+      "right-mid": "",
+      "middle": "  ",
+    },
+    style: { "padding-left": 0, "padding-right": 0, head: [], border: [], compact: true },
+    colAligns: ["left", "right", "left", "left", "left", "right", "left", "right", "left", "right"],
+  });
+  for (const [i, r] of rows.entries()) {
+    r[0] = paint("name", cut(sorted[i]!.name));
+    table.push(r);
+  }
+  table.push(head);
+  const body = table.toString().split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  return [title, "", ...body, keyLine(paint, sorted)].join("\n") + "\n";
+}
+
+// deno-lint-ignore no-control-regex
+const visibleLength = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
+
+/** One model in `--json` output (dates as ISO 8601 UTC strings). */
+export interface ListJsonModel {
+  /** Stable id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Rank. */
+  rank: number;
+  /** Number of uses. */
+  uses: number;
+  /** Last use, or `null` for never. */
+  lastUsed: string | null;
+  /** First seen, or `null`. */
+  firstSeen: string | null;
+  /** Parameter count. */
+  params: number | null;
+  /** Quantization. */
+  quant: string | null;
+  /** Bytes of one copy. */
+  size: number | null;
+  /** SSD state, path and progress. */
+  ssd: { state: SsdState; hot: boolean; path: string | null; progress: number | null };
+  /** HDD presence and path. */
+  hdd: { present: boolean; path: string | null };
+  /** Files gone, stats only. */
+  statsOnly: boolean;
+  /** Only on the SSD. */
+  ssdOnly: boolean;
+  /** Metadata. */
+  meta: ListMeta | null;
+  /** Reasons behind rank and cache decisions. */
+  reasons: string[];
+}
+
+/** The `--json` document. */
+export interface ListJson {
+  /** Models, lowest rank first (as the text view). */
+  models: ListJsonModel[];
+}
+
+/**
+ * Builds the `--json` document: the same data as the text view, sorted the
+ * same way, every field present (`null` when unknown).
+ *
+ * @param entries The models.
+ * @returns A JSON-ready object; print it with `JSON.stringify(x, null, 2)`.
+ *
+ * @example JSON for one model
+ * ```ts
+ * import { listJson } from "./list_view.ts";
+ * const doc = listJson([{ id: "a", name: "A.gguf", rank: 1, uses: 2, lastUsed: 0, firstSeen: null,
+ *   params: 8e9, quant: "Q8_0", size: 8e9, ssd: { state: "should" }, hdd: { present: true },
+ *   statsOnly: false, ssdOnly: false }]);
+ * console.assert(doc.models[0]!.lastUsed === "1970-01-01T00:00:00Z");
+ * console.assert(doc.models[0]!.ssd.path === null);
+ * ```
+ */
+export function listJson(entries: readonly ListEntry[]): ListJson {
+  const iso = (t: number | null) =>
+    t === null || !Number.isFinite(t)
+      ? null
+      : new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return {
+    models: sortEntries(entries).map((e) => ({
+      id: e.id,
+      name: e.name,
+      rank: e.rank,
+      uses: e.uses,
+      lastUsed: iso(e.lastUsed),
+      firstSeen: iso(e.firstSeen),
+      params: e.params,
+      quant: e.quant,
+      size: e.size,
+      ssd: {
+        state: e.ssd.state,
+        hot: e.ssd.hot ?? false,
+        path: e.ssd.path ?? null,
+        progress: e.ssd.progress ?? null,
+      },
+      hdd: { present: e.hdd.present, path: e.hdd.path ?? null },
+      statsOnly: e.statsOnly,
+      ssdOnly: e.ssdOnly,
+      meta: e.meta ?? null,
+      reasons: e.reasons ?? [],
+    })),
+  };
+}

@@ -1,0 +1,289 @@
+import { assert, assertEquals, assertStringIncludes } from "../tests/assert.ts";
+import {
+  formatDate,
+  formatParams,
+  LIST_KEY,
+  type ListEntry,
+  listJson,
+  renderList,
+  sortEntries,
+} from "./list_view.ts";
+
+const day = (iso: string) => Date.parse(`${iso}T12:00:00Z`) / 1000;
+
+const ENTRIES: ListEntry[] = [
+  {
+    id: "Some-model-I-Used-a-Lot-q5_k_s.gguf",
+    name: "Some-model-I-Used-a-Lot-q5_k_s.gguf",
+    rank: 5.8,
+    uses: 6,
+    lastUsed: day("2025-11-28"),
+    firstSeen: day("2025-10-12"),
+    params: 9.24e9,
+    quant: "Q5_K_S",
+    size: 6.5 * 1024 ** 3,
+    ssd: { state: "verified", hot: true, path: "/ssd/Some-model-I-Used-a-Lot-q5_k_s.gguf" },
+    hdd: { present: true, path: "/hdd/llm/Some-model-I-Used-a-Lot-q5_k_s.gguf" },
+    statsOnly: false,
+    ssdOnly: false,
+    meta: {
+      architecture: "gemma2",
+      layerCount: 42,
+      contextLength: 8192,
+      shardCount: 1,
+      projectors: ["mmproj-F16.gguf"],
+    },
+    reasons: ["6 uses, last 2025-11-28: 5.8 uses/week", "cached: rank 5.8 ≥ 1.0 and fits"],
+  },
+  {
+    id: "llm/Foo-v1.0.q8_0.gguf",
+    name: "Foo-v1.0.q8_0.gguf",
+    rank: 0,
+    uses: 0,
+    lastUsed: null,
+    firstSeen: day("2024-03-10"),
+    params: 1.1e9,
+    quant: "Q8_0",
+    size: 1.2 * 1024 ** 3,
+    ssd: { state: "none" },
+    hdd: { present: true, path: "/hdd/llm/Foo-v1.0.q8_0.gguf" },
+    statsOnly: false,
+    ssdOnly: false,
+  },
+  {
+    id: "phi-4-Q6_K.gguf",
+    name: "phi-4-Q6_K.gguf",
+    rank: 0,
+    uses: 3,
+    lastUsed: day("2025-01-08"),
+    firstSeen: day("2025-01-02"),
+    params: 14.7e9,
+    quant: "Q6_K",
+    size: null,
+    ssd: { state: "none" },
+    hdd: { present: false },
+    statsOnly: true,
+    ssdOnly: false,
+  },
+  {
+    id: "big/Qwen-72B-00001-of-00003.gguf",
+    name: "Qwen-72B-00001-of-00003.gguf",
+    rank: 2.5,
+    uses: 3,
+    lastUsed: day("2025-11-27"),
+    firstSeen: day("2025-11-01"),
+    params: 72.7e9,
+    quant: "Q4_K_M",
+    size: 44 * 1024 ** 3,
+    ssd: { state: "copying", progress: 0.421, path: "/ssd/big/Qwen-72B-00001-of-00003.gguf" },
+    hdd: { present: true, path: "/hdd/big/Qwen-72B-00001-of-00003.gguf" },
+    statsOnly: false,
+    ssdOnly: false,
+    meta: { architecture: "qwen2", layerCount: 80, contextLength: 32768, shardCount: 3 },
+  },
+  {
+    id: "mine.gguf",
+    name: "mine.gguf",
+    rank: 1.25,
+    uses: 2,
+    lastUsed: day("2025-11-20"),
+    firstSeen: day("2025-11-01"),
+    params: 3e9,
+    quant: "Q8_0",
+    size: 3.2 * 1024 ** 3,
+    ssd: { state: "verified", hot: false, path: "/ssd/mine.gguf" },
+    hdd: { present: false },
+    statsOnly: false,
+    ssdOnly: true,
+  },
+  {
+    id: "Whatever.gguf",
+    name: "Whatever-Qwen2.5-14B.Q6_K.gguf",
+    rank: 1.25,
+    uses: 1,
+    lastUsed: day("2025-11-10"),
+    firstSeen: day("2025-03-29"),
+    params: 14.8e9,
+    quant: "Q6_K",
+    size: 12.1 * 1024 ** 3,
+    ssd: { state: "should", path: "/ssd/Whatever.gguf" },
+    hdd: { present: true, path: "/hdd/Whatever.gguf" },
+    statsOnly: false,
+    ssdOnly: false,
+  },
+];
+
+const HEADER = [
+  "Model  Params Quant  Size",
+  "  Rank  ssd       hdd  Last        Uses  First seen",
+];
+
+Deno.test("renderList() renders the original's layout, lowest rank first", () => {
+  assertEquals(
+    renderList(ENTRIES),
+    [
+      "Models (lowest to highest rank)",
+      "",
+      ...HEADER,
+      "Foo-v1.0.q8_0.gguf  1.1B Q8_0  1.2 GiB",
+      "   0.0            HDD  never          0  2024-03-10",
+      "phi-4-Q6_K.gguf  14.7B Q6_K",
+      "   0.0  st        st   2025-01-08     3  2025-01-02",
+      "Whatever-Qwen2.5-14B.Q6_K.gguf  14.8B Q6_K  12.1 GiB",
+      "   1.3  {SSD}     HDD  2025-11-10     1  2025-03-29",
+      "mine.gguf  3.0B Q8_0  3.2 GiB",
+      "   1.3  ssd       ***  2025-11-20     2  2025-11-01",
+      "Qwen-72B-00001-of-00003.gguf  72.7B Q4_K_M  44.0 GiB",
+      "   2.5  {SSD}42%  HDD  2025-11-27     3  2025-11-01",
+      "Some-model-I-Used-a-Lot-q5_k_s.gguf  9.2B Q5_K_S  6.5 GiB",
+      "   5.8  SSD       HDD  2025-11-28     6  2025-10-12",
+      ...HEADER,
+      LIST_KEY,
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("renderList() with -v adds ids, copy paths and metadata; -v -v adds reasons", async (t) => {
+  const two = [ENTRIES[0]!, ENTRIES[3]!];
+  const body = (text: string) => text.split("\n").slice(4, -4);
+  await t.step("-v", () => {
+    assertEquals(body(renderList(two, { verbose: 1 })), [
+      "Qwen-72B-00001-of-00003.gguf  72.7B Q4_K_M  44.0 GiB",
+      "   2.5  {SSD}42%  HDD  2025-11-27     3  2025-11-01",
+      "   id: big/Qwen-72B-00001-of-00003.gguf",
+      "   ssd: /ssd/big/Qwen-72B-00001-of-00003.gguf (copying)",
+      "   hdd: /hdd/big/Qwen-72B-00001-of-00003.gguf",
+      "   qwen2, 80 layers, ctx 32768, 3 shards",
+      "Some-model-I-Used-a-Lot-q5_k_s.gguf  9.2B Q5_K_S  6.5 GiB",
+      "   5.8  SSD  HDD  2025-11-28     6  2025-10-12".replace("SSD  HDD", "SSD       HDD"),
+      "   id: Some-model-I-Used-a-Lot-q5_k_s.gguf",
+      "   ssd: /ssd/Some-model-I-Used-a-Lot-q5_k_s.gguf",
+      "   hdd: /hdd/llm/Some-model-I-Used-a-Lot-q5_k_s.gguf",
+      "   gemma2, 42 layers, ctx 8192, mmproj: mmproj-F16.gguf",
+    ]);
+  });
+  await t.step("-v -v", () => {
+    const lines = body(renderList(two, { verbose: 2 }));
+    assertEquals(lines.slice(-2), [
+      "   why: 6 uses, last 2025-11-28: 5.8 uses/week",
+      "   why: cached: rank 5.8 ≥ 1.0 and fits",
+    ]);
+    assertEquals(lines.length, 14);
+  });
+});
+
+Deno.test("renderList() table view is one row per model with the header repeated", async (t) => {
+  await t.step("full width", () => {
+    assertEquals(
+      renderList(ENTRIES.slice(0, 3), { view: "table" }),
+      [
+        "Models (lowest to highest rank)",
+        "",
+        "Model                                Rank  ssd  hdd  Last        Uses  First seen  Params  Quant      Size",
+        "Foo-v1.0.q8_0.gguf                    0.0       HDD  never          0  2024-03-10    1.1B  Q8_0    1.2 GiB",
+        "phi-4-Q6_K.gguf                       0.0  st   st   2025-01-08     3  2025-01-02   14.7B  Q6_K",
+        "Some-model-I-Used-a-Lot-q5_k_s.gguf   5.8  SSD  HDD  2025-11-28     6  2025-10-12    9.2B  Q5_K_S  6.5 GiB",
+        "Model                                Rank  ssd  hdd  Last        Uses  First seen  Params  Quant      Size",
+        LIST_KEY,
+        "",
+      ].join("\n"),
+    );
+  });
+  await t.step("long names are cut to the terminal width", () => {
+    const lines = renderList(ENTRIES.slice(0, 3), { view: "table", width: 100 }).split("\n");
+    assertEquals(
+      lines[5],
+      "Some-model-I-Used-a-Lot-q5…   5.8  SSD  HDD  2025-11-28     6  2025-10-12    9.2B  Q5_K_S  6.5 GiB",
+    );
+    for (const l of lines.slice(2, -2)) assert(l.length <= 100, `${l.length}: ${l}`);
+  });
+});
+
+Deno.test("renderList() colours markers by tier only when asked", () => {
+  const plain = renderList(ENTRIES, { view: "table" });
+  assert(!plain.includes("\x1b["), "no escape codes without color");
+  const coloured = renderList(ENTRIES, { color: true });
+  assertStringIncludes(coloured, "\x1b[7m Models (lowest to highest rank) \x1b[0m");
+  assertStringIncludes(coloured, "\x1b[1;36mSSD\x1b[0m");
+  assertStringIncludes(coloured, "\x1b[36mssd\x1b[0m");
+  assertStringIncludes(coloured, "\x1b[35m{SSD}42%\x1b[0m");
+  assertStringIncludes(coloured, "\x1b[33mHDD\x1b[0m");
+  assertStringIncludes(coloured, "\x1b[31m***\x1b[0m");
+  // Without the escape codes the text is the same, columns included.
+  const ansi = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
+  assertEquals(
+    coloured.replace(ansi, "").replace(/^ (.*) $/m, "$1"),
+    renderList(ENTRIES),
+  );
+});
+
+Deno.test("renderList() says what to do when there are no models", () => {
+  assertStringIncludes(
+    renderList([]),
+    "(no models: set hdd_path/ssd_path in the config and run -u)",
+  );
+});
+
+Deno.test("sortEntries() breaks rank ties by last use, then name", () => {
+  assertEquals(sortEntries(ENTRIES).map((e) => e.id), [
+    "llm/Foo-v1.0.q8_0.gguf",
+    "phi-4-Q6_K.gguf",
+    "Whatever.gguf",
+    "mine.gguf",
+    "big/Qwen-72B-00001-of-00003.gguf",
+    "Some-model-I-Used-a-Lot-q5_k_s.gguf",
+  ]);
+});
+
+Deno.test("listJson() gives the same data with every field present", () => {
+  const doc = listJson(ENTRIES);
+  assertEquals(doc.models.map((m) => m.id), sortEntries(ENTRIES).map((e) => e.id));
+  assertEquals(doc.models[4], {
+    id: "big/Qwen-72B-00001-of-00003.gguf",
+    name: "Qwen-72B-00001-of-00003.gguf",
+    rank: 2.5,
+    uses: 3,
+    lastUsed: "2025-11-27T12:00:00Z",
+    firstSeen: "2025-11-01T12:00:00Z",
+    params: 72.7e9,
+    quant: "Q4_K_M",
+    size: 44 * 1024 ** 3,
+    ssd: {
+      state: "copying",
+      hot: false,
+      path: "/ssd/big/Qwen-72B-00001-of-00003.gguf",
+      progress: 0.421,
+    },
+    hdd: { present: true, path: "/hdd/big/Qwen-72B-00001-of-00003.gguf" },
+    statsOnly: false,
+    ssdOnly: false,
+    meta: { architecture: "qwen2", layerCount: 80, contextLength: 32768, shardCount: 3 },
+    reasons: [],
+  });
+  assertEquals(doc.models[0]!.lastUsed, null);
+  assertEquals(JSON.parse(JSON.stringify(doc)), doc);
+});
+
+Deno.test("formatParams() and formatDate() shorten numbers and dates", async (t) => {
+  await t.step("params", () => {
+    const cases: [number | null, string][] = [
+      [9.24e9, "9.2B"],
+      [14.77e9, "14.8B"],
+      [235e9, "235B"],
+      [1.02e12, "1.0T"],
+      [135e6, "135M"],
+      [0.99e9, "1.0B"],
+      [500, "500"],
+      [null, "?"],
+      [0, "?"],
+    ];
+    for (const [n, want] of cases) assertEquals(formatParams(n), want, String(n));
+  });
+  await t.step("dates in UTC", () => {
+    assertEquals(formatDate(Date.parse("2025-11-28T23:59:59Z") / 1000), "2025-11-28");
+    assertEquals(formatDate(Date.parse("2025-11-29T00:00:00Z") / 1000), "2025-11-29");
+    assertEquals(formatDate(null), "never");
+    assertEquals(formatDate(null, "-"), "-");
+  });
+});

@@ -1,0 +1,284 @@
+/**
+ * End-to-end: `-u/--update` and `-l/--list` run as the real CLI against
+ * generated GGUF trees in a sandbox.
+ */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { hfEntries, makeLibrary, shardEntries, type WriteGgufOptions } from "./gguf_writer.ts";
+import { makeSandbox, type Sandbox } from "./sandbox.ts";
+import { StateStore } from "../lib/state.ts";
+import { formatDate } from "../lib/list_view.ts";
+
+const GIB = 1024 ** 3;
+const GEMMA: WriteGgufOptions = {
+  size: 6 * GIB,
+  parameterCount: 9.24e9,
+  fileType: "Q5_K_M",
+  architecture: "gemma2",
+  contextLength: 8192,
+  blockCount: 42,
+};
+
+/** A sandbox with an HDD tree (plain, shards, projector, HF layout, broken file, loop) and an SSD. */
+async function libraryWorld(): Promise<Sandbox> {
+  const sb = await makeSandbox();
+  await makeLibrary(sb.hdd, {
+    "llm/Gemma2-9B-Q5_K_M.gguf": GEMMA,
+    "llm/mmproj-gemma2-F16.gguf": { projector: true, size: 800 * 1024 ** 2 },
+    ...shardEntries("big/Qwen2.5-72B-Q4_K_M", 3, {
+      size: 45 * GIB,
+      parameterCount: 72.7e9,
+      architecture: "qwen2",
+    }),
+    "llm/broken.gguf": { corrupt: "truncated-header" },
+    "llm/loop": { kind: "symlink", target: ".." },
+    ...Object.fromEntries(
+      Object.entries(
+        hfEntries("bartowski/Qwen3-8B-GGUF", {
+          "Qwen3-8B-Q4_K_M.gguf": { size: 5 * GIB, parameterCount: 8.2e9 },
+        }, { revision: "rev1" }),
+      ).map(([k, v]) => [`hub/${k}`, v]),
+    ),
+  });
+  await makeLibrary(sb.ssd, {
+    "llm/Gemma2-9B-Q5_K_M.gguf": GEMMA,
+    "llm/mmproj-gemma2-F16.gguf": { projector: true, size: 800 * 1024 ** 2 },
+    "mine/Private-3B-Q8_0.gguf": { size: 3 * GIB, parameterCount: 3e9, fileType: "Q8_0" },
+    ".llama-pack-partial/llm/Half-Copied.gguf": { size: GIB },
+  });
+  return sb;
+}
+
+const SUMMARY_RE = (models: number, rest: string) =>
+  new RegExp(
+    `^Scanned 2 directories: ${models} models \\(${
+      rest.replace(/[()]/g, "\\$&")
+    }; \\d+\\.\\d\\ds(; \\d+ warnings?)?\\n$`,
+  );
+
+Deno.test("llama-pack -u scans the tiers, warns about broken files and loops, and rescans from the cache", async () => {
+  const sb = await libraryWorld();
+  try {
+    const r = await sb.run(["-u"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stdout,
+      SUMMARY_RE(
+        4,
+        "3 on HDD, 1 also on SSD, 1 SSD-only); 4 new, 0 gone; 10 files, 10 headers read, 0 cached",
+      ),
+    );
+    assertEquals(
+      r.stderr.split("\n").filter(Boolean).sort(),
+      [
+        `warning: ${sb.hdd}/llm/broken.gguf: not a GGUF file: truncated header (the file has 208 bytes, its header needs 320) (skipped)`,
+        `warning: ${sb.hdd}/llm/loop: symlink loop: points to its own ancestor ${sb.hdd} (not followed)`,
+      ].sort(),
+    );
+
+    const again = await sb.run(["-u"]);
+    assertEquals(again.code, 0);
+    assertMatch(
+      again.stdout,
+      SUMMARY_RE(
+        4,
+        "3 on HDD, 1 also on SSD, 1 SSD-only); 0 new, 0 gone; 10 files, 0 headers read, 10 cached",
+      ),
+    );
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack -l lists models lowest rank first with SSD/HDD markers, -v paths, --json, --table", async (t) => {
+  const sb = await libraryWorld();
+  try {
+    assertEquals((await sb.run(["-u"])).code, 0);
+    const now = Date.now() / 1000;
+    const today = formatDate(now);
+    // Record uses and a verified copy the way the server and copier would.
+    const store = StateStore.open(sb.state);
+    try {
+      for (const d of [3, 2, 1]) {
+        store.recordUse({ modelId: "llm/Gemma2-9B-Q5_K_M.gguf", at: now - d * 86400 });
+      }
+      store.recordUse({ modelId: "big/Qwen2.5-72B-Q4_K_M-00001-of-00003.gguf", at: now - 86400 });
+      store.addSsdCopy({
+        ssd_path: `${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`,
+        model_id: "llm/Gemma2-9B-Q5_K_M.gguf",
+        hdd_path: `${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`,
+        size: 6 * GIB,
+        hash: "0123456789abcdef",
+        verified_at: now,
+      });
+    } finally {
+      store.close();
+    }
+    const yesterday = formatDate(now - 86400);
+
+    await t.step("-l", async () => {
+      const r = await sb.run(["-l"]);
+      assertEquals([r.code, r.stderr], [0, ""]);
+      const lines = r.stdout.split("\n");
+      assertEquals(lines.slice(0, 4), [
+        "Models (lowest to highest rank)",
+        "",
+        "Model  Params Quant  Size",
+        "  Rank  ssd  hdd  Last        Uses  First seen",
+      ]);
+      // Unused models first (ties by name), the used ones last.
+      const names = lines.filter((l) => l.includes(".gguf  ")).map((l) => l.split("  ")[0]);
+      assertEquals(names, [
+        "Private-3B-Q8_0.gguf",
+        "bartowski/Qwen3-8B-GGUF/Qwen3-8B-Q4_K_M.gguf",
+        "Qwen2.5-72B-Q4_K_M-00001-of-00003.gguf",
+        "Gemma2-9B-Q5_K_M.gguf",
+      ]);
+      const at = (name: string) => lines[lines.findIndex((l) => l.startsWith(name)) + 1];
+      assertEquals(
+        lines.find((l) => l.startsWith("Gemma2")),
+        "Gemma2-9B-Q5_K_M.gguf  9.2B Q5_K_M  6.8 GiB",
+      );
+      assertMatch(
+        at("Gemma2")!,
+        new RegExp(`^ +\\d+\\.\\d  SSD  HDD  ${yesterday}     3  ${today}$`),
+      );
+      assertMatch(
+        at("Private")!,
+        new RegExp(`^   0\\.0  ssd  \\*\\*\\*  never          0  ${today}$`),
+      );
+      assertMatch(
+        at("Qwen2.5")!,
+        new RegExp(`^   0\\.\\d       HDD  ${yesterday}     1  ${today}$`),
+      );
+      assertEquals(
+        lines.at(-2),
+        "Key: SSD=cached+hot, ssd=cached+cold, {SSD}=should cache (NN%=copying), HDD=permanent, st=stats only (file gone), ***=SSD only",
+      );
+      assert(!r.stdout.includes("Half-Copied"), "interrupted copies are not models");
+      assert(!r.stdout.includes("mmproj-gemma2"), "projectors are not models");
+    });
+
+    await t.step("-l -v", async () => {
+      const r = await sb.run(["-l", "-v"]);
+      assertStringIncludes(
+        r.stdout,
+        [
+          "   id: llm/Gemma2-9B-Q5_K_M.gguf",
+          `   ssd: ${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`,
+          `   hdd: ${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`,
+          "   gemma2, 42 layers, ctx 8192, mmproj: mmproj-gemma2-F16.gguf",
+        ].join("\n"),
+      );
+      assertStringIncludes(r.stdout, "   qwen2, 32 layers, ctx 4096, 3 shards");
+      assert(!r.stdout.includes("why:"));
+    });
+
+    await t.step("-l -v -v", async () => {
+      const r = await sb.run(["-l", "-v", "-v"]);
+      assertStringIncludes(r.stdout, "   why: hot: used 3× in the last 7 days");
+      assertStringIncludes(r.stdout, "   why: SSD only: no HDD copy, so the cache never evicts it");
+      assertStringIncludes(r.stdout, "   why: not cached: 1 of 3 uses needed in the last 7 days");
+    });
+
+    await t.step("--json", async () => {
+      const r = await sb.run(["-l", "--json"]);
+      assertEquals(r.code, 0);
+      const doc = JSON.parse(r.stdout);
+      const gemma = doc.models.find((m: { id: string }) => m.id === "llm/Gemma2-9B-Q5_K_M.gguf");
+      assertEquals(
+        [gemma.uses, gemma.ssd.state, gemma.ssd.hot, gemma.hdd.present, gemma.quant, gemma.params],
+        [3, "verified", true, true, "Q5_K_M", 9.24e9],
+      );
+      assertEquals(gemma.meta.projectors, ["mmproj-gemma2-F16.gguf"]);
+      assertEquals(doc.models.at(-1).id, "llm/Gemma2-9B-Q5_K_M.gguf");
+    });
+
+    await t.step("--table", async () => {
+      const r = await sb.run(["-l", "--table"]);
+      const lines = r.stdout.split("\n");
+      assertMatch(
+        lines[2]!,
+        /^Model +Rank {2}ssd {2}hdd {2}Last +Uses {2}First seen {2}Params {2}Quant +Size$/,
+      );
+      assertMatch(lines[6]!, /^Gemma2-9B-Q5_K_M\.gguf +\d+\.\d {2}SSD {2}HDD {2}/);
+      assertEquals(lines[7], lines[2]);
+    });
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack -u keeps history through a rename, marks vanished models, and --prune forgets them", async () => {
+  const sb = await libraryWorld();
+  try {
+    assertEquals((await sb.run(["-u"])).code, 0);
+    const store = StateStore.open(sb.state);
+    store.recordUse({ modelId: "llm/Gemma2-9B-Q5_K_M.gguf", at: Date.now() / 1000 - 60 });
+    store.recordUse({ modelId: "mine/Private-3B-Q8_0.gguf", at: Date.now() / 1000 - 60 });
+    store.close();
+
+    // Move the HDD model (and its SSD copy) to new names; delete the SSD-only model.
+    await Deno.mkdir(`${sb.hdd}/gemma`);
+    await Deno.rename(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`, `${sb.hdd}/gemma/Gemma2-9B.gguf`);
+    await Deno.rename(
+      `${sb.hdd}/llm/mmproj-gemma2-F16.gguf`,
+      `${sb.hdd}/gemma/mmproj-gemma2-F16.gguf`,
+    );
+    await Deno.mkdir(`${sb.ssd}/gemma`);
+    await Deno.rename(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`, `${sb.ssd}/gemma/Gemma2-9B.gguf`);
+    await Deno.rename(
+      `${sb.ssd}/llm/mmproj-gemma2-F16.gguf`,
+      `${sb.ssd}/gemma/mmproj-gemma2-F16.gguf`,
+    );
+    await Deno.remove(`${sb.ssd}/mine/Private-3B-Q8_0.gguf`);
+
+    const r = await sb.run(["-u", "-v"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(r.stdout, "0 new, 1 renamed, 1 gone;");
+    assertStringIncludes(
+      r.stdout,
+      "  renamed: llm/Gemma2-9B-Q5_K_M.gguf -> gemma/Gemma2-9B.gguf (history kept)",
+    );
+    assertStringIncludes(
+      r.stdout,
+      "  gone:    mine/Private-3B-Q8_0.gguf (stats kept; -u --prune forgets it)",
+    );
+
+    const list = await sb.run(["-l"]);
+    const lines = list.stdout.split("\n");
+    const after = (name: string) => lines[lines.findIndex((l) => l.startsWith(name)) + 1]!;
+    assertMatch(after("Gemma2-9B.gguf"), / {2}ssd\? {2}HDD {2}\d{4}-\d\d-\d\d {5}1 {2}/);
+    assertEquals(lines.find((l) => l.startsWith("Private-3B")), "Private-3B-Q8_0.gguf  3.0B Q8_0");
+    assertMatch(after("Private-3B"), /^ +\d+\.\d {2}st +st +\d{4}-\d\d-\d\d {5}1 {2}/);
+
+    const pruned = await sb.run(["-u", "--prune"]);
+    assertStringIncludes(pruned.stdout, "0 gone, 1 pruned;");
+    assert(!(await sb.run(["-l"])).stdout.includes("Private-3B"));
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack -u keeps the models of a missing HDD and fails only when nothing can be scanned", async () => {
+  const sb = await libraryWorld();
+  try {
+    assertEquals((await sb.run(["-u"])).code, 0);
+    await Deno.rename(sb.hdd, `${sb.hdd}-unmounted`);
+    const r = await sb.run(["-u"]);
+    assertEquals(r.code, 0);
+    assertStringIncludes(r.stderr, `warning: ${sb.hdd}: hdd path does not exist\n`);
+    assertStringIncludes(r.stdout, "0 gone;");
+    const list = await sb.run(["-l"]);
+    assert(!list.stdout.includes(" st "), list.stdout);
+
+    await sb.writeConfig({ ssd_path: `${sb.root}/nope-ssd`, hdd_path: [`${sb.root}/nope-hdd`] });
+    const none = await sb.run(["-u"]);
+    assertEquals(none.code, 1);
+    assertStringIncludes(
+      none.stderr,
+      `error: cannot scan: none of the model directories exists (${sb.root}/nope-ssd, ${sb.root}/nope-hdd)\n`,
+    );
+  } finally {
+    await sb.cleanup();
+  }
+});
