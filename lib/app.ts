@@ -13,16 +13,6 @@ import { helpText } from "./help.ts";
 import { configPath, type Env, stateDir } from "./paths.ts";
 import { StateStore } from "./state.ts";
 import type { Command, CommandContext, Output } from "./commands/context.ts";
-import { runCommand } from "./commands/run.ts";
-import { statusCommand } from "./commands/status.ts";
-import { killCommand } from "./commands/kill.ts";
-import { listCommand } from "./commands/list.ts";
-import { updateCommand } from "./commands/update.ts";
-import { simulateCommand } from "./commands/simulate.ts";
-import { cacheCommand } from "./commands/cache.ts";
-import { cacheStatsCommand } from "./commands/cache_stats.ts";
-import { copierCommand } from "./commands/copier.ts";
-import { editConfigCommand } from "./commands/edit_config.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The package version. */
@@ -45,25 +35,40 @@ export interface AppIo extends Output {
   selfCommand?: string[];
 }
 
+// Each command is loaded only when it runs, so start-up stays small.
+const lazy =
+  <K extends string>(load: () => Promise<Record<K, Command>>, name: K): Command => async (ctx) =>
+    (await load())[name](ctx);
+const run = lazy(() => import("./commands/run.ts"), "runCommand");
+const status = lazy(() => import("./commands/status.ts"), "statusCommand");
+const kill = lazy(() => import("./commands/kill.ts"), "killCommand");
+const list = lazy(() => import("./commands/list.ts"), "listCommand");
+const update = lazy(() => import("./commands/update.ts"), "updateCommand");
+const simulate = lazy(() => import("./commands/simulate.ts"), "simulateCommand");
+const cache = lazy(() => import("./commands/cache.ts"), "cacheCommand");
+const cacheStats = lazy(() => import("./commands/cache_stats.ts"), "cacheStatsCommand");
+const copier = lazy(() => import("./commands/copier.ts"), "copierCommand");
+const editConfig = lazy(() => import("./commands/edit_config.ts"), "editConfigCommand");
+
 const COMMANDS: Record<string, Command> = {
-  run: runCommand,
-  status: statusCommand,
-  kill: killCommand,
-  killall: killCommand,
-  list: listCommand,
-  update: updateCommand,
-  simulate: simulateCommand,
-  cache: cacheCommand,
-  evict: cacheCommand,
-  pin: cacheCommand,
-  unpin: cacheCommand,
-  "no-cache": cacheCommand,
-  "allow-cache": cacheCommand,
-  "cache-stats": cacheStatsCommand,
-  check: cacheStatsCommand,
-  recommend: cacheStatsCommand,
-  copier: copierCommand,
-  "edit-config": editConfigCommand,
+  run,
+  status,
+  kill,
+  killall: kill,
+  list,
+  update,
+  simulate,
+  cache,
+  evict: cache,
+  pin: cache,
+  unpin: cache,
+  "no-cache": cache,
+  "allow-cache": cache,
+  "cache-stats": cacheStats,
+  check: cacheStats,
+  recommend: cacheStats,
+  copier,
+  "edit-config": editConfig,
 };
 
 /**

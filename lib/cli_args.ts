@@ -73,7 +73,7 @@ export interface CliCommand {
 }
 
 /** One flag: its spellings, its value's name, and the action it selects. */
-export interface FlagSpec {
+export interface CliFlagSpec {
   /** Every spelling, the canonical one first. */
   names: readonly string[];
   /** The value's name in help, when the flag takes one. */
@@ -83,7 +83,7 @@ export interface FlagSpec {
 }
 
 /** Every flag llama-pack knows, for parsing, did-you-mean and help tests. */
-export const FLAGS: readonly FlagSpec[] = [
+export const FLAGS: readonly CliFlagSpec[] = [
   { names: ["-m", "--model"], value: "NAME", action: "run" },
   { names: ["-p", "--port"], value: "N" },
   { names: ["--host"], value: "ADDR" },
@@ -122,7 +122,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { names: ["--run-copier"], value: "JOB" },
 ];
 
-const BY_NAME = new Map<string, FlagSpec>();
+const BY_NAME = new Map<string, CliFlagSpec>();
 for (const f of FLAGS) for (const n of f.names) BY_NAME.set(n, f);
 
 /** The hint printed under a usage error. */
@@ -323,7 +323,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     ["--compare", ["simulate"]],
     ["--tier", ["check"]],
     ["--table", ["list"]],
-    ["-n", ["cache", "evict", "pin", "unpin", "no-cache", "allow-cache"]],
+    ["-n", ["run", "cache", "evict", "pin", "unpin", "no-cache", "allow-cache"]],
     ["--json", ["list", "status", "cache-stats", "check", "recommend", "simulate"]],
     ["-p", ["run", "kill"]],
     ["--host", ["run", "kill"]],

@@ -238,11 +238,11 @@ export function didYouMean(word: string, known: readonly string[]): string | und
  *
  * @example Splitting args
  * ```ts
- * import { splitArgs } from "./config.ts";
- * console.assert(splitArgs(`-c 4096 -a "my model"`).join("|") === "-c|4096|-a|my model");
+ * import { splitWords } from "./config.ts";
+ * console.assert(splitWords(`-c 4096 -a "my model"`).join("|") === "-c|4096|-a|my model");
  * ```
  */
-export function splitArgs(text: string): string[] {
+export function splitWords(text: string): string[] {
   const out: string[] = [];
   const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
   for (const m of text.matchAll(re)) out.push(m[1] ?? m[2] ?? m[3]!);
@@ -419,7 +419,7 @@ export function parseConfig(
   let global_llama_args: string[] = [];
   const gla = keyNode(root, "global_llama_args");
   if (gla) {
-    if (gla.type === "string") global_llama_args = splitArgs(String(gla.value));
+    if (gla.type === "string") global_llama_args = splitWords(String(gla.value));
     else if (gla.type === "array") {
       gla.children!.forEach((c, i) => {
         if (c.type !== "string" && c.type !== "number") {

@@ -5,7 +5,7 @@ import {
   formatProblem,
   loadConfig,
   parseConfig,
-  splitArgs,
+  splitWords,
   writeDefaultConfig,
 } from "./config.ts";
 import { LlamaPackError } from "./errors.ts";
@@ -150,10 +150,10 @@ Deno.test("writeDefaultConfig() never overwrites; loadConfig() throws one line p
   }
 });
 
-Deno.test("didYouMean() and splitArgs()", () => {
+Deno.test("didYouMean() and splitWords()", () => {
   assertEquals(didYouMean("hdd_paht", ["hdd_path", "ssd_path"]), "hdd_path");
   assertEquals(didYouMean("zzzzzz", ["hdd_path"]), undefined);
-  assertEquals(splitArgs(`  -c 4096  --alias "a b" 'c d' `), [
+  assertEquals(splitWords(`  -c 4096  --alias "a b" 'c d' `), [
     "-c",
     "4096",
     "--alias",

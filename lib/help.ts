@@ -46,7 +46,7 @@ SSD CACHE:
   --unpin NAME         Undo --pin
   --no-cache NAME      Never copy this model to the SSD
   --allow-cache NAME   Undo --no-cache
-  -n, --dry-run        With the verbs above: show the plan, change nothing
+  -n, --dry-run        With the verbs above or -m: show the plan or command line, change nothing
   --cache-stats        Usage of each tier: models, limit, disk free, colour bar
   --check SIZE         Does a model of SIZE fit? (exit 0 yes, 1 no) [--tier ssd|hdd|PATH]
   --recommend SIZE     Which tier a model of SIZE should live on, and why

@@ -7,7 +7,7 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
-import { loadConfig, splitArgs, writeDefaultConfig } from "../config.ts";
+import { loadConfig, splitWords, writeDefaultConfig } from "../config.ts";
 import type { CommandContext } from "./context.ts";
 
 /**
@@ -23,7 +23,7 @@ export async function editConfigCommand(ctx: CommandContext): Promise<number> {
     ctx.err(`wrote a default config to ${ctx.configPath}\n`);
   }
   const editor = ctx.env.VISUAL || ctx.env.EDITOR || "vi";
-  const [bin, ...args] = splitArgs(editor);
+  const [bin, ...args] = splitWords(editor);
   ctx.debug(1, `running editor: ${editor} ${ctx.configPath}`);
   let status: Deno.CommandStatus;
   try {

@@ -1,22 +1,69 @@
 /**
- * The command behind --status.
+ * The command behind --status/--stat/--st: the running llama-pack servers
+ * (checked against `/proc`, stale records pruned, state from the health
+ * endpoint) and the active copy jobs.
  *
  * @module
  */
 
-import { LlamaPackError } from "../errors.ts";
+import { serverAdapter } from "../server/adapter.ts";
+import { pruneServers } from "../server/records.ts";
+import { renderStatus, type ServerStatus, statusJson } from "../server/status_view.ts";
 import type { CommandContext } from "./context.ts";
+
+async function probeHealth(
+  url: string,
+  interpret: (s: number, b: string) => ServerStatus["state"],
+) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 1_500);
+  try {
+    const res = await fetch(url, { signal: controller.signal });
+    return interpret(res.status, await res.text());
+  } catch {
+    return "unhealthy" as const;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Runs --status.
  *
  * @param ctx The command context.
- * @returns The exit status.
- * @throws {LlamaPackError} `NOT_IMPLEMENTED` until this capability lands.
+ * @returns The exit status (0).
+ * @throws {LlamaPackError} `CONFIG` for an unknown `server_type`.
  */
-export function statusCommand(ctx: CommandContext): Promise<number> {
-  void ctx;
-  return Promise.reject(
-    new LlamaPackError("NOT_IMPLEMENTED", "--status: not available yet in this version"),
-  );
+export async function statusCommand(ctx: CommandContext): Promise<number> {
+  const config = await ctx.config();
+  const store = ctx.state();
+  const adapter = serverAdapter(config.server_type);
+  const { live, pruned } = pruneServers(store);
+  const names = new Map(store.models().map((m) => [m.id, m.name]));
+  const now = ctx.now();
+  const servers = await Promise.all(live.map(async (row): Promise<ServerStatus> => {
+    const health = adapter.healthUrl(row.host, row.port);
+    return {
+      port: row.port,
+      host: row.host,
+      model: names.get(row.model_id) ?? row.model_id,
+      modelPath: row.model_path,
+      tier: row.tier,
+      pid: row.pid,
+      uptimeSeconds: Math.max(0, now - row.started_at),
+      state: await probeHealth(health, (s, b) => adapter.interpretHealth(s, b)),
+      url: health.replace(/\/health$/, ""),
+      log: row.log_path,
+    };
+  }));
+  const copies = store.copyJobs(["queued", "copying"]).map((j) => ({
+    id: j.id,
+    model: names.get(j.model_id) ?? j.model_id,
+    state: j.state,
+    bytesDone: j.bytes_done,
+    bytesTotal: j.bytes_total,
+  }));
+  const report = { servers, copies, pruned: pruned.length };
+  ctx.out(ctx.cmd.json ? statusJson(report) : renderStatus(report));
+  return 0;
 }

@@ -1,0 +1,173 @@
+/**
+ * The recorded servers (the state store's `servers` table) checked against
+ * the live processes: which are still running, which are stale, and how to
+ * stop one and close its use. Shared by `-m`, `--status` and `-k`.
+ *
+ * @module
+ */
+
+import type { ServerRow, StateStore } from "../state.ts";
+import {
+  isSameProcess,
+  type ProcessIdentity,
+  type StopResult,
+  stopServer,
+  type StopServerOptions,
+} from "./process.ts";
+
+/**
+ * The identity stored in a server row.
+ *
+ * @param row The row.
+ * @returns Its pid, start time and command line.
+ *
+ * @example
+ * ```ts
+ * import { identityOf } from "./records.ts";
+ * const id = identityOf({ pid: 7, start_time: "123", cmdline: "llama-server\u0000-m\u0000x.gguf" } as never);
+ * console.assert(id.startTime === 123 && id.cmdline.length === 3);
+ * ```
+ */
+export function identityOf(
+  row: Pick<ServerRow, "pid" | "start_time" | "cmdline">,
+): ProcessIdentity {
+  return { pid: row.pid, startTime: Number(row.start_time), cmdline: row.cmdline.split("\0") };
+}
+
+/**
+ * The row fields that record a process identity.
+ *
+ * @param identity The identity.
+ * @returns `pid`, `start_time` and `cmdline` as stored.
+ *
+ * @example
+ * ```ts
+ * import { identityFields } from "./records.ts";
+ * console.assert(identityFields({ pid: 7, startTime: 9, cmdline: ["a", "b"] }).cmdline === "a\u0000b");
+ * ```
+ */
+export function identityFields(
+  identity: ProcessIdentity,
+): Pick<ServerRow, "pid" | "start_time" | "cmdline"> {
+  return {
+    pid: identity.pid,
+    start_time: String(identity.startTime),
+    cmdline: identity.cmdline.join("\0"),
+  };
+}
+
+/** The recorded servers split by whether their process still runs. */
+export interface CheckedServers {
+  /** Still the very process llama-pack started. */
+  live: ServerRow[];
+  /** Gone (exited, zombie, or pid reused); removed from the store. */
+  pruned: ServerRow[];
+}
+
+/**
+ * Checks every recorded server against `/proc` and forgets the stale ones.
+ *
+ * @param store The state store.
+ * @returns The live and the pruned rows.
+ *
+ * @example An empty store
+ * ```ts
+ * import { StateStore } from "../state.ts";
+ * import { pruneServers } from "./records.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = StateStore.open(dir);
+ * console.assert(pruneServers(store).live.length === 0);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function pruneServers(store: StateStore): CheckedServers {
+  const live: ServerRow[] = [];
+  const pruned: ServerRow[] = [];
+  for (const row of store.servers()) {
+    if (isSameProcess(identityOf(row))) {
+      live.push(row);
+    } else {
+      pruned.push(row);
+      forgetServer(store, row);
+    }
+  }
+  return { live, pruned };
+}
+
+/**
+ * Removes a server row, but only if it still records the same process (a
+ * newer server may have taken the port meanwhile).
+ *
+ * @param store The state store.
+ * @param row The row to remove.
+ *
+ * @example Forgetting nothing
+ * ```ts
+ * import { StateStore } from "../state.ts";
+ * import { forgetServer } from "./records.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = StateStore.open(dir);
+ * forgetServer(store, { host: "127.0.0.1", port: 1, pid: 1, start_time: "1" } as never);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function forgetServer(
+  store: StateStore,
+  row: Pick<ServerRow, "host" | "port" | "pid" | "start_time">,
+): void {
+  store.tx(() => {
+    const current = store.servers().find((r) => r.host === row.host && r.port === row.port);
+    if (current && current.pid === row.pid && current.start_time === row.start_time) {
+      store.removeServer(row.host, row.port);
+    }
+  });
+}
+
+/** Options of {@linkcode stopRecordedServer}. */
+export interface StopRecordedOptions extends StopServerOptions {
+  /** The clock (unix seconds), for the use's duration. */
+  now: number;
+}
+
+/**
+ * Stops a recorded server (SIGTERM → grace → SIGKILL to its group, never a
+ * reused pid), forgets it and records how long its use lasted.
+ *
+ * @param store The state store.
+ * @param row The server.
+ * @param options Grace period and clock.
+ * @returns What the stop did.
+ * @throws {LlamaPackError} `IO` when a signal cannot be sent.
+ *
+ * @example Stopping a server that is already gone
+ * ```ts
+ * import { StateStore } from "../state.ts";
+ * import { stopRecordedServer } from "./records.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = StateStore.open(dir);
+ * const row = { host: "127.0.0.1", port: 1, pid: 2 ** 22 + 3, start_time: "1", cmdline: "x", model_id: "m",
+ *   model_path: "/m", tier: "hdd", log_path: "/l", started_at: 0, use_id: null };
+ * store.addServer(row);
+ * const r = await stopRecordedServer(store, row, { now: 10 });
+ * console.assert(r.outcome === "not-running" && store.servers().length === 0);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function stopRecordedServer(
+  store: StateStore,
+  row: ServerRow,
+  options: StopRecordedOptions,
+): Promise<StopResult> {
+  const result = await stopServer(identityOf(row), options);
+  forgetServer(store, row);
+  if (row.use_id !== null && result.outcome !== "pid-reused") {
+    const use = store.uses(row.model_id).find((u) => u.id === row.use_id);
+    if (use !== undefined && use.duration === null) {
+      store.finishUse(row.use_id, { duration: Math.max(0, options.now - row.started_at) });
+    }
+  }
+  return result;
+}

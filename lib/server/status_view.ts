@@ -1,0 +1,164 @@
+/**
+ * Rendering `--status`: running servers and active copy jobs, as aligned
+ * text or as JSON. Pure.
+ *
+ * @module
+ */
+
+import { formatDuration, formatSize } from "../units.ts";
+
+/** One running server as `--status` shows it. */
+export interface ServerStatus {
+  /** Port it listens on. */
+  port: number;
+  /** Host it listens on. */
+  host: string;
+  /** The model's name. */
+  model: string;
+  /** The model file it was given. */
+  modelPath: string;
+  /** Tier it was loaded from. */
+  tier: string;
+  /** Its pid. */
+  pid: number;
+  /** Seconds since it was started. */
+  uptimeSeconds: number;
+  /** What its health check says. */
+  state: "loading" | "ready" | "unhealthy";
+  /** Where to reach it. */
+  url: string;
+  /** Its log file. */
+  log: string;
+}
+
+/** One copy job as `--status` shows it. */
+export interface CopyStatus {
+  /** Job id. */
+  id: number;
+  /** The model's name. */
+  model: string;
+  /** `queued` or `copying`. */
+  state: string;
+  /** Bytes copied. */
+  bytesDone: number;
+  /** Bytes to copy. */
+  bytesTotal: number;
+}
+
+/** Everything `--status` reports. */
+export interface StatusReport {
+  /** Running llama-pack servers, by port. */
+  servers: ServerStatus[];
+  /** Active copy jobs. */
+  copies: CopyStatus[];
+  /** How many stale server records were pruned. */
+  pruned: number;
+}
+
+function table(header: string[], rows: string[][], rightAligned: ReadonlySet<number>): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => {
+      const w = widths[i] ?? 0;
+      return rightAligned.has(i) ? c.padStart(w) : c.padEnd(w);
+    }).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/**
+ * Renders the status report as text.
+ *
+ * @param report What is running.
+ * @returns The text, ending with a newline.
+ *
+ * @example One server
+ * ```ts
+ * import { renderStatus } from "./status_view.ts";
+ * const text = renderStatus({ pruned: 0, copies: [], servers: [{ port: 8080, host: "127.0.0.1",
+ *   model: "Gemma.gguf", modelPath: "/ssd/Gemma.gguf", tier: "ssd", pid: 42, uptimeSeconds: 75,
+ *   state: "ready", url: "http://127.0.0.1:8080", log: "/s/server-8080.log" }] });
+ * console.assert(text.split("\n")[1] === "8080  127.0.0.1  Gemma.gguf  ssd    42  1m 15s  ready");
+ * ```
+ */
+export function renderStatus(report: StatusReport): string {
+  const out: string[] = [];
+  if (report.servers.length === 0) {
+    out.push("no llama-pack servers running");
+  } else {
+    out.push(...table(
+      ["PORT", "HOST", "MODEL", "TIER", "PID", "UPTIME", "STATE"],
+      report.servers.map((s) => [
+        String(s.port),
+        s.host,
+        s.model,
+        s.tier,
+        String(s.pid),
+        formatDuration(s.uptimeSeconds),
+        s.state,
+      ]),
+      new Set([0, 4]),
+    ));
+  }
+  if (report.copies.length > 0) {
+    out.push("", "Copies to SSD:");
+    out.push(...table(
+      ["JOB", "MODEL", "STATE", "PROGRESS"],
+      report.copies.map((c) => {
+        const pct = c.bytesTotal > 0 ? Math.floor((c.bytesDone / c.bytesTotal) * 100) : 0;
+        return [
+          String(c.id),
+          c.model,
+          c.state,
+          `${pct}% (${formatSize(c.bytesDone)} of ${formatSize(c.bytesTotal)})`,
+        ];
+      }),
+      new Set([0]),
+    ));
+  }
+  if (report.pruned > 0) {
+    out.push(`(forgot ${report.pruned} stale server record${report.pruned === 1 ? "" : "s"})`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/**
+ * Renders the status report as JSON for scripts.
+ *
+ * @param report What is running.
+ * @returns Pretty JSON text ending with a newline: `{ servers, copies, pruned }`
+ *   with snake_case keys.
+ *
+ * @example
+ * ```ts
+ * import { statusJson } from "./status_view.ts";
+ * console.assert(JSON.parse(statusJson({ servers: [], copies: [], pruned: 1 })).pruned === 1);
+ * ```
+ */
+export function statusJson(report: StatusReport): string {
+  return JSON.stringify(
+    {
+      servers: report.servers.map((s) => ({
+        port: s.port,
+        host: s.host,
+        model: s.model,
+        model_path: s.modelPath,
+        tier: s.tier,
+        pid: s.pid,
+        uptime_s: Math.round(s.uptimeSeconds),
+        state: s.state,
+        url: s.url,
+        log: s.log,
+      })),
+      copies: report.copies.map((c) => ({
+        id: c.id,
+        model: c.model,
+        state: c.state,
+        bytes_done: c.bytesDone,
+        bytes_total: c.bytesTotal,
+      })),
+      pruned: report.pruned,
+    },
+    null,
+    2,
+  ) + "\n";
+}

@@ -1,0 +1,85 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { renderStatus, type ServerStatus, statusJson } from "./status_view.ts";
+
+const server = (over: Partial<ServerStatus> = {}): ServerStatus => ({
+  port: 8080,
+  host: "127.0.0.1",
+  model: "Gemma2-9B-Q5_K.gguf",
+  modelPath: "/ssd/Gemma2-9B-Q5_K.gguf",
+  tier: "ssd",
+  pid: 4242,
+  uptimeSeconds: 3 * 3600 + 5 * 60,
+  state: "ready",
+  url: "http://127.0.0.1:8080",
+  log: "/state/logs/server-8080.log",
+  ...over,
+});
+
+Deno.test("renderStatus() aligns servers and copy jobs", async (t) => {
+  await t.step("nothing running", () => {
+    assertEquals(
+      renderStatus({ servers: [], copies: [], pruned: 0 }),
+      "no llama-pack servers running\n",
+    );
+  });
+  await t.step("two servers, one copy, pruned records", () => {
+    const text = renderStatus({
+      servers: [
+        server(),
+        server({
+          port: 9000,
+          host: "0.0.0.0",
+          model: "Q.gguf",
+          tier: "hdd",
+          pid: 7,
+          uptimeSeconds: 4,
+          state: "loading",
+        }),
+      ],
+      copies: [{
+        id: 3,
+        model: "Q.gguf",
+        state: "queued",
+        bytesDone: 0,
+        bytesTotal: 2 * 1024 ** 3,
+      }],
+      pruned: 2,
+    });
+    assertEquals(
+      text,
+      [
+        "PORT  HOST       MODEL                TIER   PID  UPTIME  STATE",
+        "8080  127.0.0.1  Gemma2-9B-Q5_K.gguf  ssd   4242  3h 05m  ready",
+        "9000  0.0.0.0    Q.gguf               hdd      7  4s      loading",
+        "",
+        "Copies to SSD:",
+        "JOB  MODEL   STATE   PROGRESS",
+        "  3  Q.gguf  queued  0% (0 B of 2.0 GiB)",
+        "(forgot 2 stale server records)",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
+Deno.test("statusJson() uses snake_case keys and whole seconds", () => {
+  const parsed = JSON.parse(
+    statusJson({ servers: [server({ uptimeSeconds: 1.6 })], copies: [], pruned: 0 }),
+  );
+  assertEquals(parsed, {
+    servers: [{
+      port: 8080,
+      host: "127.0.0.1",
+      model: "Gemma2-9B-Q5_K.gguf",
+      model_path: "/ssd/Gemma2-9B-Q5_K.gguf",
+      tier: "ssd",
+      pid: 4242,
+      uptime_s: 2,
+      state: "ready",
+      url: "http://127.0.0.1:8080",
+      log: "/state/logs/server-8080.log",
+    }],
+    copies: [],
+    pruned: 0,
+  });
+});
