@@ -9,10 +9,11 @@
  *
  * @example Parsing a command line and a size
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCliArgs, parseSize } from "./mod.ts";
  * const cmd = parseCliArgs(["-m", "gemma5", "--", "-c", "8192"]);
- * console.assert(cmd.action.kind === "run");
- * console.assert(parseSize("1.5g") === 1.5 * 1024 ** 3);
+ * assert(cmd.action.kind === "run");
+ * assert(parseSize("1.5g") === 1.5 * 1024 ** 3);
  * ```
  *
  * @module

@@ -95,10 +95,11 @@ function selfCommand(): string[] {
  *
  * @example Printing the version
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runApp } from "./app.ts";
  * let out = "";
  * const code = await runApp(["--version"], { env: {}, out: (t) => out += t, err: () => {} });
- * console.assert(code === 0 && out.startsWith("llama-pack "));
+ * assert(code === 0 && out.startsWith("llama-pack "));
  * ```
  */
 export async function runApp(argv: readonly string[], io: AppIo): Promise<number> {

@@ -142,10 +142,11 @@ function usage(message: string): LlamaPackError {
  *
  * @example Loading a model with extra server args
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCliArgs } from "./cli_args.ts";
  * const cmd = parseCliArgs(["-m", "gemma5", "--store", "--", "-c", "8192"]);
- * console.assert(cmd.action.kind === "run" && cmd.action.store);
- * console.assert(cmd.passthrough?.join(" ") === "-c 8192");
+ * assert(cmd.action.kind === "run" && cmd.action.store);
+ * assert(cmd.passthrough?.join(" ") === "-c 8192");
  * ```
  */
 export function parseCliArgs(argv: readonly string[]): CliCommand {

@@ -120,9 +120,10 @@ const PRESET_KEYS = ["description", "pattern", "ssd_free_gb"] as const;
  *
  * @example The default config parses
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defaultConfigText, parseConfig } from "./config.ts";
  * const { config } = parseConfig(defaultConfigText({ HOME: "/h" }), "c.json", { env: { HOME: "/h" } });
- * console.assert(config?.cache.min_uses === 3);
+ * assert(config?.cache.min_uses === 3);
  * ```
  */
 export function defaultConfigText(env: Env): string {
@@ -213,8 +214,9 @@ function editDistance(a: string, b: string): number {
  *
  * @example Suggesting a key
  * ```ts
+ * import assert from "node:assert/strict";
  * import { didYouMean } from "./config.ts";
- * console.assert(didYouMean("ssd_pth", ["ssd_path", "hdd_path"]) === "ssd_path");
+ * assert(didYouMean("ssd_pth", ["ssd_path", "hdd_path"]) === "ssd_path");
  * ```
  */
 export function didYouMean(word: string, known: readonly string[]): string | undefined {
@@ -238,8 +240,9 @@ export function didYouMean(word: string, known: readonly string[]): string | und
  *
  * @example Splitting args
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitWords } from "./config.ts";
- * console.assert(splitWords(`-c 4096 -a "my model"`).join("|") === "-c|4096|-a|my model");
+ * assert(splitWords(`-c 4096 -a "my model"`).join("|") === "-c|4096|-a|my model");
  * ```
  */
 export function splitWords(text: string): string[] {
@@ -261,10 +264,11 @@ export function splitWords(text: string): string[] {
  *
  * @example Reporting problems with positions
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
  * const r = parseConfig(`{"ssd_path": "/s", "hdd_path": "/h", "ssd_min_free_gb": -1}`, "c.json");
- * console.assert(r.config === undefined);
- * console.assert(r.problems[0]?.key === "ssd_min_free_gb");
+ * assert(r.config === undefined);
+ * assert(r.problems[0]?.key === "ssd_min_free_gb");
  * ```
  */
 export function parseConfig(
@@ -540,9 +544,10 @@ function syntaxMessage(code: number): string {
  *
  * @example Formatting a problem
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatProblem } from "./config.ts";
  * const line = formatProblem("c.json", { severity: "error", line: 3, column: 5, key: "default_port", message: "must be a number" });
- * console.assert(line === "c.json:3:5: default_port: must be a number");
+ * assert(line === "c.json:3:5: default_port: must be a number");
  * ```
  */
 export function formatProblem(path: string, p: ConfigProblem): string {
@@ -568,11 +573,12 @@ export interface LoadedConfig {
  *
  * @example Loading a config file
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/c.json`, `{"ssd_path": "${dir}", "hdd_path": ["${dir}/h"],}`);
  * const { config, warnings } = await loadConfig(`${dir}/c.json`, {});
- * console.assert(config.hdd_path.length === 1 && warnings.length === 1);
+ * assert(config.hdd_path.length === 1 && warnings.length === 1);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -615,10 +621,11 @@ export async function loadConfig(path: string, env: Env): Promise<LoadedConfig> 
  *
  * @example Writing the default once
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeDefaultConfig } from "./config.ts";
  * const dir = await Deno.makeTempDir();
- * console.assert(await writeDefaultConfig(`${dir}/lp/config.json`, {}) === true);
- * console.assert(await writeDefaultConfig(`${dir}/lp/config.json`, {}) === false);
+ * assert(await writeDefaultConfig(`${dir}/lp/config.json`, {}) === true);
+ * assert(await writeDefaultConfig(`${dir}/lp/config.json`, {}) === false);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

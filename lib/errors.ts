@@ -69,10 +69,11 @@ export interface LlamaPackErrorOptions {
  *
  * @example Throwing and inspecting an error
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LlamaPackError } from "./errors.ts";
  * const err = new LlamaPackError("BAD_SIZE", "cannot parse size: '12x' (use e.g. 50g, 100m)");
- * console.assert(err.exitCode === 2);
- * console.assert(err.code === "BAD_SIZE");
+ * assert(err.exitCode === 2);
+ * assert(err.code === "BAD_SIZE");
  * ```
  */
 export class LlamaPackError extends Error {
@@ -109,9 +110,10 @@ export class LlamaPackError extends Error {
  *
  * @example Reading a cause chain
  * ```ts
+ * import assert from "node:assert/strict";
  * import { causeChain, LlamaPackError } from "./errors.ts";
  * const err = new LlamaPackError("IO", "cannot read config", { cause: new Error("EACCES") });
- * console.assert(causeChain(err).join(" <- ") === "cannot read config <- EACCES");
+ * assert(causeChain(err).join(" <- ") === "cannot read config <- EACCES");
  * ```
  */
 export function causeChain(err: unknown): string[] {

@@ -64,10 +64,11 @@ let hasher: Promise<Hasher> | undefined;
  *
  * @example Naming file types
  * ```ts
+ * import assert from "node:assert/strict";
  * import { quantName } from "./gguf.ts";
- * console.assert(quantName(15) === "Q4_K_M");
- * console.assert(quantName(7) === "Q8_0");
- * console.assert(quantName(9999) === null);
+ * assert(quantName(15) === "Q4_K_M");
+ * assert(quantName(7) === "Q8_0");
+ * assert(quantName(9999) === null);
  * ```
  */
 export function quantName(fileType: number): string | null {
@@ -85,10 +86,11 @@ export function quantName(fileType: number): string | null {
  *
  * @example Reading size labels
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSizeLabel } from "./gguf.ts";
- * console.assert(parseSizeLabel("8x7B") === 56e9);
- * console.assert(parseSizeLabel("1.5B") === 1.5e9);
- * console.assert(parseSizeLabel("large") === null);
+ * assert(parseSizeLabel("8x7B") === 56e9);
+ * assert(parseSizeLabel("1.5B") === 1.5e9);
+ * assert(parseSizeLabel("large") === null);
  * ```
  */
 export function parseSizeLabel(label: string): number | null {
@@ -126,14 +128,15 @@ const TYPE_BYTES: Record<number, number> = { 0: 4, 1: 2, 24: 1, 25: 2, 26: 4, 27
  *
  * @example Reading a file written by the test writer
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readGgufHeader } from "./gguf.ts";
  * import { writeGguf } from "../tests/gguf_writer.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   await writeGguf(`${dir}/m.gguf`, { parameterCount: 8e9, fileType: "Q5_K_M", size: 5 * 1024 ** 3 });
  *   const h = await readGgufHeader(`${dir}/m.gguf`);
- *   console.assert(h.info.quant === "Q5_K_M" && h.info.parameterCount === 8e9);
- *   console.assert(h.size === 5 * 1024 ** 3 && h.fingerprint.length === 16);
+ *   assert(h.info.quant === "Q5_K_M" && h.info.parameterCount === 8e9);
+ *   assert(h.size === 5 * 1024 ** 3 && h.fingerprint.length === 16);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -241,12 +244,13 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
  *
  * @example Fingerprinting two equal files
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fingerprintFile } from "./gguf.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   await Deno.writeTextFile(`${dir}/a`, "same");
  *   await Deno.writeTextFile(`${dir}/b`, "same");
- *   console.assert(await fingerprintFile(`${dir}/a`) === await fingerprintFile(`${dir}/b`));
+ *   assert(await fingerprintFile(`${dir}/a`) === await fingerprintFile(`${dir}/b`));
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }

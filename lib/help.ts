@@ -13,8 +13,9 @@
  *
  * @example The help names the config path
  * ```ts
+ * import assert from "node:assert/strict";
  * import { helpText } from "./help.ts";
- * console.assert(helpText("/h/.config/llama-pack/config.json").endsWith("CONFIG: /h/.config/llama-pack/config.json\n"));
+ * assert(helpText("/h/.config/llama-pack/config.json").endsWith("CONFIG: /h/.config/llama-pack/config.json\n"));
  * ```
  */
 export function helpText(configFile: string): string {

@@ -132,9 +132,10 @@ const SHARD_RE = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i;
  *
  * @example Parsing shard names
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseShardName } from "./library.ts";
- * console.assert(parseShardName("Big-00002-of-00003.gguf")?.no === 2);
- * console.assert(parseShardName("Big.gguf") === null);
+ * assert(parseShardName("Big-00002-of-00003.gguf")?.no === 2);
+ * assert(parseShardName("Big.gguf") === null);
  * ```
  */
 export function parseShardName(fileName: string): ShardName | null {
@@ -158,10 +159,11 @@ const HF_RE = /(?:^|\/)models--([^/]+)\/snapshots\/[^/]+\/(.+)$/;
  *
  * @example Naming files
  * ```ts
+ * import assert from "node:assert/strict";
  * import { displayName } from "./library.ts";
- * console.assert(displayName("models--bartowski--Qwen3-8B-GGUF/snapshots/abc/Qwen3-8B-Q4_K_M.gguf")
+ * assert(displayName("models--bartowski--Qwen3-8B-GGUF/snapshots/abc/Qwen3-8B-Q4_K_M.gguf")
  *   === "bartowski/Qwen3-8B-GGUF/Qwen3-8B-Q4_K_M.gguf");
- * console.assert(displayName("llm/x.gguf") === "x.gguf");
+ * assert(displayName("llm/x.gguf") === "x.gguf");
  * ```
  */
 export function displayName(relPath: string): string {
@@ -311,6 +313,7 @@ const sameContent = (a: { fingerprint: string; weightsSize: number }, b: typeof 
  *
  * @example An HDD model, its SSD copy and a projector
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildLibrary } from "./library.ts";
  * import type { ScannedFile } from "./scan.ts";
  * const info = {
@@ -327,9 +330,9 @@ const sameContent = (a: { fingerprint: string; weightsSize: number }, b: typeof 
  *   file("hdd", "llm/mmproj-x.gguf", "bb", 6e8),
  *   file("ssd", "llm/x.gguf", "aa", 5e9),
  * ]);
- * console.assert(lib.models.length === 1);
- * console.assert(lib.models[0]!.ssd?.path === "/ssd/llm/x.gguf");
- * console.assert(lib.models[0]!.projectorNames[0] === "mmproj-x.gguf");
+ * assert(lib.models.length === 1);
+ * assert(lib.models[0]!.ssd?.path === "/ssd/llm/x.gguf");
+ * assert(lib.models[0]!.projectorNames[0] === "mmproj-x.gguf");
  * ```
  */
 export function buildLibrary(

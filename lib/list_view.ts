@@ -135,9 +135,10 @@ type Paint = (code: keyof typeof C, s: string) => string;
  *
  * @example Formatting dates
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatDate } from "./list_view.ts";
- * console.assert(formatDate(1764288000) === "2025-11-28");
- * console.assert(formatDate(null) === "never");
+ * assert(formatDate(1764288000) === "2025-11-28");
+ * assert(formatDate(null) === "never");
  * ```
  */
 export function formatDate(unixSeconds: number | null, never = "never"): string {
@@ -153,10 +154,11 @@ export function formatDate(unixSeconds: number | null, never = "never"): string 
  *
  * @example Formatting parameter counts
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatParams } from "./list_view.ts";
- * console.assert(formatParams(9.24e9) === "9.2B");
- * console.assert(formatParams(236e9) === "236B");
- * console.assert(formatParams(135e6) === "135M");
+ * assert(formatParams(9.24e9) === "9.2B");
+ * assert(formatParams(236e9) === "236B");
+ * assert(formatParams(135e6) === "135M");
  * ```
  */
 export function formatParams(n: number | null): string {
@@ -180,12 +182,13 @@ export function formatParams(n: number | null): string {
  *
  * @example Sorting
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sortEntries, type ListEntry } from "./list_view.ts";
  * const e = (name: string, rank: number): ListEntry => ({
  *   id: name, name, rank, uses: 0, lastUsed: null, firstSeen: null, params: null, quant: null,
  *   size: null, ssd: { state: "none" }, hdd: { present: true }, statsOnly: false, ssdOnly: false,
  * });
- * console.assert(sortEntries([e("b", 2), e("a", 1)])[1]!.name === "b");
+ * assert(sortEntries([e("b", 2), e("a", 1)])[1]!.name === "b");
  * ```
  */
 export function sortEntries(entries: readonly ListEntry[]): ListEntry[] {
@@ -263,6 +266,7 @@ function keyLine(paint: Paint, entries: readonly ListEntry[]): string {
  *
  * @example Two models, plain text
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderList, type ListEntry } from "./list_view.ts";
  * const base = { uses: 0, lastUsed: null, firstSeen: 1760227200, params: 9.2e9, quant: "Q5_K_M",
  *   size: null, statsOnly: false, ssdOnly: false } as const;
@@ -272,8 +276,8 @@ function keyLine(paint: Paint, entries: readonly ListEntry[]): string {
  *   { ...base, id: "b", name: "Foo.gguf", rank: 0, ssd: { state: "none" }, hdd: { present: true } },
  * ];
  * const text = renderList(entries);
- * console.assert(text.indexOf("Foo.gguf") < text.indexOf("Used-A-Lot.gguf"));
- * console.assert(text.includes("   5.8  SSD  HDD  2025-11-28     6  2025-10-12"));
+ * assert(text.indexOf("Foo.gguf") < text.indexOf("Used-A-Lot.gguf"));
+ * assert(text.includes("   5.8  SSD  HDD  2025-11-28     6  2025-10-12"));
  * ```
  */
 export function renderList(entries: readonly ListEntry[], options: RenderListOptions = {}): string {
@@ -480,12 +484,13 @@ export interface ListJson {
  *
  * @example JSON for one model
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listJson } from "./list_view.ts";
  * const doc = listJson([{ id: "a", name: "A.gguf", rank: 1, uses: 2, lastUsed: 0, firstSeen: null,
  *   params: 8e9, quant: "Q8_0", size: 8e9, ssd: { state: "should" }, hdd: { present: true },
  *   statsOnly: false, ssdOnly: false }]);
- * console.assert(doc.models[0]!.lastUsed === "1970-01-01T00:00:00Z");
- * console.assert(doc.models[0]!.ssd.path === null);
+ * assert(doc.models[0]!.lastUsed === "1970-01-01T00:00:00Z");
+ * assert(doc.models[0]!.ssd.path === null);
  * ```
  */
 export function listJson(entries: readonly ListEntry[]): ListJson {

@@ -258,16 +258,17 @@ function compareMatches(rank: Map<string, number>) {
  *
  * @example Finding a model by a fuzzy name
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matchModels } from "./match.ts";
  * const models = [
  *   { id: "1", name: "Gemma2-9B-Q5_K.gguf", rank: 6.5 },
  *   { id: "2", name: "Gemma2-27B-Q4_K_M.gguf", rank: 1.2 },
  *   { id: "3", name: "Llama-3.1-8B-Q5_K_M.gguf", rank: 3 },
  * ];
- * console.assert(matchModels("gemma5", models).best?.name === "Gemma2-9B-Q5_K.gguf");
- * console.assert(matchModels("q4km", models).best?.name === "Gemma2-27B-Q4_K_M.gguf");
+ * assert(matchModels("gemma5", models).best?.name === "Gemma2-9B-Q5_K.gguf");
+ * assert(matchModels("q4km", models).best?.name === "Gemma2-27B-Q4_K_M.gguf");
  * const r = matchModels("gemma", models); // both Gemmas match equally: rank decides
- * console.assert(r.best?.id === "1" && r.candidates.length === 2);
+ * assert(r.best?.id === "1" && r.candidates.length === 2);
  * ```
  */
 export function matchModels(
@@ -316,9 +317,10 @@ export function matchModels(
  *
  * @example Suggesting a close name
  * ```ts
+ * import assert from "node:assert/strict";
  * import { noMatch } from "./match.ts";
  * const err = noMatch("gemmma", [{ id: "1", name: "Gemma2-9B-Q5_K.gguf", rank: 1 }]);
- * console.assert(err.message === "no model matches 'gemmma' (did you mean 'Gemma2-9B-Q5_K.gguf'?)");
+ * assert(err.message === "no model matches 'gemmma' (did you mean 'Gemma2-9B-Q5_K.gguf'?)");
  * ```
  */
 export function noMatch(query: string, models: readonly MatchCandidate[]): LlamaPackError {

@@ -86,6 +86,7 @@ function tierCopy(files: FileRow[]): TierCopy | undefined {
  *
  * @example A model with an HDD file and a verified SSD copy
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildIndex } from "./model_index.ts";
  * const file = (tier: "ssd" | "hdd", path: string) => ({ path, model_id: "m", tier, root: "/", rel: "m.gguf", role: "model", size: 10, mtime: 1 });
  * const [m] = buildIndex({
@@ -94,7 +95,7 @@ function tierCopy(files: FileRow[]): TierCopy | undefined {
  *   copies: [{ ssd_path: "/s/m.gguf", model_id: "m", hdd_path: "/h/m.gguf", size: 10, hash: "ab", verified_at: 2 }],
  *   uses: [],
  * });
- * console.assert(m?.ssd?.verified === true && m.hdd?.path === "/h/m.gguf");
+ * assert(m?.ssd?.verified === true && m.hdd?.path === "/h/m.gguf");
  * ```
  */
 export function buildIndex(rows: {
@@ -181,8 +182,9 @@ export function loadIndex(store: StateStore): IndexedModel[] {
  *
  * @example A never-used model ranks 0
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rankOf } from "./model_index.ts";
- * console.assert(rankOf({ uses: [] }, 1000) === 0);
+ * assert(rankOf({ uses: [] }, 1000) === 0);
  * ```
  */
 export function rankOf(model: Pick<IndexedModel, "uses">, now: number): number {
@@ -212,11 +214,12 @@ export interface FoundModel {
  *
  * @example Finding a model by a partial name
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildIndex, findModel } from "./model_index.ts";
  * const row = (id: string) => ({ id, name: id, size: 1, fingerprint: null, first_seen: 0, last_seen: 0, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null });
  * const file = (id: string) => ({ path: `/h/${id}`, model_id: id, tier: "hdd" as const, root: "/h", rel: id, role: "model", size: 1, mtime: 0 });
  * const index = buildIndex({ models: [row("Gemma2-9B-Q5_K.gguf"), row("Qwen3-8B-Q4_K_M.gguf")], files: [file("Gemma2-9B-Q5_K.gguf"), file("Qwen3-8B-Q4_K_M.gguf")], copies: [], uses: [] });
- * console.assert(findModel(index, "gemma5", { now: 0 }).model.id === "Gemma2-9B-Q5_K.gguf");
+ * assert(findModel(index, "gemma5", { now: 0 }).model.id === "Gemma2-9B-Q5_K.gguf");
  * ```
  */
 export function findModel(

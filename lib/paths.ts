@@ -26,9 +26,10 @@ function home(env: Env): string {
  *
  * @example Choosing the config path
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configPath } from "./paths.ts";
- * console.assert(configPath({ HOME: "/home/ann" }) === "/home/ann/.config/llama-pack/config.json");
- * console.assert(configPath({ LLAMA_PACK_CONFIG: "/tmp/c.json", HOME: "/h" }) === "/tmp/c.json");
+ * assert(configPath({ HOME: "/home/ann" }) === "/home/ann/.config/llama-pack/config.json");
+ * assert(configPath({ LLAMA_PACK_CONFIG: "/tmp/c.json", HOME: "/h" }) === "/tmp/c.json");
  * ```
  */
 export function configPath(env: Env): string {
@@ -46,9 +47,10 @@ export function configPath(env: Env): string {
  *
  * @example Choosing the state dir
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stateDir } from "./paths.ts";
- * console.assert(stateDir({ HOME: "/home/ann" }) === "/home/ann/.local/state/llama-pack");
- * console.assert(stateDir({ XDG_STATE_HOME: "/s", HOME: "/h" }) === "/s/llama-pack");
+ * assert(stateDir({ HOME: "/home/ann" }) === "/home/ann/.local/state/llama-pack");
+ * assert(stateDir({ XDG_STATE_HOME: "/s", HOME: "/h" }) === "/s/llama-pack");
  * ```
  */
 export function stateDir(env: Env): string {
@@ -66,9 +68,10 @@ export function stateDir(env: Env): string {
  *
  * @example Expanding ~
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandHome } from "./paths.ts";
- * console.assert(expandHome("~/models", { HOME: "/home/ann" }) === "/home/ann/models");
- * console.assert(expandHome("/abs", { HOME: "/home/ann" }) === "/abs");
+ * assert(expandHome("~/models", { HOME: "/home/ann" }) === "/home/ann/models");
+ * assert(expandHome("/abs", { HOME: "/home/ann" }) === "/abs");
  * ```
  */
 export function expandHome(path: string, env: Env): string {

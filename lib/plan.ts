@@ -60,6 +60,20 @@ export interface CachePolicy {
    */
   valueMargin?: number;
   /**
+   * A candidate one use short of {@linkcode CachePolicy.minUses} is still
+   * copied when its value exceeds this many times the value of the copies it
+   * displaces (it clearly dominates them). `Infinity` turns it off.
+   * @default {Infinity}
+   */
+  earlyMargin?: number;
+  /**
+   * A copy may be evicted for the candidate only when its rate × this is
+   * below the candidate's rate. Above 1 keeps near-equals from evicting
+   * each other back and forth.
+   * @default {1}
+   */
+  rankMargin?: number;
+  /**
    * Work limit of the exact victim search (search nodes); past it the best
    * set found so far is used (at worst the greedy lowest-rate-first set).
    * @default {20000}
@@ -179,6 +193,8 @@ interface Policy {
   minUses: number;
   windowSeconds: number;
   valueMargin: number;
+  earlyMargin: number;
+  rankMargin: number;
   maxSearchNodes: number;
 }
 
@@ -187,6 +203,8 @@ function resolvePolicy(policy: CachePolicy | undefined): Policy {
     minUses: policy?.minUses ?? DEFAULT_CACHE_POLICY.minUses,
     windowSeconds: policy?.windowSeconds ?? DEFAULT_CACHE_POLICY.windowSeconds,
     valueMargin: policy?.valueMargin ?? 1,
+    earlyMargin: policy?.earlyMargin ?? Infinity,
+    rankMargin: policy?.rankMargin ?? 1,
     maxSearchNodes: policy?.maxSearchNodes ?? 20000,
   };
   const bad = (what: string, value: number) =>
@@ -372,12 +390,12 @@ function cheapestVictims(
   return best;
 }
 
-function refusalReasons(copy: CachedCopy, candidate: Candidate): string[] {
+function refusalReasons(copy: CachedCopy, candidate: Candidate, rankMargin: number): string[] {
   const reasons: string[] = [];
   if (copy.pinned) reasons.push("pinned to the SSD");
   if (copy.inUse) reasons.push("in use by a running server");
   if (copy.ssdOnly) reasons.push("SSD-only: no HDD original");
-  if (copy.rate >= candidate.rate) {
+  if (copy.rate * rankMargin >= candidate.rate) {
     reasons.push(`ranked ${rankText(copy.rate)} ≥ candidate ${rankText(candidate.rate)}`);
   }
   return reasons;
@@ -438,7 +456,11 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
     return no(`${candidate.id} is already on the SSD`);
   }
   if (candidate.noCache) return no(`${candidate.id} is pinned to the HDD (no SSD copy)`);
-  if (candidate.usesInWindow < policy.minUses) {
+  const early = candidate.usesInWindow < policy.minUses &&
+    candidate.usesInWindow >= Math.max(1, policy.minUses - 1) &&
+    Number.isFinite(policy.earlyMargin);
+  const margin = early ? policy.earlyMargin : policy.valueMargin;
+  if (candidate.usesInWindow < policy.minUses && !early) {
     const uses = `${candidate.usesInWindow} use${candidate.usesInWindow === 1 ? "" : "s"}`;
     return no(
       `${uses} in the last ${windowText(policy.windowSeconds)}; ` +
@@ -470,7 +492,7 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
   const eligible: CachedCopy[] = [];
   const refused: PlacementPlan["refused"] = [];
   for (const copy of [...cached].sort(byRateThenAge)) {
-    const reasons = refusalReasons(copy, candidate);
+    const reasons = refusalReasons(copy, candidate, policy.rankMargin);
     if (reasons.length > 0) refused.push({ id: copy.id, reason: reasons.join(", ") });
     else eligible.push(copy);
   }
@@ -489,11 +511,11 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
   const lost = victims.reduce((s, c) => s + valueOf(c), 0);
   const freed = victims.reduce((s, c) => s + c.size, 0);
   const victimText = `evicting ${listIds(victims)} (${formatSize(freed)}, ${gibPerWeek(1, lost)})`;
-  if (!(value > policy.valueMargin * lost)) {
+  if (!(value > margin * lost)) {
     return no(
       `not worth it: ${candidate.id} would serve ${gibPerWeek(candidate.rate, candidate.size)} ` +
         `from the SSD, ${victimText.replace("evicting", "but evicting")} would lose more` +
-        (policy.valueMargin === 1 ? "" : ` (margin ${policy.valueMargin}×)`),
+        (margin === 1 ? "" : ` (margin ${margin}×)`),
       refused,
     );
   }

@@ -123,6 +123,21 @@ export interface RankOptions {
    * @default {3}
    */
   declineThreshold?: number;
+  /**
+   * Share of the short memory the long one restarts from when a fall is
+   * detected. The uses before a detected fall belong to the old, busier
+   * regime; keeping less of them lets a model that went out of use drop
+   * faster instead of fading like `1 / time`.
+   * @default {1}
+   */
+  declineKeep?: number;
+  /**
+   * Regime hazard: how long a model's current level of use is expected to
+   * last, as a multiple of the observation behind its estimate. `Infinity`
+   * (or `declineThreshold` `Infinity`) turns it off.
+   * @default {Infinity}
+   */
+  regimeFactor?: number;
 }
 
 /** The defaults of {@linkcode RankOptions}. */
@@ -131,6 +146,8 @@ export const DEFAULT_RANK_OPTIONS: Readonly<Required<RankOptions>> = Object.free
   longHalfLifeSeconds: 30 * 86400,
   changeThreshold: 3,
   declineThreshold: 3,
+  declineKeep: 1,
+  regimeFactor: Infinity,
 });
 
 interface Params {
@@ -138,6 +155,8 @@ interface Params {
   ll: number; // λ long, 1/s
   threshold: number; // at a use
   decline: number; // between uses
+  keep: number; // share of the short memory kept at a fall
+  regime: number; // expected regime length / exposure
 }
 
 function params(options: RankOptions | undefined): Params {
@@ -165,7 +184,21 @@ function params(options: RankOptions | undefined): Params {
       );
     }
   }
-  return { ls: Math.LN2 / hs, ll: Math.LN2 / hl, threshold, decline };
+  const keep = options?.declineKeep ?? DEFAULT_RANK_OPTIONS.declineKeep;
+  if (!(Number.isFinite(keep) && keep >= 0 && keep <= 1)) {
+    throw new LlamaPackError(
+      "CONFIG",
+      `rank options: declineKeep must be a number from 0 to 1 (got ${keep})`,
+    );
+  }
+  const regime = options?.regimeFactor ?? DEFAULT_RANK_OPTIONS.regimeFactor;
+  if (!(typeof regime === "number" && regime > 0)) {
+    throw new LlamaPackError(
+      "CONFIG",
+      `rank options: regimeFactor must be a positive number or Infinity (got ${regime})`,
+    );
+  }
+  return { ls: Math.LN2 / hs, ll: Math.LN2 / hl, threshold, decline, keep, regime };
 }
 
 /**
@@ -233,8 +266,8 @@ function decayed(e: RateEstimate, p: Params, d: number, drift: number): RateEsti
 }
 
 /** Restarts the long memory from the short one (a detected popularity shift). */
-function shift(e: RateEstimate, p: Params): RateEstimate {
-  return { ...e, long: e.short, exposure: 1 / p.ls, drift: 0, shifts: e.shifts + 1 };
+function shift(e: RateEstimate, p: Params, keep = 1): RateEstimate {
+  return { ...e, long: e.short * keep, exposure: 1 / p.ls, drift: 0, shifts: e.shifts + 1 };
 }
 
 /**
@@ -265,7 +298,7 @@ function advance(e: RateEstimate, p: Params, to: number): RateEstimate {
       if (driftAt(mid) >= p.decline) hi = mid;
       else lo = mid;
     }
-    cur = shift(decayed(cur, p, hi, 0), p);
+    cur = shift(decayed(cur, p, hi, 0), p, p.keep);
   }
   return cur;
 }
@@ -349,7 +382,38 @@ export function usesPerWeek(est: RateEstimate, now: number, options?: RankOption
   const p = params(options);
   if (est.uses === 0 || est.at === null) return 0;
   const at = Number.isFinite(now) ? Math.max(now, est.at) : est.at;
-  return longRateAfter(advance(est, p, at), p, 0) * WEEK_SECONDS;
+  // Fast path: between uses the detector gains at most ∫ rate_l (it only ever
+  // adds rate_l − rate_s ≤ rate_l), so when even that stays below the fall
+  // threshold no shift can happen before `at` and the long memory just decays.
+  // The arithmetic mirrors `decayed` then `longRateAfter(…, 0)` exactly, so the
+  // result is bit-identical to the full path; the 1e-9 margin leaves any
+  // borderline case to the full path.
+  const d = at - est.at;
+  let base: number;
+  if (d > 0 && est.drift + longIntegral(est, p, d) < p.decline * (1 - 1e-9)) {
+    const x = Math.exp(-p.ll * d);
+    const long = est.long * x;
+    const exposure = 1 / p.ll - (1 / p.ll - est.exposure) * x;
+    const again = 1 / p.ll - (1 / p.ll - exposure) * Math.exp(-p.ll * 0);
+    base = (again > 0 ? long * Math.exp(-p.ll * 0) / again : 0) * WEEK_SECONDS;
+  } else {
+    base = longRateAfter(advance(est, p, at), p, 0) * WEEK_SECONDS;
+  }
+  return d > 0 ? base * stillActive(est, p, d) : base;
+}
+
+/**
+ * Probability that a model is still in the regime its estimate describes after
+ * `gap` seconds without a use (1 when the regime hazard is off).
+ */
+function stillActive(est: RateEstimate, p: Params, gap: number): number {
+  if (!Number.isFinite(p.regime) || !Number.isFinite(p.decline)) return 1;
+  const rate = longRateAfter(est, p, 0);
+  const tau = p.regime * est.exposure;
+  if (!(tau > 0)) return 1;
+  const a = rate + 1 / tau;
+  const x = Math.exp(-a * gap);
+  return x / (x + (1 - x) / (tau * a));
 }
 
 /**

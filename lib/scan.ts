@@ -187,6 +187,7 @@ const inside = (child: string, parent: string) =>
  *
  * @example Scanning a small tree twice with a cache
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scanTiers, type HeaderRecord } from "./scan.ts";
  * import { makeLibrary } from "../tests/gguf_writer.ts";
  * const root = await Deno.makeTempDir();
@@ -198,9 +199,9 @@ const inside = (child: string, parent: string) =>
  *     set: (p: string, s: number, m: number, r: HeaderRecord) => void store.set(`${p}|${s}|${m}`, r),
  *   };
  *   const first = await scanTiers([{ tier: "hdd", path: root }], { cache });
- *   console.assert(first.files.length === 1 && first.warnings[0]?.kind === "bad-gguf");
+ *   assert(first.files.length === 1 && first.warnings[0]?.kind === "bad-gguf");
  *   const again = await scanTiers([{ tier: "hdd", path: root }], { cache });
- *   console.assert(again.stats.headersRead === 0 && again.stats.cacheHits === 2);
+ *   assert(again.stats.headersRead === 0 && again.stats.cacheHits === 2);
  * } finally {
  *   await Deno.remove(root, { recursive: true });
  * }

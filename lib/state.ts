@@ -208,11 +208,12 @@ export interface StateStoreOptions {
  *
  * @example Recording and reading uses
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StateStore } from "./state.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);
  * store.recordUse({ modelId: "gemma", at: 1000, tier: "hdd" });
- * console.assert(store.uses("gemma").length === 1);
+ * assert(store.uses("gemma").length === 1);
  * store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

@@ -38,9 +38,10 @@ export const GIB = 1024 ** 3;
  *
  * @example Parsing sizes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSize } from "./units.ts";
- * console.assert(parseSize("1.5g") === 1.5 * 1024 ** 3);
- * console.assert(parseSize("100M") === 100 * 1024 ** 2);
+ * assert(parseSize("1.5g") === 1.5 * 1024 ** 3);
+ * assert(parseSize("100M") === 100 * 1024 ** 2);
  * ```
  */
 export function parseSize(text: string, where = "size"): number {
@@ -67,9 +68,10 @@ export function parseSize(text: string, where = "size"): number {
  *
  * @example Formatting sizes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatSize } from "./units.ts";
- * console.assert(formatSize(40 * 1024 ** 3) === "40.0 GiB");
- * console.assert(formatSize(512) === "512 B");
+ * assert(formatSize(40 * 1024 ** 3) === "40.0 GiB");
+ * assert(formatSize(512) === "512 B");
  * ```
  */
 export function formatSize(bytes: number): string {
@@ -100,9 +102,10 @@ const DURATION_UNITS: Record<string, number> = {
  *
  * @example Parsing durations
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./units.ts";
- * console.assert(parseDuration("2h") === 7200);
- * console.assert(parseDuration("1w") === 604800);
+ * assert(parseDuration("2h") === 7200);
+ * assert(parseDuration("1w") === 604800);
  * ```
  */
 export function parseDuration(text: string, where = "duration"): number {
@@ -124,9 +127,10 @@ export function parseDuration(text: string, where = "duration"): number {
  *
  * @example Formatting durations
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatDuration } from "./units.ts";
- * console.assert(formatDuration(3 * 3600 + 5 * 60) === "3h 05m");
- * console.assert(formatDuration(42) === "42s");
+ * assert(formatDuration(3 * 3600 + 5 * 60) === "3h 05m");
+ * assert(formatDuration(42) === "42s");
  * ```
  */
 export function formatDuration(seconds: number): string {

@@ -212,6 +212,7 @@ interface MutableEntry {
  *
  * @example Copy on the first load, hit on the second
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runSimulation, type SimPolicy } from "./engine.ts";
  * const copyAll: SimPolicy = {
  *   name: "copy-all",
@@ -225,7 +226,7 @@ interface MutableEntry {
  *     { at: 86400, model: "a", size: 10e9, duration: 3600 },
  *   ],
  * }, copyAll);
- * console.assert(summary.hits === 1 && summary.byteHitRatio === 0.5);
+ * assert(summary.hits === 1 && summary.byteHitRatio === 0.5);
  * ```
  */
 export function runSimulation(

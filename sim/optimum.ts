@@ -76,9 +76,10 @@ let solverPromise: Promise<HighsSolver> | undefined;
  *
  * @example Loading the solver
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadSolver } from "./optimum.ts";
  * const highs = await loadSolver();
- * console.assert(typeof highs.createModel === "function");
+ * assert(typeof highs.createModel === "function");
  * ```
  */
 export function loadSolver(): Promise<HighsSolver> {
@@ -187,11 +188,12 @@ function reuseIntervals(workload: Workload, capacity: number): Interval[] {
  *
  * @example Two models that do not both fit
  * ```ts
+ * import assert from "node:assert/strict";
  * import { offlineOptimum } from "./optimum.ts";
  * const loads = ["a", "b", "a", "b"].map((model, i) => ({ at: i * 3600, model, size: 10e9, duration: 60 }));
  * const r = await offlineOptimum({ name: "w", loads, ssdFreeBytes: 15e9 });
- * console.assert(Math.abs(r.upperBoundBytes - 15e9) < 1e3); // half of each interval
- * console.assert(r.feasibleBytes === 10e9); // one of them
+ * assert(Math.abs(r.upperBoundBytes - 15e9) < 1e3); // half of each interval
+ * assert(r.feasibleBytes === 10e9); // one of them
  * ```
  */
 export async function offlineOptimum(

@@ -45,9 +45,10 @@ export interface ParsePatternOptions {
  *
  * @example Telling patterns from preset names
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isPattern } from "./pattern.ts";
- * console.assert(isPattern("test:10g=0s/1h"));
- * console.assert(!isPattern("daily_work"));
+ * assert(isPattern("test:10g=0s/1h"));
+ * assert(!isPattern("daily_work"));
  * ```
  */
 export function isPattern(text: string): boolean {
@@ -100,18 +101,20 @@ function splitTokens(text: string, offset: number, separator: string): Token[] {
  *
  * @example Parsing a pattern
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePattern } from "./pattern.ts";
  * const loads = parsePattern("test:10g=0s/1h,1d");
- * console.assert(loads.length === 2);
- * console.assert(loads[1]!.at === 86400 && loads[1]!.duration === 3600);
- * console.assert(loads[0]!.size === 10 * 1024 ** 3);
+ * assert(loads.length === 2);
+ * assert(loads[1]!.at === 86400 && loads[1]!.duration === 3600);
+ * assert(loads[0]!.size === 10 * 1024 ** 3);
  * ```
  *
  * @example Sizes from a lookup
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePattern } from "./pattern.ts";
  * const loads = parsePattern("gemma=0s/1h", { resolveSize: (m) => m === "gemma" ? 6e9 : undefined });
- * console.assert(loads[0]!.size === 6e9);
+ * assert(loads[0]!.size === 6e9);
  * ```
  */
 export function parsePattern(text: string, options: ParsePatternOptions = {}): Load[] {

@@ -25,13 +25,14 @@ export interface SimulationPreset {
  *
  * @example Running a preset
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_SIMULATIONS } from "./presets.ts";
  * import { parsePattern } from "./pattern.ts";
  * import { simulate } from "./simulate.ts";
  * const preset = DEFAULT_SIMULATIONS["simple"]!;
  * const loads = parsePattern(preset.pattern);
  * const { summary } = simulate({ name: "simple", loads, ssdFreeBytes: preset.ssd_free_gb * 1024 ** 3 });
- * console.assert(summary.hits > 0);
+ * assert(summary.hits > 0);
  * ```
  */
 export const DEFAULT_SIMULATIONS: Readonly<Record<string, SimulationPreset>> = Object.freeze({

@@ -66,11 +66,12 @@ function noFit(load: Load, view: CacheView): string {
  *
  * @example Running LRU
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lruPolicy } from "./reference.ts";
  * import { runSimulation } from "./engine.ts";
  * const loads = [0, 1, 2].map((i) => ({ at: i * 7200, model: `m${i % 2}`, size: 5e9, duration: 60 }));
  * const { summary } = runSimulation({ name: "w", loads, ssdFreeBytes: 20e9 }, lruPolicy());
- * console.assert(summary.hits === 1);
+ * assert(summary.hits === 1);
  * ```
  */
 export function lruPolicy(): SimPolicy {
@@ -138,11 +139,12 @@ function greedyDual(name: string, value: (freq: number, size: number) => number)
  *
  * @example Running LFU-DA
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lfuDaPolicy } from "./reference.ts";
  * import { runSimulation } from "./engine.ts";
  * const loads = ["a", "a", "b", "a"].map((m, i) => ({ at: i * 7200, model: m, size: 5e9, duration: 60 }));
  * const { summary } = runSimulation({ name: "w", loads, ssdFreeBytes: 5e9 }, lfuDaPolicy());
- * console.assert(summary.hits === 1);
+ * assert(summary.hits === 1);
  * ```
  */
 export function lfuDaPolicy(): SimPolicy {
@@ -157,11 +159,12 @@ export function lfuDaPolicy(): SimPolicy {
  *
  * @example Running GDSF
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gdsfPolicy } from "./reference.ts";
  * import { runSimulation } from "./engine.ts";
  * const loads = ["a", "a"].map((m, i) => ({ at: i * 7200, model: m, size: 5e9, duration: 60 }));
  * const { summary } = runSimulation({ name: "w", loads, ssdFreeBytes: 10e9 }, gdsfPolicy());
- * console.assert(summary.hits === 1);
+ * assert(summary.hits === 1);
  * ```
  */
 export function gdsfPolicy(): SimPolicy {
@@ -192,11 +195,12 @@ export interface OriginalPolicyOptions {
  *
  * @example Running the original rule
  * ```ts
+ * import assert from "node:assert/strict";
  * import { originalPolicy } from "./reference.ts";
  * import { runSimulation } from "./engine.ts";
  * const loads = [0, 1, 2].map((i) => ({ at: i * 7200, model: "a", size: 5e9, duration: 60 }));
  * const { summary } = runSimulation({ name: "w", loads, ssdFreeBytes: 10e9 }, originalPolicy());
- * console.assert(summary.copies === 1 && summary.hits === 1);
+ * assert(summary.copies === 1 && summary.hits === 1);
  * ```
  */
 export function originalPolicy(options: OriginalPolicyOptions = {}): SimPolicy {
@@ -264,8 +268,9 @@ export function originalPolicy(options: OriginalPolicyOptions = {}): SimPolicy {
  *
  * @example Listing the references
  * ```ts
+ * import assert from "node:assert/strict";
  * import { referencePolicies } from "./reference.ts";
- * console.assert(referencePolicies().map((p) => p.name).join(", ") === "LRU, LFU-DA, GDSF, original (≥2 in 7d)");
+ * assert(referencePolicies().map((p) => p.name).join(", ") === "LRU, LFU-DA, GDSF, original (≥2 in 7d)");
  * ```
  */
 export function referencePolicies(): SimPolicy[] {

@@ -61,6 +61,7 @@ function clock(seconds: number): string {
  *
  * @example A summary
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderSummary } from "./report.ts";
  * import { simulate } from "./simulate.ts";
  * const workload = {
@@ -69,7 +70,7 @@ function clock(seconds: number): string {
  *   loads: [0, 1, 2, 3].map((d) => ({ at: d * 86400, model: "a", size: 8 * 1024 ** 3, duration: 3600 })),
  * };
  * const text = renderSummary(simulate(workload).summary, workload);
- * console.assert(text.includes("SSD hits         1 of 4 loads (25.0%)"));
+ * assert(text.includes("SSD hits         1 of 4 loads (25.0%)"));
  * ```
  */
 export function renderSummary(
@@ -131,11 +132,12 @@ export function renderSummary(
  *
  * @example A timeline line
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderTimeline } from "./report.ts";
  * const text = renderTimeline([
  *   { at: 90061, kind: "evict", model: "big", size: 40 * 1024 ** 3, reason: "ranked 0.1/wk" },
  * ], { color: true });
- * console.assert(text === "+1d 01:01:01  \x1b[31mevict \x1b[0m  big   40.0 GiB  ranked 0.1/wk\n");
+ * assert(text === "+1d 01:01:01  \x1b[31mevict \x1b[0m  big   40.0 GiB  ranked 0.1/wk\n");
  * ```
  */
 export function renderTimeline(
@@ -173,6 +175,7 @@ export function renderTimeline(
  *
  * @example A comparison table
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderComparison } from "./report.ts";
  * const text = renderComparison({
  *   workload: "w",
@@ -180,7 +183,7 @@ export function renderTimeline(
  *   optimum: undefined,
  *   rows: [{ policy: "LRU", kind: "policy", byteHitRatio: 0.5, ofBound: null, loadSecondsSaved: 90, bytesWritten: 2e9 }],
  * });
- * console.assert(/^LRU +50\.0% +– +1m 30s +1\.9 GiB$/.test(text.split("\n")[2]!));
+ * assert(/^LRU +50\.0% +– +1m 30s +1\.9 GiB$/.test(text.split("\n")[2]!));
  * ```
  */
 export function renderComparison(comparison: Comparison, options: RenderOptions = {}): string {

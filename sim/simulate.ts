@@ -33,11 +33,12 @@ export interface SimulateOptions extends EngineOptions {
  *
  * @example Simulating a pattern
  * ```ts
+ * import assert from "node:assert/strict";
  * import { simulate } from "./simulate.ts";
  * import { parsePattern } from "./pattern.ts";
  * const loads = parsePattern("coder:18g=0s/2h,1d,2d,3d,4d");
  * const { summary } = simulate({ name: "demo", loads, ssdFreeBytes: 50 * 1024 ** 3 });
- * console.assert(summary.loads === 5 && summary.hits === 2); // copied after the 3rd use
+ * assert(summary.loads === 5 && summary.hits === 2); // copied after the 3rd use
  * ```
  */
 export function simulate(workload: Workload, options: SimulateOptions = {}): SimulationResult {
@@ -101,12 +102,13 @@ export interface CompareOptions extends EngineOptions {
  *
  * @example Comparing on a pattern
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparePolicies } from "./simulate.ts";
  * import { parsePattern } from "./pattern.ts";
  * const loads = parsePattern("a:10g=0s/1h,1d,2d,3d;b:10g=1h/1h,1d1h,2d1h");
  * const c = await comparePolicies({ name: "demo", loads, ssdFreeBytes: 15 * 1024 ** 3 });
- * console.assert(c.rows.length === 7 && c.rows[5]!.kind === "bound");
- * console.assert(c.rows.every((r) => r.ofBound === null || r.ofBound <= 1 + 1e-6));
+ * assert(c.rows.length === 7 && c.rows[5]!.kind === "bound");
+ * assert(c.rows.every((r) => r.ofBound === null || r.ofBound <= 1 + 1e-6));
  * ```
  */
 export async function comparePolicies(

@@ -45,12 +45,13 @@ function describe(value: unknown): string {
  *
  * @example Parsing a trace
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTrace } from "./trace.ts";
  * const loads = parseTrace(
  *   '{"t": 60, "model": "b", "size": 1000}\n{"t": 0, "model": "a", "size": 5, "duration": 30}\n',
  * );
- * console.assert(loads[0]!.model === "a" && loads[0]!.duration === 30);
- * console.assert(loads[1]!.duration === 3600);
+ * assert(loads[0]!.model === "a" && loads[0]!.duration === 30);
+ * assert(loads[1]!.duration === 3600);
  * ```
  */
 export function parseTrace(text: string, options: ParseTraceOptions = {}): Load[] {
@@ -117,10 +118,11 @@ export function parseTrace(text: string, options: ParseTraceOptions = {}): Load[
  *
  * @example Round trip
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatTrace, parseTrace } from "./trace.ts";
  * const loads = [{ at: 0, model: "a", size: 5, duration: 30 }];
- * console.assert(formatTrace(loads) === '{"t":0,"model":"a","size":5,"duration":30}\n');
- * console.assert(parseTrace(formatTrace(loads))[0]!.duration === 30);
+ * assert(formatTrace(loads) === '{"t":0,"model":"a","size":5,"duration":30}\n');
+ * assert(parseTrace(formatTrace(loads))[0]!.duration === 30);
  * ```
  */
 export function formatTrace(loads: readonly Load[]): string {

@@ -42,12 +42,13 @@ export interface Workload {
  *
  * @example Sorting loads
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sortLoads } from "./workload.ts";
  * const sorted = sortLoads([
  *   { at: 60, model: "b", size: 1, duration: 0 },
  *   { at: 0, model: "a", size: 1, duration: 0 },
  * ]);
- * console.assert(sorted[0]!.model === "a");
+ * assert(sorted[0]!.model === "a");
  * ```
  */
 export function sortLoads(loads: readonly Load[]): Load[] {
@@ -65,13 +66,14 @@ export function sortLoads(loads: readonly Load[]): Load[] {
  *
  * @example Library size
  * ```ts
+ * import assert from "node:assert/strict";
  * import { librarySize } from "./workload.ts";
  * const bytes = librarySize([
  *   { at: 0, model: "a", size: 10, duration: 0 },
  *   { at: 5, model: "a", size: 10, duration: 0 },
  *   { at: 9, model: "b", size: 3, duration: 0 },
  * ]);
- * console.assert(bytes === 13);
+ * assert(bytes === 13);
  * ```
  */
 export function librarySize(loads: readonly Load[]): number {
@@ -91,9 +93,10 @@ export function librarySize(loads: readonly Load[]): number {
  *
  * @example Capacity under a minimum free and a limit
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cacheCapacity } from "./workload.ts";
- * console.assert(cacheCapacity({ ssdFreeBytes: 100, ssdMinFreeBytes: 20 }) === 80);
- * console.assert(cacheCapacity({ ssdFreeBytes: 100, ssdMinFreeBytes: 20, ssdLimitBytes: 50 }) === 50);
+ * assert(cacheCapacity({ ssdFreeBytes: 100, ssdMinFreeBytes: 20 }) === 80);
+ * assert(cacheCapacity({ ssdFreeBytes: 100, ssdMinFreeBytes: 20, ssdLimitBytes: 50 }) === 50);
  * ```
  */
 export function cacheCapacity(

@@ -362,12 +362,13 @@ function buildHeader(
  *
  * @example Writing a sparse 40 GiB model
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeGguf } from "./gguf_writer.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   const f = await writeGguf(`${dir}/llm/big.gguf`, { size: 40 * 1024 ** 3, parameterCount: 70e9 });
- *   console.assert(f.size === 40 * 1024 ** 3);
- *   console.assert((await Deno.stat(f.path)).size === f.size);
+ *   assert(f.size === 40 * 1024 ** 3);
+ *   assert((await Deno.stat(f.path)).size === f.size);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -461,6 +462,7 @@ export type LibrarySpec = Record<string, LibraryEntry>;
  *
  * @example A small HDD tree with a shard set and a projector
  * ```ts
+ * import assert from "node:assert/strict";
  * import { makeLibrary, shardEntries } from "./gguf_writer.ts";
  * const root = await Deno.makeTempDir();
  * try {
@@ -470,7 +472,7 @@ export type LibrarySpec = Record<string, LibraryEntry>;
  *     ...shardEntries("big/Qwen-72B-Q4_K_M", 3, { size: 45 * 1024 ** 3 }),
  *     "notes.txt": { kind: "text", content: "hi" },
  *   });
- *   console.assert(paths["big/Qwen-72B-Q4_K_M-00002-of-00003.gguf"] !== undefined);
+ *   assert(paths["big/Qwen-72B-Q4_K_M-00002-of-00003.gguf"] !== undefined);
  * } finally {
  *   await Deno.remove(root, { recursive: true });
  * }
@@ -514,9 +516,10 @@ export async function makeLibrary(
  *
  * @example Three shards of 30 GiB in all
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shardEntries } from "./gguf_writer.ts";
  * const spec = shardEntries("llm/Big", 3, { size: 30 * 1024 ** 3 });
- * console.assert(Object.keys(spec)[0] === "llm/Big-00001-of-00003.gguf");
+ * assert(Object.keys(spec)[0] === "llm/Big-00001-of-00003.gguf");
  * ```
  */
 export function shardEntries(
@@ -556,9 +559,10 @@ export interface HfEntriesOptions {
  *
  * @example A hub cache repository with one model
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hfEntries } from "./gguf_writer.ts";
  * const spec = hfEntries("bartowski/Llama-3-8B-GGUF", { "Llama-3-8B-Q4_K_M.gguf": {} });
- * console.assert(Object.keys(spec).some((k) => k.includes("/snapshots/")));
+ * assert(Object.keys(spec).some((k) => k.includes("/snapshots/")));
  * ```
  */
 export function hfEntries(

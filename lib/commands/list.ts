@@ -64,6 +64,7 @@ const str = (v: unknown) => (typeof v === "string" ? v : null);
  *
  * @example A used HDD model and a never-used one
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listEntries } from "./list.ts";
  * import { buildIndex } from "../model_index.ts";
  * const row = (id: string) => ({ id, name: id, size: 8 * 1024 ** 3, fingerprint: "f", first_seen: 0,
@@ -77,8 +78,8 @@ const str = (v: unknown) => (typeof v === "string" ? v : null);
  * });
  * const entries = listEntries(index, { now: 4 * 86400,
  *   space: { freeBytes: 100 * 1024 ** 3, minFreeBytes: 0, cacheUsedBytes: 0 } });
- * console.assert(entries.find((e) => e.id === "a.gguf")?.ssd.state === "should");
- * console.assert(entries.find((e) => e.id === "b.gguf")?.ssd.state === "none");
+ * assert(entries.find((e) => e.id === "a.gguf")?.ssd.state === "should");
+ * assert(entries.find((e) => e.id === "b.gguf")?.ssd.state === "none");
  * ```
  */
 export function listEntries(

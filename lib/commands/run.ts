@@ -36,9 +36,10 @@ const STOP_GRACE_MS = 10_000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stopGraceMs } from "./run.ts";
- * console.assert(stopGraceMs({}) === 10000);
- * console.assert(stopGraceMs({ LLAMA_PACK_STOP_GRACE_MS: "250" }) === 250);
+ * assert(stopGraceMs({}) === 10000);
+ * assert(stopGraceMs({ LLAMA_PACK_STOP_GRACE_MS: "250" }) === 250);
  * ```
  */
 export function stopGraceMs(env: Readonly<Record<string, string | undefined>>): number {
@@ -55,9 +56,10 @@ export function stopGraceMs(env: Readonly<Record<string, string | undefined>>): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellQuote } from "./run.ts";
- * console.assert(shellQuote("-c") === "-c");
- * console.assert(shellQuote("/my models/a.gguf") === "'/my models/a.gguf'");
+ * assert(shellQuote("-c") === "-c");
+ * assert(shellQuote("/my models/a.gguf") === "'/my models/a.gguf'");
  * ```
  */
 export function shellQuote(arg: string): string {
@@ -247,8 +249,9 @@ async function freePort(ctx: CommandContext, store: StateStore, host: string, po
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeStop } from "./run.ts";
- * console.assert(describeStop("killed") === "killed with SIGKILL after the grace period");
+ * assert(describeStop("killed") === "killed with SIGKILL after the grace period");
  * ```
  */
 export function describeStop(outcome: string): string {

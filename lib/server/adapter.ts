@@ -99,9 +99,10 @@ export const SERVER_ADAPTERS: Readonly<Record<string, ServerAdapter>> = {
  *
  * @example Picking the llama-server adapter
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serverAdapter } from "./adapter.ts";
  * const adapter = serverAdapter("llama-server");
- * console.assert(adapter.healthUrl("127.0.0.1", 8080) === "http://127.0.0.1:8080/health");
+ * assert(adapter.healthUrl("127.0.0.1", 8080) === "http://127.0.0.1:8080/health");
  * ```
  */
 export function serverAdapter(type: string): ServerAdapter {

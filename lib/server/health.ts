@@ -89,8 +89,9 @@ export interface ReadyResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defaultInterpretHealth } from "./health.ts";
- * console.assert(defaultInterpretHealth(503, "") === "loading");
+ * assert(defaultInterpretHealth(503, "") === "loading");
  * ```
  */
 export function defaultInterpretHealth(status: number, _body: string): HealthState {
@@ -106,10 +107,11 @@ export function defaultInterpretHealth(status: number, _body: string): HealthSta
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLogTail } from "./health.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/log`, "a\nb\nc\n");
- * console.assert(readLogTail(`${dir}/log`, { lines: 2 }).join(",") === "b,c");
+ * assert(readLogTail(`${dir}/log`, { lines: 2 }).join(",") === "b,c");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -159,10 +161,11 @@ class Died {}
  *
  * @example Waiting for a small HTTP server
  * ```ts
+ * import assert from "node:assert/strict";
  * import { waitReady } from "./health.ts";
  * const server = Deno.serve({ port: 0, onListen() {} }, () => Response.json({ status: "ok" }));
  * const r = await waitReady(`http://127.0.0.1:${server.addr.port}/health`, { timeoutMs: 5000 });
- * console.assert(r.polls === 1);
+ * assert(r.polls === 1);
  * await server.shutdown();
  * ```
  */

@@ -35,13 +35,14 @@ const TRANSITIONS: Readonly<Record<ServerState, Partial<Record<ServerEvent, Serv
  *
  * @example A normal life
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nextServerState } from "./lifecycle.ts";
  * let s = nextServerState("stopped", "spawn");   // starting
  * s = nextServerState(s!, "healthy");            // ready
  * s = nextServerState(s!, "stop");               // stopping
  * s = nextServerState(s!, "exit");               // stopped
- * console.assert(s === "stopped");
- * console.assert(nextServerState("ready", "spawn") === undefined);
+ * assert(s === "stopped");
+ * assert(nextServerState("ready", "spawn") === undefined);
  * ```
  */
 export function nextServerState(state: ServerState, event: ServerEvent): ServerState | undefined {

@@ -28,9 +28,10 @@ const ON_OFF_AUTO = ["on", "off", "auto"];
  *
  * @example Looking up the aliases of the GPU layers flag
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LLAMA_SERVER_FLAGS } from "./llama_server.ts";
  * const ngl = LLAMA_SERVER_FLAGS.find((f) => f.names.includes("--n-gpu-layers"));
- * console.assert(ngl?.names.join(",") === "-ngl,--gpu-layers,--n-gpu-layers");
+ * assert(ngl?.names.join(",") === "-ngl,--gpu-layers,--n-gpu-layers");
  * ```
  */
 export const LLAMA_SERVER_FLAGS: readonly FlagSpec[] = [
@@ -287,6 +288,7 @@ function connectHost(host: string): string {
  *
  * @example Building a command line
  * ```ts
+ * import assert from "node:assert/strict";
  * import { llamaServerAdapter } from "./llama_server.ts";
  * const argv = llamaServerAdapter.buildArgv({
  *   modelPath: "/ssd/gemma.gguf",
@@ -297,7 +299,7 @@ function connectHost(host: string): string {
  *     { label: "-- args", args: ["-c", "8192"] },
  *   ],
  * });
- * console.assert(argv.join(" ") === "-m /ssd/gemma.gguf --host 127.0.0.1 --port 8080 -c 8192 --jinja");
+ * assert(argv.join(" ") === "-m /ssd/gemma.gguf --host 127.0.0.1 --port 8080 -c 8192 --jinja");
  * ```
  */
 export const llamaServerAdapter: ServerAdapter = {

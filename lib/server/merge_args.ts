@@ -71,11 +71,12 @@ let strayCounter = 0;
  *
  * @example Splitting llama-server args
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitArgs } from "./merge_args.ts";
  * import { LLAMA_SERVER_FLAGS } from "./llama_server.ts";
  * const items = splitArgs(["--ctx-size", "4096", "--jinja"], LLAMA_SERVER_FLAGS);
- * console.assert(items.length === 2);
- * console.assert(items[0]?.key === "-c");
+ * assert(items.length === 2);
+ * assert(items[0]?.key === "-c");
  * ```
  */
 export function splitArgs(
@@ -154,10 +155,11 @@ export function splitArgs(
  *
  * @example Overriding the context size with another spelling
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mergeArgs } from "./merge_args.ts";
  * import { LLAMA_SERVER_FLAGS } from "./llama_server.ts";
  * const merged = mergeArgs([["--ctx-size", "4096", "-ngl", "99"], ["-c", "8192"]], LLAMA_SERVER_FLAGS);
- * console.assert(merged.join(" ") === "-c 8192 -ngl 99");
+ * assert(merged.join(" ") === "-c 8192 -ngl 99");
  * ```
  */
 export function mergeArgs(

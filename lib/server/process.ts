@@ -48,10 +48,11 @@ export interface ProcStat {
  *
  * @example Parsing a stat line
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseProcStat } from "./process.ts";
  * const line = "42 (llama server) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 98765 0 0";
  * const st = parseProcStat(line);
- * console.assert(st?.state === "S" && st.pgrp === 42 && st.startTime === 98765);
+ * assert(st?.state === "S" && st.pgrp === 42 && st.startTime === 98765);
  * ```
  */
 export function parseProcStat(text: string): ProcStat | undefined {
@@ -78,8 +79,9 @@ export function parseProcStat(text: string): ProcStat | undefined {
  *
  * @example Reading our own stat
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readProcStat } from "./process.ts";
- * console.assert(readProcStat(Deno.pid)?.pid === Deno.pid);
+ * assert(readProcStat(Deno.pid)?.pid === Deno.pid);
  * ```
  */
 export function readProcStat(pid: number): ProcStat | undefined {
@@ -115,9 +117,10 @@ function isDeadState(state: string): boolean {
  *
  * @example Our own identity
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readProcessIdentity } from "./process.ts";
  * const me = readProcessIdentity(Deno.pid);
- * console.assert(me !== undefined && me.startTime > 0);
+ * assert(me !== undefined && me.startTime > 0);
  * ```
  */
 export function readProcessIdentity(pid: number): ProcessIdentity | undefined {
@@ -146,10 +149,11 @@ function endsWith(all: readonly string[], tail: readonly string[]): boolean {
  *
  * @example A wrong start time is another process
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSameProcess, readProcessIdentity } from "./process.ts";
  * const me = readProcessIdentity(Deno.pid)!;
- * console.assert(isSameProcess(me));
- * console.assert(!isSameProcess({ ...me, startTime: me.startTime + 1 }));
+ * assert(isSameProcess(me));
+ * assert(!isSameProcess({ ...me, startTime: me.startTime + 1 }));
  * ```
  */
 export function isSameProcess(identity: ProcessIdentity): boolean {
@@ -168,8 +172,9 @@ export function isSameProcess(identity: ProcessIdentity): boolean {
  *
  * @example A group nobody is in
  * ```ts
+ * import assert from "node:assert/strict";
  * import { processGroupMembers } from "./process.ts";
- * console.assert(processGroupMembers(2 ** 22 + 7).length === 0);
+ * assert(processGroupMembers(2 ** 22 + 7).length === 0);
  * ```
  */
 export function processGroupMembers(pgid: number): number[] {
@@ -263,11 +268,12 @@ export interface ServerProcess {
  *
  * @example Running a short command in the background
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spawnServer } from "./process.ts";
  * const dir = await Deno.makeTempDir();
  * const proc = await spawnServer("sh", ["-c", "echo hello >&2"], { logPath: `${dir}/log` });
  * await proc.exited;
- * console.assert(Deno.readTextFileSync(`${dir}/log`) === "hello\n");
+ * assert(Deno.readTextFileSync(`${dir}/log`) === "hello\n");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -414,9 +420,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  *
  * @example Stopping something that already exited
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stopServer } from "./process.ts";
  * const r = await stopServer({ pid: 2 ** 22 + 11, startTime: 1, cmdline: ["x"] });
- * console.assert(r.outcome === "not-running" && r.signals.length === 0);
+ * assert(r.outcome === "not-running" && r.signals.length === 0);
  * ```
  */
 export async function stopServer(
@@ -474,9 +481,10 @@ export async function stopServer(
  *
  * @example A port we hold is in use
  * ```ts
+ * import assert from "node:assert/strict";
  * import { portInUse } from "./process.ts";
  * const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * console.assert(await portInUse("127.0.0.1", (l.addr as Deno.NetAddr).port));
+ * assert(await portInUse("127.0.0.1", (l.addr as Deno.NetAddr).port));
  * l.close();
  * ```
  */

@@ -23,9 +23,10 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { identityOf } from "./records.ts";
  * const id = identityOf({ pid: 7, start_time: "123", cmdline: "llama-server\u0000-m\u0000x.gguf" } as never);
- * console.assert(id.startTime === 123 && id.cmdline.length === 3);
+ * assert(id.startTime === 123 && id.cmdline.length === 3);
  * ```
  */
 export function identityOf(
@@ -42,8 +43,9 @@ export function identityOf(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { identityFields } from "./records.ts";
- * console.assert(identityFields({ pid: 7, startTime: 9, cmdline: ["a", "b"] }).cmdline === "a\u0000b");
+ * assert(identityFields({ pid: 7, startTime: 9, cmdline: ["a", "b"] }).cmdline === "a\u0000b");
  * ```
  */
 export function identityFields(
@@ -72,11 +74,12 @@ export interface CheckedServers {
  *
  * @example An empty store
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StateStore } from "../state.ts";
  * import { pruneServers } from "./records.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);
- * console.assert(pruneServers(store).live.length === 0);
+ * assert(pruneServers(store).live.length === 0);
  * store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -143,6 +146,7 @@ export interface StopRecordedOptions extends StopServerOptions {
  *
  * @example Stopping a server that is already gone
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StateStore } from "../state.ts";
  * import { stopRecordedServer } from "./records.ts";
  * const dir = await Deno.makeTempDir();
@@ -151,7 +155,7 @@ export interface StopRecordedOptions extends StopServerOptions {
  *   model_path: "/m", tier: "hdd", log_path: "/l", started_at: 0, use_id: null };
  * store.addServer(row);
  * const r = await stopRecordedServer(store, row, { now: 10 });
- * console.assert(r.outcome === "not-running" && store.servers().length === 0);
+ * assert(r.outcome === "not-running" && store.servers().length === 0);
  * store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

@@ -73,11 +73,12 @@ function table(header: string[], rows: string[][], rightAligned: ReadonlySet<num
  *
  * @example One server
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderStatus } from "./status_view.ts";
  * const text = renderStatus({ pruned: 0, copies: [], servers: [{ port: 8080, host: "127.0.0.1",
  *   model: "Gemma.gguf", modelPath: "/ssd/Gemma.gguf", tier: "ssd", pid: 42, uptimeSeconds: 75,
  *   state: "ready", url: "http://127.0.0.1:8080", log: "/s/server-8080.log" }] });
- * console.assert(text.split("\n")[1] === "8080  127.0.0.1  Gemma.gguf  ssd    42  1m 15s  ready");
+ * assert(text.split("\n")[1] === "8080  127.0.0.1  Gemma.gguf  ssd    42  1m 15s  ready");
  * ```
  */
 export function renderStatus(report: StatusReport): string {
@@ -130,8 +131,9 @@ export function renderStatus(report: StatusReport): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { statusJson } from "./status_view.ts";
- * console.assert(JSON.parse(statusJson({ servers: [], copies: [], pruned: 1 })).pruned === 1);
+ * assert(JSON.parse(statusJson({ servers: [], copies: [], pruned: 1 })).pruned === 1);
  * ```
  */
 export function statusJson(report: StatusReport): string {
