@@ -107,7 +107,7 @@ export interface RenderListOptions {
   color?: boolean;
   /** `"lines"`: name line + stats line per model; `"table"`: one row per model. @default "lines" */
   view?: "lines" | "table";
-  /** Terminal width, for the table view (long names are cut). @default no limit */
+  /** Terminal width: long names are cut to fit. @default no limit */
   width?: number;
 }
 
@@ -224,12 +224,6 @@ function hddMarker(e: ListEntry, paint: Paint): [string, number] {
 
 const rankText = (r: number) => (Number.isFinite(r) ? r.toFixed(1) : "-");
 
-function nameSuffix(e: ListEntry): string {
-  const parts = [`${formatParams(e.params)} ${e.quant ?? "?"}`];
-  if (e.size !== null) parts.push(formatSize(e.size));
-  return parts.join("  ");
-}
-
 function metaLine(m: ListMeta): string {
   const parts: string[] = [];
   if (m.architecture) parts.push(m.architecture);
@@ -289,53 +283,57 @@ export function renderList(entries: readonly ListEntry[], options: RenderListOpt
     ? `${C.title} Models (lowest to highest rank) ${C.reset}`
     : "Models (lowest to highest rank)";
   if (options.view === "table") return renderTable(sorted, title, paint, options);
-  const rankW = Math.max(6, ...sorted.map((e) => rankText(e.rank).length));
-  const ssdW = Math.max(3, ...sorted.map((e) => ssdMarker(e, paint)[1]));
-  const usesW = Math.max(4, ...sorted.map((e) => String(e.uses).length));
-  const pad = (s: string, visible: number, w: number) => s + " ".repeat(Math.max(0, w - visible));
-  const statsLine = (cells: [string, number][]) => {
-    const [rank, ssd, hdd, last, uses, first] = cells as [
-      [string, number],
-      [string, number],
-      [string, number],
-      [string, number],
-      [string, number],
-      [string, number],
-    ];
-    return [
-      " ".repeat(Math.max(0, rankW - rank[1])) + rank[0],
-      pad(ssd[0], ssd[1], ssdW),
-      pad(hdd[0], hdd[1], 3),
-      pad(last[0], last[1], 10),
-      " ".repeat(Math.max(0, usesW - uses[1])) + uses[0],
-      first[0],
-    ].join("  ").trimEnd();
-  };
-  const header = [
-    "Model  Params Quant  Size",
-    statsLine([
-      ["Rank", 4],
-      ["ssd", 3],
-      ["hdd", 3],
-      ["Last", 4],
-      ["Uses", 4],
-      ["First seen", 10],
-    ]),
+  // One row per model, as the original's `-l`: the name first, the columns
+  // aligned, the header repeated at the bottom next to the prompt.
+  type Cell = [text: string, visible: number];
+  const plain = (t: string): Cell => [t, t.length];
+  const HEAD = [
+    "Model",
+    "Rank",
+    "ssd",
+    "hdd",
+    "Last",
+    "Uses",
+    "First seen",
+    "Params",
+    "Quant",
+    "Size",
   ];
-  const out: string[] = [title, "", ...header];
-  const ind = " ".repeat(3);
-  for (const e of sorted) {
-    out.push(`${paint("name", e.name)}  ${paint("dim", nameSuffix(e))}`);
+  const RIGHT = new Set([1, 5, 7, 9]);
+  const rows: Cell[][] = sorted.map((e) => {
     const last = formatDate(e.lastUsed);
     const first = formatDate(e.firstSeen, "-");
-    out.push(statsLine([
-      [rankText(e.rank), rankText(e.rank).length],
+    return [
+      plain(e.name),
+      plain(rankText(e.rank)),
       ssdMarker(e, paint),
       hddMarker(e, paint),
       [e.lastUsed === null ? last : paint("date", last), last.length],
-      [String(e.uses), String(e.uses).length],
+      plain(String(e.uses)),
       [paint("date", first), first.length],
-    ]));
+      plain(formatParams(e.params)),
+      plain(e.quant ?? "?"),
+      plain(e.size === null ? "" : formatSize(e.size)),
+    ];
+  });
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]![1])));
+  if (options.width !== undefined) {
+    const others = widths.slice(1).reduce((a, w) => a + w + 2, 0);
+    widths[0] = Math.max(12, Math.min(widths[0]!, options.width - others));
+  }
+  const line = (cells: Cell[]) =>
+    cells.map(([text, visible], i) => {
+      const gap = " ".repeat(Math.max(0, widths[i]! - visible));
+      return RIGHT.has(i) ? gap + text : text + gap;
+    }).join("  ").trimEnd();
+  const header = line(HEAD.map(plain));
+  const out: string[] = [title, "", header];
+  const ind = " ".repeat(3);
+  for (const [i, e] of sorted.entries()) {
+    const row = rows[i]!;
+    const name = e.name.length > widths[0]! ? e.name.slice(0, widths[0]! - 1) + "…" : e.name;
+    row[0] = [paint("name", name), name.length];
+    out.push(line(row));
     if (verbose >= 1) {
       out.push(`${ind}id: ${e.id}`);
       if (e.ssd.path !== undefined) {
@@ -357,7 +355,7 @@ export function renderList(entries: readonly ListEntry[], options: RenderListOpt
     if (verbose >= 2) { for (const r of e.reasons ?? []) out.push(`${ind}why: ${r}`); }
   }
   if (sorted.length === 0) out.push("(no models: set hdd_path/ssd_path in the config and run -u)");
-  out.push(...header, keyLine(paint, sorted));
+  out.push(header, keyLine(paint, sorted));
   return out.join("\n") + "\n";
 }
 

@@ -113,50 +113,46 @@ const ENTRIES: ListEntry[] = [
   },
 ];
 
-const HEADER = [
-  "Model  Params Quant  Size",
-  "  Rank  ssd       hdd  Last        Uses  First seen",
-];
+const HEADER =
+  "Model                                Rank  ssd       hdd  Last        Uses  First seen  Params  Quant       Size";
 
-Deno.test("renderList() renders the original's layout, lowest rank first", () => {
+Deno.test("renderList() renders the original's layout: one row per model, lowest rank first", () => {
   assertEquals(
     renderList(ENTRIES),
     [
       "Models (lowest to highest rank)",
       "",
-      ...HEADER,
-      "Foo-v1.0.q8_0.gguf  1.1B Q8_0  1.2 GiB",
-      "   0.0            HDD  never          0  2024-03-10",
-      "phi-4-Q6_K.gguf  14.7B Q6_K",
-      "   0.0  st        st   2025-01-08     3  2025-01-02",
-      "Whatever-Qwen2.5-14B.Q6_K.gguf  14.8B Q6_K  12.1 GiB",
-      "   1.3  {SSD}     HDD  2025-11-10     1  2025-03-29",
-      "mine.gguf  3.0B Q8_0  3.2 GiB",
-      "   1.3  ssd       ***  2025-11-20     2  2025-11-01",
-      "Qwen-72B-00001-of-00003.gguf  72.7B Q4_K_M  44.0 GiB",
-      "   2.5  {SSD}42%  HDD  2025-11-27     3  2025-11-01",
-      "Some-model-I-Used-a-Lot-q5_k_s.gguf  9.2B Q5_K_S  6.5 GiB",
-      "   5.8  SSD       HDD  2025-11-28     6  2025-10-12",
-      ...HEADER,
+      HEADER,
+      "Foo-v1.0.q8_0.gguf                    0.0            HDD  never          0  2024-03-10    1.1B  Q8_0     1.2 GiB",
+      "phi-4-Q6_K.gguf                       0.0  st        st   2025-01-08     3  2025-01-02   14.7B  Q6_K",
+      "Whatever-Qwen2.5-14B.Q6_K.gguf        1.3  {SSD}     HDD  2025-11-10     1  2025-03-29   14.8B  Q6_K    12.1 GiB",
+      "mine.gguf                             1.3  ssd       ***  2025-11-20     2  2025-11-01    3.0B  Q8_0     3.2 GiB",
+      "Qwen-72B-00001-of-00003.gguf          2.5  {SSD}42%  HDD  2025-11-27     3  2025-11-01   72.7B  Q4_K_M  44.0 GiB",
+      "Some-model-I-Used-a-Lot-q5_k_s.gguf   5.8  SSD       HDD  2025-11-28     6  2025-10-12    9.2B  Q5_K_S   6.5 GiB",
+      HEADER,
       LIST_KEY,
       "",
     ].join("\n"),
   );
 });
 
+Deno.test("renderList() cuts long names to the terminal width", () => {
+  const lines = renderList(ENTRIES, { width: 100 }).split("\n");
+  for (const l of lines.slice(2, -2)) assert(l.length <= 100, `${l.length}: ${l}`);
+  assert(lines.some((l) => l.startsWith("Some-model-I-Used-a-Lo…   5.8")), lines.join("\n"));
+});
+
 Deno.test("renderList() with -v adds ids, copy paths and metadata; -v -v adds reasons", async (t) => {
   const two = [ENTRIES[0]!, ENTRIES[3]!];
-  const body = (text: string) => text.split("\n").slice(4, -4);
+  const body = (text: string) => text.split("\n").slice(3, -3);
   await t.step("-v", () => {
     assertEquals(body(renderList(two, { verbose: 1 })), [
-      "Qwen-72B-00001-of-00003.gguf  72.7B Q4_K_M  44.0 GiB",
-      "   2.5  {SSD}42%  HDD  2025-11-27     3  2025-11-01",
+      "Qwen-72B-00001-of-00003.gguf          2.5  {SSD}42%  HDD  2025-11-27     3  2025-11-01   72.7B  Q4_K_M  44.0 GiB",
       "   id: big/Qwen-72B-00001-of-00003.gguf",
       "   ssd: /ssd/big/Qwen-72B-00001-of-00003.gguf (copying)",
       "   hdd: /hdd/big/Qwen-72B-00001-of-00003.gguf",
       "   qwen2, 80 layers, ctx 32768, 3 shards",
-      "Some-model-I-Used-a-Lot-q5_k_s.gguf  9.2B Q5_K_S  6.5 GiB",
-      "   5.8  SSD  HDD  2025-11-28     6  2025-10-12".replace("SSD  HDD", "SSD       HDD"),
+      "Some-model-I-Used-a-Lot-q5_k_s.gguf   5.8  SSD       HDD  2025-11-28     6  2025-10-12    9.2B  Q5_K_S   6.5 GiB",
       "   id: Some-model-I-Used-a-Lot-q5_k_s.gguf",
       "   ssd: /ssd/Some-model-I-Used-a-Lot-q5_k_s.gguf",
       "   hdd: /hdd/llm/Some-model-I-Used-a-Lot-q5_k_s.gguf",
@@ -169,7 +165,7 @@ Deno.test("renderList() with -v adds ids, copy paths and metadata; -v -v adds re
       "   why: 6 uses, last 2025-11-28: 5.8 uses/week",
       "   why: cached: rank 5.8 ≥ 1.0 and fits",
     ]);
-    assertEquals(lines.length, 14);
+    assertEquals(lines.length, 12);
   });
 });
 

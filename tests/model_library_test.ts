@@ -119,36 +119,34 @@ Deno.test("llama-pack -l lists models lowest rank first with SSD/HDD markers, -v
       const r = await sb.run(["-l"]);
       assertEquals([r.code, r.stderr], [0, ""]);
       const lines = r.stdout.split("\n");
-      assertEquals(lines.slice(0, 4), [
-        "Models (lowest to highest rank)",
-        "",
-        "Model  Params Quant  Size",
-        "  Rank  ssd  hdd  Last        Uses  First seen",
-      ]);
-      // Unused models first (ties by name), the used ones last.
-      const names = lines.filter((l) => l.includes(".gguf  ")).map((l) => l.split("  ")[0]);
-      assertEquals(names, [
+      assertEquals(lines.slice(0, 2), ["Models (lowest to highest rank)", ""]);
+      assertMatch(
+        lines[2]!,
+        /^Model +Rank  ssd  hdd  Last        Uses  First seen  Params  Quant +Size$/,
+      );
+      assertEquals(lines.at(-3), lines[2], "header repeated at the bottom");
+      // Unused models first (ties by name), the used ones last; one row each.
+      const rows = lines.slice(3, -3);
+      assertEquals(rows.map((l) => l.split(/ {2,}/)[0]), [
         "Private-3B-Q8_0.gguf",
         "bartowski/Qwen3-8B-GGUF/Qwen3-8B-Q4_K_M.gguf",
         "Qwen2.5-72B-Q4_K_M-00001-of-00003.gguf",
         "Gemma2-9B-Q5_K_M.gguf",
       ]);
-      const at = (name: string) => lines[lines.findIndex((l) => l.startsWith(name)) + 1];
-      assertEquals(
-        lines.find((l) => l.startsWith("Gemma2")),
-        "Gemma2-9B-Q5_K_M.gguf  9.2B Q5_K_M  6.8 GiB",
+      const at = (name: string) => rows.find((l) => l.startsWith(name))!.slice(name.length);
+      assertMatch(
+        at("Gemma2-9B-Q5_K_M.gguf"),
+        new RegExp(
+          `^ +\\d+\\.\\d  SSD  HDD  ${yesterday}     3  ${today}    9\\.2B  Q5_K_M   6\\.8 GiB$`,
+        ),
       );
       assertMatch(
-        at("Gemma2")!,
-        new RegExp(`^ +\\d+\\.\\d  SSD  HDD  ${yesterday}     3  ${today}$`),
+        at("Private-3B-Q8_0.gguf"),
+        new RegExp(`^ +0\\.0  ssd  \\*\\*\\*  never          0  ${today} `),
       );
       assertMatch(
-        at("Private")!,
-        new RegExp(`^   0\\.0  ssd  \\*\\*\\*  never          0  ${today}$`),
-      );
-      assertMatch(
-        at("Qwen2.5")!,
-        new RegExp(`^   0\\.\\d       HDD  ${yesterday}     1  ${today}$`),
+        at("Qwen2.5-72B-Q4_K_M-00001-of-00003.gguf"),
+        new RegExp(`^ +0\\.\\d       HDD  ${yesterday}     1  ${today} `),
       );
       assertEquals(
         lines.at(-2),
@@ -246,10 +244,12 @@ Deno.test("llama-pack -u keeps history through a rename, marks vanished models, 
 
     const list = await sb.run(["-l"]);
     const lines = list.stdout.split("\n");
-    const after = (name: string) => lines[lines.findIndex((l) => l.startsWith(name)) + 1]!;
-    assertMatch(after("Gemma2-9B.gguf"), / {2}ssd\? {2}HDD {2}\d{4}-\d\d-\d\d {5}1 {2}/);
-    assertEquals(lines.find((l) => l.startsWith("Private-3B")), "Private-3B-Q8_0.gguf  3.0B Q8_0");
-    assertMatch(after("Private-3B"), /^ +\d+\.\d {2}st +st +\d{4}-\d\d-\d\d {5}1 {2}/);
+    const row = (name: string) => lines.find((l) => l.startsWith(name + " "))!.slice(name.length);
+    assertMatch(row("Gemma2-9B.gguf"), / {2}ssd\? {2}HDD {2}\d{4}-\d\d-\d\d {5}1 {2}/);
+    assertMatch(
+      row("Private-3B-Q8_0.gguf"),
+      /^ +\d+\.\d {2}st +st +\d{4}-\d\d-\d\d {5}1 {2}.*3\.0B  Q8_0$/,
+    );
 
     const pruned = await sb.run(["-u", "--prune"]);
     assertStringIncludes(pruned.stdout, "0 gone, 1 pruned;");
