@@ -279,6 +279,39 @@ Deno.test("planPlacement() gives each eviction its rank and lost value", () => {
   }]);
 });
 
+Deno.test("planPlacement() weighs how long a copy was idle when given now", async (t) => {
+  const now = 1_700_000_000;
+  const DAY = 86400;
+  // A 40 GiB copy at 2/wk holds more value than a 20 GiB candidate at 3/wk...
+  const cached = [copy("big", 40, 2, { lastUse: now - 21 * DAY })];
+  const input = { space: space(10, cached), cached, candidate: cand("c", 20, 3) };
+  await t.step("without now: not worth it", () => {
+    const p = planPlacement(input);
+    assertEquals(p.copy, false);
+    assertStringIncludes(p.reason, "not worth it");
+  });
+  await t.step("with now: three silent weeks make the copy unlikely to be used", () => {
+    const p = planPlacement({ ...input, now });
+    assertEquals(p.copy, true);
+    assertEquals(p.evict.map((e) => e.id), ["big"]);
+    assertStringIncludes(p.evict[0]!.reason, "ranked 2.0/wk < candidate 3.0/wk");
+  });
+  await t.step("a copy used yesterday keeps its value", () => {
+    const fresh = [copy("big", 40, 2, { lastUse: now - DAY })];
+    const p = planPlacement({
+      space: space(10, fresh),
+      cached: fresh,
+      candidate: cand("c", 20, 3),
+      now,
+    });
+    assertEquals(p.copy, false);
+  });
+  await t.step("idleHazard Infinity turns it off", () => {
+    const policy = { ...DEFAULT_CACHE_POLICY, idleHazard: Infinity };
+    assertEquals(planPlacement({ ...input, now, policy }).copy, false);
+  });
+});
+
 Deno.test("planPlacement() rejects bad input", async (t) => {
   const ok = { space: space(100, []), cached: [], candidate: cand("a", 8, 5) };
   await t.step("negative size", () => {
@@ -307,6 +340,7 @@ Deno.test("planPlacement() rejects bad input", async (t) => {
       ["negative minUses", { minUses: -1, windowSeconds: 1 }, "minUses"],
       ["zero window", { minUses: 3, windowSeconds: 0 }, "windowSeconds"],
       ["NaN margin", { minUses: 3, windowSeconds: 1, valueMargin: NaN }, "valueMargin"],
+      ["zero idle hazard", { minUses: 3, windowSeconds: 1, idleHazard: 0 }, "idleHazard"],
     ] as const
   ) {
     await t.step(name, () => {
@@ -527,6 +561,31 @@ Deno.test("property: nothing protected or ranked at or above the candidate is ev
         return !c.pinned && !c.inUse && !c.ssdOnly && c.rate < sc.candidate.rate && e.reason !== "";
       });
     }),
+    RUNS,
+  );
+});
+
+Deno.test("property: with now and idle copies, space and protection still hold", () => {
+  const now = 1_700_000_000;
+  fc.assert(
+    fc.property(
+      scenarioArb,
+      fc.array(fc.integer({ min: 0, max: 60 * 86400 }), { minLength: 14, maxLength: 14 }),
+      (sc, idle) => {
+        const cached = sc.cached.map((c, i) => ({ ...c, lastUse: now - idle[i]! }));
+        const p = planPlacement({ ...sc, cached, now });
+        const byId = new Map(cached.map((c) => [c.id, c]));
+        const protectedOk = p.evict.every((e) => {
+          const c = byId.get(e.id)!;
+          return !c.pinned && !c.inUse && !c.ssdOnly && c.rate < sc.candidate.rate;
+        });
+        if (!p.copy) return p.evict.length === 0 && protectedOk;
+        const after = applyPlacement({ ...sc, cached }, p, sc.candidate);
+        return protectedOk && after.space.freeBytes >= after.space.minFreeBytes &&
+          (after.space.limitBytes === undefined ||
+            after.space.cacheUsedBytes <= after.space.limitBytes);
+      },
+    ),
     RUNS,
   );
 });

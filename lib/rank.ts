@@ -6,7 +6,7 @@
  * ## The formula
  *
  * Two exponentially decayed use counts are kept per model, one with a short
- * half-life `hs` (default 1 day) and one with a long memory `hl` (default 30
+ * half-life `hs` (default 1 day) and one with a long memory `hl` (default 21
  * days). With `λ = ln 2 / h` and uses at times `tᵢ ≤ now`:
  *
  * ```text
@@ -14,7 +14,7 @@
  * rate_s   = λs · Ss                              short-memory rate (uses/second)
  * rate_l   = Sl / El                              long-memory rate  (uses/second)
  * El(now)  = 1/λl − (1/λl − El(t₀)) · exp(−λl · (now − t₀))
- * rank     = rate_l · 604800                      uses per week
+ * rank     = rate_l · P(still active) · 604800    uses per week
  * ```
  *
  * `El` is the long memory's *exposure*: how many seconds of (decayed)
@@ -26,27 +26,47 @@
  * at each use it adds `ln(rate_s / rate_l)` (rates just before the use), and
  * between uses it adds `∫ (rate_l − rate_s) dt`; it never goes below 0. When
  * `D` reaches `changeThreshold` (default 3 nats) at a use that leaves the
- * short rate above the long one (a rise), or `declineThreshold` (default 3)
+ * short rate above the long one (a rise), or `declineThreshold` (default 4)
  * between uses (a fall), the long memory restarts from the short one:
  * `Sl := Ss`, `El := 1/λs`, `D := 0`. From there `El` grows back towards
  * `1/λl`, so the memory lengthens again in steady use. The detector runs
  * between uses too (in closed form), so a model that stops being used drops
  * in rank after a few times its usual gap instead of months later, and a
- * model that suddenly gets used a lot climbs after two or three uses. The
- * thresholds and half-lives are the knobs the simulator tunes.
+ * model that suddenly gets used a lot climbs after two or three uses.
+ *
+ * **Regime hazard.** A burst of use (a project, a week of trying a model)
+ * ends at some point, and a gap with no use is evidence that it has. The
+ * current level of use began at `since` (the first use or the latest
+ * detected shift) and is expected to last `τ = regimeFactor × (last use −
+ * since)` more (at least `regimeFactor / λs`): the longer a pattern has held,
+ * the longer it is expected to hold. With `r` the long-memory rate at the
+ * last use and `g` the time since, the chance the model is still in that
+ * regime is
+ *
+ * ```text
+ * x = exp(−(r + 1/τ) · g)
+ * P(still active) = x / (x + (1 − x) / (τ · (r + 1/τ)))
+ * ```
+ *
+ * (either no change happened and no use came, or the regime ended at some
+ * point in the gap). A model used daily for two months keeps its rank through
+ * a long weekend; ten uses in one day followed by two silent days rank near 0.
  *
  * Shapes with the defaults: one use ranks 0.2 and fades; three uses on three
- * days rank about 8 at the third; daily use converges to 7.1 and drops below
- * a third of that after about 5 idle days (3 a day: 2.5 days; weekly use,
- * rank 1.1: about 33 days).
+ * days rank about 8 at the third; daily use converges to 7.1, still ranks 6.0
+ * after 4 idle days and falls near 0 after a week; three a day (rank 21) keeps
+ * 18 after 2 idle days and falls near 0 after 4; weekly use ranks 1.1 and fades
+ * over about 6 weeks.
  *
  * Why this and not the original `total_uses − 2 × days_since_last_use`: on
- * synthetic traces (Zipf popularity, project switches that reshuffle it)
- * ranking by estimated request rate (not rate per byte) with a memory that
- * adapts to popularity shifts beats fixed windows and recency rules; the
- * detector alone was worth about 5 points of byte hits (share of the offline
- * bound) over the same estimator with a fixed 30-day memory. The rate also
- * reads naturally ("used about 6.5 times a week").
+ * synthetic traces (Zipf popularity, project switches that reshuffle it, a
+ * day/night split; `bench/RESULTS.md`) ranking by estimated request rate (not
+ * rate per byte) with a memory that adapts to popularity shifts beats fixed
+ * windows and recency rules. Against the previous defaults (30-day memory,
+ * fall threshold 3, no regime hazard) the 21-day memory, threshold 4 and
+ * hazard 40 gained 1–3 points of byte hits on the switching and day/night
+ * workloads (10 seeds each). The rate also reads naturally ("used about 6.5
+ * times a week").
  *
  * Run durations are accepted but not used: a cache hit saves one load from the
  * HDD whatever the server's run time, so a load is worth the same whether the
@@ -54,10 +74,11 @@
  *
  * Guarantees: a model that was never used ranks 0; with no further uses the
  * rank never rises as `now` advances and tends to 0; a use never lowers the
- * rank at the moment it is recorded; with both thresholds `Infinity` the rank
- * is a plain decayed count (`λl · Sl`) and an extra use never lowers it at any
- * `now`. With the detector on, an extra use can change when a shift is
- * detected and so, rarely, lower the rank later on.
+ * rank at the moment it is recorded; with both thresholds `Infinity` (which
+ * also turns the regime hazard off) the rank is a plain decayed count
+ * (`λl · Sl`) and an extra use never lowers it at any `now`. With the detector
+ * on, an extra use can change when a shift is detected and so, rarely, lower
+ * the rank later on.
  *
  * @module
  */
@@ -94,6 +115,8 @@ export interface RateEstimate {
   drift: number;
   /** How many popularity shifts were detected. */
   shifts: number;
+  /** When the current level of use began: the first use or the latest detected shift (unix seconds). */
+  since?: number;
 }
 
 /** Tuning of the rank; every field is optional. */
@@ -105,7 +128,7 @@ export interface RankOptions {
   shortHalfLifeSeconds?: number;
   /**
    * Half-life of the long memory, in seconds; must exceed the short one.
-   * @default {2592000} (30 days)
+   * @default {1814400} (21 days)
    */
   longHalfLifeSeconds?: number;
   /**
@@ -118,36 +141,28 @@ export interface RankOptions {
   /**
    * Evidence the change detector needs while a model is not used before the
    * long memory restarts from the short one (a fall in use). Raise it to keep
-   * a steady model's history through longer idle spells (at 3 a daily model
-   * keeps its rank for about 5 idle days). `Infinity` turns fall detection off.
-   * @default {3}
+   * a steady model's history through longer idle spells. `Infinity` turns
+   * fall detection (and the regime hazard) off.
+   * @default {4}
    */
   declineThreshold?: number;
   /**
-   * Share of the short memory the long one restarts from when a fall is
-   * detected. The uses before a detected fall belong to the old, busier
-   * regime; keeping less of them lets a model that went out of use drop
-   * faster instead of fading like `1 / time`.
-   * @default {1}
-   */
-  declineKeep?: number;
-  /**
-   * Regime hazard: how long a model's current level of use is expected to
-   * last, as a multiple of the observation behind its estimate. `Infinity`
-   * (or `declineThreshold` `Infinity`) turns it off.
-   * @default {Infinity}
+   * Regime hazard: how much longer a model's current level of use is
+   * expected to last, as a multiple of how long it has lasted so far (see the
+   * module doc). Lower values drop idle models faster. `Infinity` (or
+   * `declineThreshold` `Infinity`) turns it off.
+   * @default {40}
    */
   regimeFactor?: number;
 }
 
-/** The defaults of {@linkcode RankOptions}. */
+/** The defaults of {@linkcode RankOptions}, tuned with the policy lab (`bench/RESULTS.md`). */
 export const DEFAULT_RANK_OPTIONS: Readonly<Required<RankOptions>> = Object.freeze({
   shortHalfLifeSeconds: 86400,
-  longHalfLifeSeconds: 30 * 86400,
+  longHalfLifeSeconds: 21 * 86400,
   changeThreshold: 3,
-  declineThreshold: 3,
-  declineKeep: 1,
-  regimeFactor: Infinity,
+  declineThreshold: 4,
+  regimeFactor: 40,
 });
 
 interface Params {
@@ -155,11 +170,18 @@ interface Params {
   ll: number; // λ long, 1/s
   threshold: number; // at a use
   decline: number; // between uses
-  keep: number; // share of the short memory kept at a fall
   regime: number; // expected regime length / exposure
 }
 
+let defaultParams: Params | undefined;
+
 function params(options: RankOptions | undefined): Params {
+  // The defaults are frozen, so their validated form can be reused.
+  if (options === undefined) return defaultParams ??= resolveParams(undefined);
+  return resolveParams(options);
+}
+
+function resolveParams(options: RankOptions | undefined): Params {
   const hs = options?.shortHalfLifeSeconds ?? DEFAULT_RANK_OPTIONS.shortHalfLifeSeconds;
   const hl = options?.longHalfLifeSeconds ?? DEFAULT_RANK_OPTIONS.longHalfLifeSeconds;
   const threshold = options?.changeThreshold ?? DEFAULT_RANK_OPTIONS.changeThreshold;
@@ -184,13 +206,6 @@ function params(options: RankOptions | undefined): Params {
       );
     }
   }
-  const keep = options?.declineKeep ?? DEFAULT_RANK_OPTIONS.declineKeep;
-  if (!(Number.isFinite(keep) && keep >= 0 && keep <= 1)) {
-    throw new LlamaPackError(
-      "CONFIG",
-      `rank options: declineKeep must be a number from 0 to 1 (got ${keep})`,
-    );
-  }
   const regime = options?.regimeFactor ?? DEFAULT_RANK_OPTIONS.regimeFactor;
   if (!(typeof regime === "number" && regime > 0)) {
     throw new LlamaPackError(
@@ -198,7 +213,7 @@ function params(options: RankOptions | undefined): Params {
       `rank options: regimeFactor must be a positive number or Infinity (got ${regime})`,
     );
   }
-  return { ls: Math.LN2 / hs, ll: Math.LN2 / hl, threshold, decline, keep, regime };
+  return { ls: Math.LN2 / hs, ll: Math.LN2 / hl, threshold, decline, regime };
 }
 
 /**
@@ -266,8 +281,15 @@ function decayed(e: RateEstimate, p: Params, d: number, drift: number): RateEsti
 }
 
 /** Restarts the long memory from the short one (a detected popularity shift). */
-function shift(e: RateEstimate, p: Params, keep = 1): RateEstimate {
-  return { ...e, long: e.short * keep, exposure: 1 / p.ls, drift: 0, shifts: e.shifts + 1 };
+function shift(e: RateEstimate, p: Params): RateEstimate {
+  return {
+    ...e,
+    long: e.short,
+    exposure: 1 / p.ls,
+    drift: 0,
+    shifts: e.shifts + 1,
+    ...(e.at === null ? {} : { since: e.at }),
+  };
 }
 
 /**
@@ -298,7 +320,7 @@ function advance(e: RateEstimate, p: Params, to: number): RateEstimate {
       if (driftAt(mid) >= p.decline) hi = mid;
       else lo = mid;
     }
-    cur = shift(decayed(cur, p, hi, 0), p, p.keep);
+    cur = shift(decayed(cur, p, hi, 0), p);
   }
   return cur;
 }
@@ -333,7 +355,16 @@ export function recordUse(est: RateEstimate, at: number, options?: RankOptions):
 
 function record(est: RateEstimate, at: number, p: Params): RateEstimate {
   if (est.uses === 0 || est.at === null) {
-    return { uses: 1, at, short: 1, long: 1, exposure: 1 / p.ll, drift: 0, shifts: est.shifts };
+    return {
+      uses: 1,
+      at,
+      short: 1,
+      long: 1,
+      exposure: 1 / p.ll,
+      drift: 0,
+      shifts: est.shifts,
+      since: at,
+    };
   }
   if (at < est.at) {
     const back = est.at - at;
@@ -409,7 +440,8 @@ export function usesPerWeek(est: RateEstimate, now: number, options?: RankOption
 function stillActive(est: RateEstimate, p: Params, gap: number): number {
   if (!Number.isFinite(p.regime) || !Number.isFinite(p.decline)) return 1;
   const rate = longRateAfter(est, p, 0);
-  const tau = p.regime * est.exposure;
+  if (est.since === undefined || est.at === null) return 1;
+  const tau = p.regime * Math.max(est.at - est.since, 1 / p.ls);
   if (!(tau > 0)) return 1;
   const a = rate + 1 / tau;
   const x = Math.exp(-a * gap);
@@ -464,5 +496,10 @@ export function rankFromUses(
  * ```
  */
 export function formatRank(rate: number): string {
-  return (Math.round(rate * 10) / 10).toFixed(1);
+  const tenths = Math.round(rate * 10);
+  // Same digits as `(tenths / 10).toFixed(1)`, without the float formatting.
+  if (Number.isSafeInteger(tenths) && tenths >= 0) {
+    return `${(tenths - (tenths % 10)) / 10}.${tenths % 10}`;
+  }
+  return (tenths / 10).toFixed(1);
 }

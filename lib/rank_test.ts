@@ -175,6 +175,8 @@ Deno.test("rank options out of range throw CONFIG errors", async (t) => {
     ["NaN long half-life", { longHalfLifeSeconds: NaN }, "longHalfLifeSeconds"],
     ["negative threshold", { changeThreshold: -1 }, "changeThreshold"],
     ["zero decline threshold", { declineThreshold: 0 }, "declineThreshold"],
+    ["zero regime factor", { regimeFactor: 0 }, "regimeFactor"],
+    ["NaN regime factor", { regimeFactor: NaN }, "regimeFactor"],
   ];
   for (const [name, options, key] of cases) {
     await t.step(name, () => {
@@ -182,6 +184,41 @@ Deno.test("rank options out of range throw CONFIG errors", async (t) => {
       assertEquals(err.code, "CONFIG");
     });
   }
+});
+
+Deno.test("usesPerWeek() drops a burst that went silent but keeps a steady model", async (t) => {
+  const burst = every(10, 0.13); // ten uses in 1.2 days
+  const steady = every(60, 1); // daily for two months
+  const cases: {
+    name: string;
+    uses: { at: number }[];
+    nowDay: number;
+    min: number;
+    max: number;
+  }[] = [
+    { name: "a burst ranks high right after", uses: burst, nowDay: 1.17, min: 20, max: 40 },
+    { name: "a burst two days silent ranks near 0", uses: burst, nowDay: 3.2, min: 0, max: 1 },
+    { name: "a daily model two idle days later", uses: steady, nowDay: 61, min: 6, max: 7.1 },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const rank = rankFromUses(c.uses, T0 + c.nowDay * DAY);
+      assert(rank >= c.min && rank <= c.max, `${c.name}: rank ${rank} not in [${c.min}, ${c.max}]`);
+    });
+  }
+  await t.step("without the hazard the silent burst still ranks high", () => {
+    const rank = rankFromUses(burst, T0 + 3.2 * DAY, { regimeFactor: Infinity });
+    assert(rank > 5, `rank ${rank} > 5`);
+  });
+});
+
+Deno.test("recordUse() keeps when the current level of use began", () => {
+  const first = recordUse(newEstimate(), T0);
+  assertEquals(first.since, T0);
+  let est = first;
+  for (const u of every(3, 1 / 48, 10)) est = recordUse(est, u.at);
+  assert(est.shifts >= 1, "a burst after a long pause is a shift");
+  assert(est.since !== undefined && est.since >= T0 + 10 * DAY, `since ${est.since} at the burst`);
 });
 
 Deno.test("recordUse() rejects a non-finite time", () => {

@@ -105,6 +105,7 @@ export function llamaPackPolicy(options: LlamaPackPolicyOptions = {}): SimPolicy
           noCache: false,
         },
         policy: cachePolicy,
+        now,
       });
       return {
         copy: plan.copy,
