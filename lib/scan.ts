@@ -24,6 +24,7 @@
  * @module
  */
 
+import { PARTIAL_DIR } from "./cache/copy.ts";
 import { join } from "node:path";
 import { LlamaPackError } from "./errors.ts";
 import { type GgufHeader, type GgufInfo, readGgufHeader } from "./gguf.ts";
@@ -144,9 +145,6 @@ export interface ScanOptions {
   /** Headers read at the same time. @default 4 */
   concurrency?: number;
 }
-
-/** The hidden directory where interrupted SSD copies live; never scanned. */
-export const PARTIAL_DIR = ".llama-pack-partial";
 
 /** Hidden subtrees that hold models: `.cache/huggingface/hub`, `.cache/llama.cpp`. */
 const HIDDEN_ALLOWED: Record<string, readonly string[] | null> = {

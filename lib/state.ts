@@ -696,6 +696,36 @@ export class StateStore {
     this.#run("DELETE FROM ssd_copies WHERE ssd_path = ?", ssdPath);
   }
 
+  /**
+   * Records one file of a model outside a scan (an SSD copy just made), or
+   * replaces the row with the same path and model.
+   *
+   * @param row The file.
+   */
+  addFile(row: FileRow): void {
+    this.#run(
+      "INSERT OR REPLACE INTO files (path, model_id, tier, root, rel, role, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      row.path,
+      row.model_id,
+      row.tier,
+      row.root,
+      row.rel,
+      row.role,
+      row.size,
+      row.mtime,
+    );
+  }
+
+  /**
+   * Forgets one file of a model outside a scan (an SSD copy just deleted).
+   *
+   * @param path The file's path.
+   * @param modelId The model it belongs to.
+   */
+  removeFile(path: string, modelId: string): void {
+    this.#run("DELETE FROM files WHERE path = ? AND model_id = ?", path, modelId);
+  }
+
   // ---- copy jobs ----
 
   /**

@@ -1,25 +1,300 @@
 /**
- * The command behind --cache, --evict, --pin, --unpin, --no-cache.
+ * The command behind --cache, --evict, --pin, --unpin, --no-cache and
+ * --allow-cache: the manual verbs of the SSD cache. Each says what it did and
+ * why; with -n/--dry-run it shows the plan and changes nothing.
  *
  * @module
  */
 
+import { acquireLock } from "../cache/lock.ts";
+import { formatProgress } from "../cache/progress_bar.ts";
+import {
+  copyLockPath,
+  copyModel,
+  evictModel,
+  filesToCopy,
+  planCopy,
+  policyOf,
+  reapStaleJobs,
+  ssdSpace,
+} from "../cache/ssd_cache.ts";
+import type { Config } from "../config.ts";
 import { LlamaPackError } from "../errors.ts";
+import { findModel, type IndexedModel, loadIndex } from "../model_index.ts";
+import { pruneServers } from "../server/records.ts";
+import type { ServerRow, StateStore } from "../state.ts";
+import { formatDuration, formatSize } from "../units.ts";
+
+function secondsText(s: number): string {
+  return s < 60 ? `${s.toFixed(1)}s` : formatDuration(s);
+}
 import type { CommandContext } from "./context.ts";
 
+type CacheVerb = "cache" | "evict" | "pin" | "unpin" | "no-cache" | "allow-cache";
+
 /**
- * Runs --cache, --evict, --pin, --unpin, --no-cache.
+ * Runs --cache, --evict, --pin, --unpin, --no-cache and --allow-cache.
  *
  * @param ctx The command context.
- * @returns The exit status.
- * @throws {LlamaPackError} `NOT_IMPLEMENTED` until this capability lands.
+ * @returns The exit status (0 when done or nothing to do).
+ * @throws {LlamaPackError} `NO_MATCH`/`AMBIGUOUS` for the query, `NO_SPACE`
+ *   when a copy cannot be made room for, `COPY` when a copy fails, `UNSAFE`
+ *   when an eviction could lose data or the model is pinned.
  */
-export function cacheCommand(ctx: CommandContext): Promise<number> {
-  void ctx;
-  return Promise.reject(
-    new LlamaPackError(
-      "NOT_IMPLEMENTED",
-      "--cache, --evict, --pin, --unpin, --no-cache: not available yet in this version",
-    ),
+export async function cacheCommand(ctx: CommandContext): Promise<number> {
+  const action = ctx.cmd.action;
+  const verbs: readonly string[] = ["cache", "evict", "pin", "unpin", "no-cache", "allow-cache"];
+  if (!verbs.includes(action.kind) || !("model" in action)) {
+    throw new LlamaPackError("USAGE", `cache: unexpected action ${action.kind}`);
+  }
+  const verb = action.kind as CacheVerb;
+  const config = await ctx.config();
+  const store = ctx.state();
+  const now = ctx.now();
+  const { model } = findModel(loadIndex(store), action.model, { now });
+  switch (verb) {
+    case "cache":
+      return await cacheNow(ctx, config, store, model);
+    case "evict":
+      return await evictNow(ctx, config, store, model);
+    default:
+      return setFlag(ctx, store, model, verb);
+  }
+}
+
+function inUseServers(store: StateStore): Map<string, ServerRow[]> {
+  const byModel = new Map<string, ServerRow[]>();
+  for (const row of pruneServers(store).live) {
+    byModel.set(row.model_id, [...(byModel.get(row.model_id) ?? []), row]);
+  }
+  return byModel;
+}
+
+async function cacheNow(
+  ctx: CommandContext,
+  config: Config,
+  store: StateStore,
+  found: IndexedModel,
+): Promise<number> {
+  const dry = ctx.cmd.dryRun;
+  const already = (m: IndexedModel): number | undefined => {
+    if (m.ssdOnly) {
+      ctx.out(`${m.name} exists only on the SSD (${m.ssd?.path}): nothing to copy\n`);
+      return 0;
+    }
+    if (m.ssd?.verified) {
+      ctx.out(`${m.name} is already on the SSD: ${m.ssd.path}\n`);
+      return 0;
+    }
+    return undefined;
+  };
+  const done = already(found);
+  if (done !== undefined) return done;
+  if (found.noCache) {
+    ctx.err(`note: ${found.name} is marked --no-cache; copying it because you asked\n`);
+  }
+
+  const plan = async (model: IndexedModel, index: IndexedModel[]) => {
+    const inUse = new Set(inUseServers(store).keys());
+    const p = planCopy(model, {
+      index,
+      space: await ssdSpace(config, index),
+      inUse,
+      policy: policyOf(config),
+      now: ctx.now(),
+    }, { manual: true });
+    if (!p.copy) {
+      const refused = p.refused.map((r) => `${r.id} (${r.reason})`).join("; ");
+      throw new LlamaPackError("NO_SPACE", `cannot copy ${model.name} to the SSD: ${p.reason}`, {
+        ...(refused ? { hint: `kept on the SSD: ${refused}` } : {}),
+      });
+    }
+    return p;
+  };
+
+  if (dry) {
+    const p = await plan(found, loadIndex(store));
+    for (const e of p.evict) {
+      ctx.out(`would evict ${e.id} (${formatSize(e.size)}): ${e.reason}\n`);
+    }
+    for (const f of filesToCopy(config, found)) {
+      ctx.out(`would copy ${f.src} -> ${f.dest} (${formatSize(f.file.size)})\n`);
+    }
+    ctx.out(`why: ${p.reason}\n`);
+    return 0;
+  }
+
+  // One copy at a time: wait for a running copy (background or foreground) to finish.
+  const lock = await acquireLock(copyLockPath(ctx.stateDir), {
+    note: `copying ${found.name} (foreground)`,
+    onWait: (h) =>
+      ctx.err(
+        `waiting for another copy to finish${
+          h ? ` (pid ${h.pid}${h.note ? `: ${h.note}` : ""})` : ""
+        }...\n`,
+      ),
+  });
+  reapStaleJobs(store, ctx.now());
+  const jobId = store.addCopyJob(found.id, found.hdd?.size ?? found.size, ctx.now());
+  // Ctrl-C or a TERM aborts the copy cleanly: the temp file goes, the job says why.
+  const interrupt = new AbortController();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const onSignal = () => interrupt.abort(new Error("interrupted"));
+  for (const sig of signals) Deno.addSignalListener(sig, onSignal);
+  try {
+    // Things may have changed while waiting: read the index again.
+    const index = loadIndex(store);
+    const model = index.find((m) => m.id === found.id) ?? found;
+    const again = already(model);
+    if (again !== undefined) {
+      store.updateCopyJob(jobId, { state: "done", message: "already on the SSD", now: ctx.now() });
+      return again;
+    }
+    const p = await plan(model, index);
+    store.updateCopyJob(jobId, { state: "copying", pid: Deno.pid, now: ctx.now() });
+    for (const e of p.evict) {
+      const victim = index.find((m) => m.id === e.id);
+      if (!victim) continue;
+      const r = await evictModel(store, victim, { ssdPath: config.ssd_path });
+      ctx.out(`evicted ${victim.name} from the SSD (${formatSize(r.bytes)}): ${e.reason}\n`);
+    }
+    let lastDraw = 0;
+    let lastSave = 0;
+    const showBar = ctx.isTty;
+    const r = await copyModel(store, model, {
+      ssdPath: config.ssd_path,
+      now: () => ctx.now(),
+      signal: interrupt.signal,
+      onCleanup: (removed) =>
+        ctx.out(
+          `removed ${removed.length} leftover file${
+            removed.length === 1 ? "" : "s"
+          } of an interrupted copy (${formatSize(removed.reduce((s, x) => s + x.bytes, 0))})\n`,
+        ),
+      onProgress: (pr) => {
+        const t = performance.now();
+        if (t - lastSave > 1000) {
+          lastSave = t;
+          store.updateCopyJob(jobId, { bytes_done: pr.bytesDone, now: ctx.now() });
+        }
+        if (showBar && t - lastDraw > 200) {
+          lastDraw = t;
+          ctx.err(`\r${formatProgress(pr)}\x1b[K`);
+        }
+      },
+    });
+    if (showBar) ctx.err("\r\x1b[K");
+    const speed = r.seconds > 0 ? ` (${(r.bytes / r.seconds / 1e6).toFixed(1)} MB/s)` : "";
+    const how = r.copied === 0
+      ? "found a verified copy already there"
+      : `copied ${formatSize(r.bytes)} in ${secondsText(r.seconds)}${speed}, verified (xxh64)`;
+    store.updateCopyJob(jobId, {
+      state: "done",
+      bytes_done: r.bytes,
+      message: how,
+      now: ctx.now(),
+    });
+    const dest = filesToCopy(config, model)[0]!.dest;
+    ctx.out(`cached ${model.name} on the SSD: ${how}\n  ssd: ${dest}\n  why: ${p.reason}\n`);
+    return 0;
+  } catch (err) {
+    if (ctx.isTty) ctx.err("\r\x1b[K");
+    const interrupted = interrupt.signal.aborted;
+    store.updateCopyJob(jobId, {
+      state: "failed",
+      message: interrupted
+        ? "interrupted; the unfinished file was removed"
+        : err instanceof Error
+        ? err.message
+        : String(err),
+      now: ctx.now(),
+    });
+    if (interrupted) {
+      ctx.err(`interrupted: stopped copying ${found.name}; the unfinished file was removed\n`);
+      return 130;
+    }
+    throw err;
+  } finally {
+    for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
+    await lock!.release();
+  }
+}
+
+async function evictNow(
+  ctx: CommandContext,
+  config: Config,
+  store: StateStore,
+  model: IndexedModel,
+): Promise<number> {
+  if (!model.ssd) {
+    ctx.out(`${model.name} has no SSD copy: nothing to evict\n`);
+    return 0;
+  }
+  if (model.pinned) {
+    throw new LlamaPackError("UNSAFE", `refusing to evict ${model.name}: it is pinned to the SSD`, {
+      hint: `llama-pack --unpin '${model.name}' first`,
+    });
+  }
+  const dry = ctx.cmd.dryRun;
+  const r = await evictModel(store, model, { ssdPath: config.ssd_path, dryRun: dry });
+  const verb = dry ? "would delete" : "deleted";
+  for (const f of r.files) ctx.out(`${verb} ${f}\n`);
+  ctx.out(
+    `${dry ? "would evict" : "evicted"} ${model.name} from the SSD: ${
+      dry ? "would free" : "freed"
+    } ${formatSize(r.bytes)}; the HDD copy stays at ${model.hdd?.path}\n`,
   );
+  const servers = inUseServers(store).get(model.id) ?? [];
+  for (const s of servers) {
+    if (s.model_path.startsWith(config.ssd_path)) {
+      ctx.out(
+        `note: the server on ${s.host}:${s.port} still has the SSD copy open; ` +
+          `its space is freed when that server stops\n`,
+      );
+    }
+  }
+  return 0;
+}
+
+function setFlag(
+  ctx: CommandContext,
+  store: StateStore,
+  model: IndexedModel,
+  verb: "pin" | "unpin" | "no-cache" | "allow-cache",
+): number {
+  const flag = verb === "pin" || verb === "unpin" ? "pinned" : "no_cache";
+  const value = verb === "pin" || verb === "no-cache";
+  const current = flag === "pinned" ? model.pinned : model.noCache;
+  const onSsd = model.ssd !== undefined;
+  const what: Record<typeof verb, string> = {
+    "pin": `pinned ${model.name}: its SSD copy is never evicted`,
+    "unpin": `unpinned ${model.name}: its SSD copy may be evicted when space is needed`,
+    "no-cache": `${model.name} is never copied to the SSD automatically`,
+    "allow-cache": `${model.name} may be copied to the SSD again when used often`,
+  };
+  if (current === value) {
+    const state: Record<typeof verb, string> = {
+      "pin": "pinned",
+      "unpin": "not pinned",
+      "no-cache": "marked --no-cache",
+      "allow-cache": "allowed on the SSD",
+    };
+    ctx.out(`nothing to do: ${model.name} is already ${state[verb]}\n`);
+    return 0;
+  }
+  if (ctx.cmd.dryRun) {
+    ctx.out(`would set: ${what[verb]}\n`);
+    return 0;
+  }
+  store.setFlag(model.id, flag, value);
+  ctx.out(`${what[verb]}\n`);
+  if (verb === "pin" && !onSsd) {
+    ctx.out(`note: it is not on the SSD now; llama-pack --cache '${model.name}' copies it\n`);
+  }
+  if (verb === "no-cache" && onSsd && !model.ssdOnly) {
+    ctx.out(
+      `note: its SSD copy stays until evicted; llama-pack --evict '${model.name}' removes it\n`,
+    );
+  }
+  return 0;
 }

@@ -1,25 +1,162 @@
 /**
- * The command behind --cache-stats, --check and --recommend.
+ * The command behind --cache-stats, --check SIZE [--tier ssd|hdd|PATH] and
+ * --recommend SIZE: the storage tiers (the SSD cache and each HDD path), how
+ * full they are, and where a model of a given size fits.
  *
  * @module
  */
 
+import {
+  checkFit,
+  recommendTier,
+  renderTierStats,
+  statTier,
+  type TierInput,
+  tierStats,
+} from "../cache/tiers.ts";
+import { reapStaleJobs } from "../cache/ssd_cache.ts";
+import type { Config } from "../config.ts";
 import { LlamaPackError } from "../errors.ts";
+import { type Env, expandHome } from "../paths.ts";
+import { formatSize, GIB } from "../units.ts";
 import type { CommandContext } from "./context.ts";
+
+/** The configured tiers: `ssd`, then `hdd` (or `hdd1`, `hdd2`, … for several paths). */
+async function measureTiers(
+  config: Config,
+): Promise<{ tiers: TierInput[]; failed: string[] }> {
+  const specs: Array<{ path: string; name: string; kind: "ssd" | "hdd" }> = [
+    { path: config.ssd_path, name: "ssd", kind: "ssd" },
+    ...config.hdd_path.map((path, i) => ({
+      path,
+      name: config.hdd_path.length > 1 ? `hdd${i + 1}` : "hdd",
+      kind: "hdd" as const,
+    })),
+  ];
+  const tiers: TierInput[] = [];
+  const failed: string[] = [];
+  for (const s of specs) {
+    try {
+      tiers.push(
+        await statTier(s.path, {
+          name: s.name,
+          kind: s.kind,
+          ...(s.kind === "ssd"
+            ? {
+              minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
+              ...(config.ssd_limit_gb === undefined
+                ? {}
+                : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
+            }
+            : {}),
+        }),
+      );
+    } catch (err) {
+      failed.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return { tiers, failed };
+}
 
 /**
  * Runs --cache-stats, --check and --recommend.
  *
  * @param ctx The command context.
- * @returns The exit status.
- * @throws {LlamaPackError} `NOT_IMPLEMENTED` until this capability lands.
+ * @returns The exit status: 0, or 1 when a tier cannot be measured, a model
+ *   does not fit (`--check`) or fits nowhere (`--recommend`).
+ * @throws {LlamaPackError} `IO` when the tier asked about cannot be measured;
+ *   `USAGE` for an unknown `--tier`.
  */
-export function cacheStatsCommand(ctx: CommandContext): Promise<number> {
-  void ctx;
-  return Promise.reject(
-    new LlamaPackError(
-      "NOT_IMPLEMENTED",
-      "--cache-stats, --check and --recommend: not available yet in this version",
-    ),
+export async function cacheStatsCommand(ctx: CommandContext): Promise<number> {
+  const action = ctx.cmd.action;
+  const config = await ctx.config();
+  const threshold = config.cache_warning_threshold;
+  if (action.kind === "cache-stats") {
+    const { tiers, failed } = await measureTiers(config);
+    if (ctx.cmd.json) {
+      ctx.out(JSON.stringify({ tiers: tiers.map((t) => tierStats(t, { threshold })), failed }));
+      ctx.out("\n");
+    } else {
+      ctx.out(renderTierStats(tiers, { threshold, color: ctx.color }));
+      const store = ctx.state();
+      reapStaleJobs(store, ctx.now());
+      const active = store.copyJobs(["queued", "copying"]);
+      if (active.length > 0) {
+        ctx.out(
+          `${active.length} copy job${
+            active.length === 1 ? "" : "s"
+          } to the SSD running or queued (see --status)\n`,
+        );
+      }
+    }
+    for (const f of failed) ctx.err(`error: ${f}\n`);
+    return failed.length > 0 ? 1 : 0;
+  }
+
+  if (action.kind === "check") {
+    const tier = await pickTier(config, action.tier, ctx.env);
+    const fit = checkFit(action.sizeBytes, tier, { threshold });
+    if (ctx.cmd.json) {
+      ctx.out(
+        JSON.stringify({ fits: fit.fits, tier: tier.name, path: tier.path, reason: fit.reason }) +
+          "\n",
+      );
+    } else {
+      ctx.out(`${fit.fits ? "yes" : "no"}: ${fit.reason}\n`);
+    }
+    return fit.fits ? 0 : 1;
+  }
+
+  if (action.kind === "recommend") {
+    const { tiers, failed } = await measureTiers(config);
+    for (const f of failed) ctx.err(`warning: ${f}\n`);
+    const rec = recommendTier(action.sizeBytes, tiers, { threshold });
+    const path = tiers.find((t) => t.name === rec.tier)?.path;
+    if (ctx.cmd.json) {
+      ctx.out(
+        JSON.stringify({ tier: rec.tier ?? null, path: path ?? null, reason: rec.reason }) + "\n",
+      );
+    } else if (rec.tier) {
+      ctx.out(`${rec.tier} (${path}) for ${formatSize(action.sizeBytes)}: ${rec.reason}\n`);
+    } else {
+      ctx.out(`nowhere: ${rec.reason}\n`);
+    }
+    return rec.tier ? 0 : 1;
+  }
+  throw new LlamaPackError("USAGE", `cache stats: unexpected action ${action.kind}`);
+}
+
+/** The tier `--check` asks about: `ssd` (default), `hdd` (the one with most room), or a path. */
+async function pickTier(config: Config, tier: string | undefined, env: Env): Promise<TierInput> {
+  if (tier === undefined || tier === "ssd") {
+    return await statTier(config.ssd_path, {
+      name: "ssd",
+      kind: "ssd",
+      minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
+      ...(config.ssd_limit_gb === undefined
+        ? {}
+        : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
+    });
+  }
+  if (/^hdd\d*$/.test(tier)) {
+    const { tiers, failed } = await measureTiers(config);
+    const hdds = tiers.filter((t) => t.kind === "hdd");
+    const named = hdds.find((t) => t.name === tier);
+    if (named) return named;
+    if (tier === "hdd" && hdds.length > 0) {
+      return hdds.sort((a, b) => tierStats(b).room - tierStats(a).room)[0]!;
+    }
+    if (failed.length > 0) throw new LlamaPackError("IO", failed[0]!);
+    throw new LlamaPackError(
+      "USAGE",
+      `option '--tier': no tier named '${tier}' (have: ${tiers.map((t) => t.name).join(", ")})`,
+    );
+  }
+  if (tier.startsWith("/") || tier.startsWith(".") || tier.startsWith("~")) {
+    return await statTier(expandHome(tier, env), { name: tier, kind: "hdd" });
+  }
+  throw new LlamaPackError(
+    "USAGE",
+    `option '--tier': unknown tier '${tier}' (use ssd, hdd or a directory path)`,
   );
 }

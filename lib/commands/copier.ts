@@ -1,25 +1,34 @@
 /**
- * The command behind the background copier.
+ * The command behind the hidden `--run-copier JOB`: the detached background
+ * copier started after a load that met the admission rule.
  *
  * @module
  */
 
+import { runCopyJob } from "../cache/copier.ts";
 import { LlamaPackError } from "../errors.ts";
 import type { CommandContext } from "./context.ts";
 
 /**
- * Runs the background copier.
+ * Runs the background copier for one job; everything it does is recorded in
+ * the job row (see `--status`), and with `-v` also printed.
  *
  * @param ctx The command context.
- * @returns The exit status.
- * @throws {LlamaPackError} `NOT_IMPLEMENTED` until this capability lands.
+ * @returns 0 when the job ended done, 1 when it failed.
+ * @throws {LlamaPackError} `USAGE` when the job does not exist.
  */
-export function copierCommand(ctx: CommandContext): Promise<number> {
-  void ctx;
-  return Promise.reject(
-    new LlamaPackError(
-      "NOT_IMPLEMENTED",
-      "the background copier: not available yet in this version",
-    ),
-  );
+export async function copierCommand(ctx: CommandContext): Promise<number> {
+  const action = ctx.cmd.action;
+  if (action.kind !== "copier") {
+    throw new LlamaPackError("USAGE", `copier: unexpected action ${action.kind}`);
+  }
+  const outcome = await runCopyJob({
+    store: ctx.state(),
+    config: await ctx.config(),
+    stateDir: ctx.stateDir,
+    now: () => ctx.now(),
+    log: (line) => ctx.debug(1, line),
+  }, action.jobId);
+  ctx.out(`copy job ${action.jobId} ${outcome.state}: ${outcome.message}\n`);
+  return outcome.state === "done" ? 0 : 1;
 }

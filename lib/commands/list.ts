@@ -128,7 +128,15 @@ export function listEntries(
     const eligible = candidates.filter((c) =>
       !c.noCache && c.rate > 0 && c.usesInWindow >= minUses
     );
-    for (const p of planRefill({ space: options.space, cached, candidates: eligible, policy })) {
+    for (
+      const p of planRefill({
+        space: options.space,
+        cached,
+        candidates: eligible,
+        policy,
+        now: options.now,
+      })
+    ) {
       should.set(p.id, p.reason);
     }
   }
@@ -192,7 +200,14 @@ export function listEntries(
         () => {
           const c = candidates.find((x) => x.id === m.id);
           if (!c || !options.space) return undefined;
-          return planPlacement({ space: options.space, cached, candidate: c, policy }).reason;
+          return planPlacement({
+            space: options.space,
+            cached,
+            candidate: c,
+            policy,
+            now: options.now,
+          })
+            .reason;
         },
         should.get(m.id),
       );

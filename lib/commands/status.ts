@@ -8,6 +8,7 @@
 
 import { serverAdapter } from "../server/adapter.ts";
 import { pruneServers } from "../server/records.ts";
+import { reapStaleJobs } from "../cache/ssd_cache.ts";
 import { renderStatus, type ServerStatus, statusJson } from "../server/status_view.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -56,6 +57,8 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       log: row.log_path,
     };
   }));
+  // A copier killed with -9 leaves its job "copying": mark such jobs failed first.
+  reapStaleJobs(store, now);
   const copies = store.copyJobs(["queued", "copying"]).map((j) => ({
     id: j.id,
     model: names.get(j.model_id) ?? j.model_id,

@@ -1,0 +1,162 @@
+/**
+ * The background copier: a detached llama-pack process (`--run-copier JOB`)
+ * that carries out one queued copy job. It waits until the server that just
+ * loaded the model is ready (the file has then streamed through the page
+ * cache, so the copy reads RAM instead of seeking the HDD against the load),
+ * takes the copy lock (one copy at a time), asks the core planner again (the
+ * SSD may have changed), evicts what the plan says with the eviction safety
+ * checks, copies with the copy protocol, and records every step in the job row.
+ *
+ * @module
+ */
+
+import type { Config } from "../config.ts";
+import { LlamaPackError } from "../errors.ts";
+import { loadIndex } from "../model_index.ts";
+import { serverAdapter } from "../server/adapter.ts";
+import { waitReady } from "../server/health.ts";
+import { isSameProcess } from "../server/process.ts";
+import { identityOf, pruneServers } from "../server/records.ts";
+import type { StateStore } from "../state.ts";
+import { formatDuration, formatSize } from "../units.ts";
+
+function secondsText(s: number): string {
+  return s < 60 ? `${s.toFixed(1)}s` : formatDuration(s);
+}
+import { acquireLock } from "./lock.ts";
+import { copyLockPath, copyModel, evictModel, planCopy, policyOf, ssdSpace } from "./ssd_cache.ts";
+
+/** What the copier needs from the outside world. */
+export interface CopierDeps {
+  /** The state store. */
+  store: StateStore;
+  /** The config. */
+  config: Config;
+  /** The state directory (for the copy lock). */
+  stateDir: string;
+  /** The clock, unix seconds. */
+  now: () => number;
+  /** Where to say what happens (a log). */
+  log: (line: string) => void;
+}
+
+/** How a job ended. */
+export interface CopyJobOutcome {
+  /** The job's final state. */
+  state: "done" | "failed";
+  /** What happened, one line (also stored in the job row). */
+  message: string;
+}
+
+/**
+ * Carries out one queued copy job (see the module doc). A job that is not
+ * queued (already taken by another copier) is left alone.
+ *
+ * @param deps Store, config, state dir, clock and log.
+ * @param jobId The job's id.
+ * @returns How the job ended.
+ * @throws {LlamaPackError} `USAGE` when there is no such job.
+ *
+ * @example A job id that does not exist
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runCopyJob } from "./copier.ts";
+ * import { StateStore } from "../state.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = StateStore.open(dir);
+ * const deps = { store, config: {} as never, stateDir: dir, now: () => 0, log: () => {} };
+ * const err = await runCopyJob(deps, 99).catch((e) => e);
+ * assert(err.code === "USAGE");
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJobOutcome> {
+  const { store, config, log } = deps;
+  const job = store.copyJobs().find((j) => j.id === jobId);
+  if (!job) throw new LlamaPackError("USAGE", `--run-copier: no copy job ${jobId}`);
+  if (job.state !== "queued") {
+    return {
+      state: job.state === "failed" ? "failed" : "done",
+      message: `job ${jobId} is ${job.state}`,
+    };
+  }
+  const update = (fields: Parameters<StateStore["updateCopyJob"]>[1]) =>
+    store.updateCopyJob(jobId, fields);
+  const finish = (state: "done" | "failed", message: string): CopyJobOutcome => {
+    update({ state, message, now: deps.now() });
+    log(`job ${jobId}: ${state}: ${message}`);
+    return { state, message };
+  };
+  update({ pid: Deno.pid, message: "waiting for the server to be ready", now: deps.now() });
+
+  try {
+    // 1. Let the load finish first: the copy then reads the page cache.
+    const adapter = serverAdapter(config.server_type);
+    for (const row of pruneServers(store).live.filter((s) => s.model_id === job.model_id)) {
+      const identity = identityOf(row);
+      await waitReady(adapter.healthUrl(row.host, row.port), {
+        timeoutMs: config.ready_timeout_s * 1000,
+        isAlive: () => isSameProcess(identity),
+        interpret: (s, b) => adapter.interpretHealth(s, b),
+      }).catch((err) => log(`job ${jobId}: not waiting for ${row.host}:${row.port}: ${err}`));
+    }
+
+    // 2. One copy at a time.
+    update({ message: "waiting for its turn (one copy at a time)", now: deps.now() });
+    const lock = await acquireLock(copyLockPath(deps.stateDir), {
+      note: `background copy job ${jobId}`,
+    });
+    try {
+      // 3. Plan again: the SSD may have changed since the job was queued.
+      const index = loadIndex(store);
+      const model = index.find((m) => m.id === job.model_id);
+      if (!model) return finish("failed", `model ${job.model_id} is no longer known`);
+      if (model.ssd?.verified) return finish("done", `${model.name} is already on the SSD`);
+      const inUse = new Set(pruneServers(store).live.map((s) => s.model_id));
+      const plan = planCopy(model, {
+        index,
+        space: await ssdSpace(config, index),
+        inUse,
+        policy: policyOf(config),
+        now: deps.now(),
+      });
+      if (!plan.copy) return finish("done", `not copied: ${plan.reason}`);
+
+      // 4. Evict, then copy.
+      update({ state: "copying", message: `copying: ${plan.reason}`, now: deps.now() });
+      const evicted: string[] = [];
+      for (const e of plan.evict) {
+        const victim = index.find((m) => m.id === e.id);
+        if (!victim) continue;
+        const r = await evictModel(store, victim, { ssdPath: config.ssd_path });
+        evicted.push(`${victim.name} (${formatSize(r.bytes)})`);
+        log(`job ${jobId}: evicted ${victim.name}: ${e.reason}`);
+      }
+      let lastSave = 0;
+      const r = await copyModel(store, model, {
+        ssdPath: config.ssd_path,
+        now: deps.now,
+        onCleanup: (removed) =>
+          log(`job ${jobId}: removed ${removed.length} leftovers of interrupted copies`),
+        onProgress: (p) => {
+          const t = performance.now();
+          if (t - lastSave < 500) return;
+          lastSave = t;
+          update({ bytes_done: p.bytesDone, now: deps.now() });
+        },
+      });
+      update({ bytes_done: r.bytes, now: deps.now() });
+      const speed = r.seconds > 0 ? `, ${(r.bytes / r.seconds / 1e6).toFixed(1)} MB/s` : "";
+      return finish(
+        "done",
+        `copied ${model.name} (${formatSize(r.bytes)}) in ${secondsText(r.seconds)}${speed}` +
+          (evicted.length > 0 ? `; evicted ${evicted.join(", ")}` : ""),
+      );
+    } finally {
+      await lock!.release();
+    }
+  } catch (err) {
+    return finish("failed", err instanceof Error ? err.message : String(err));
+  }
+}

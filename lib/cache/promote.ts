@@ -1,0 +1,92 @@
+/**
+ * Auto-promotion: after a load, ask the core planner whether the model should
+ * be copied to the SSD and, if so, queue a copy job and start the detached
+ * copier (`llama-pack --run-copier JOB`), which outlives the CLI and the server.
+ *
+ * @module
+ */
+
+import type { CommandContext } from "../commands/context.ts";
+import { loadIndex } from "../model_index.ts";
+import { countUsesInWindow } from "../plan.ts";
+import { pruneServers } from "../server/records.ts";
+import { formatSize } from "../units.ts";
+import { planCopy, policyOf, reapStaleJobs, ssdSpace } from "./ssd_cache.ts";
+
+/**
+ * Decides, after a successful load, whether to copy the model to the SSD in
+ * the background, and starts the copy if so.
+ *
+ * @param ctx The command context of the run.
+ * @param modelId The model just loaded.
+ * @param server The server that loaded it (the copier waits for it to be ready), if any.
+ * @returns A one-line message for the user when a copy was started or is queued, else `undefined`.
+ * @throws {LlamaPackError} `IO` when the SSD cannot be measured.
+ *
+ * @example The function a run calls after a load
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maybePromote } from "./promote.ts";
+ * assert(typeof maybePromote === "function");
+ * ```
+ */
+export async function maybePromote(
+  ctx: CommandContext,
+  modelId: string,
+  server: { host: string; port: number } | undefined,
+): Promise<string | undefined> {
+  const config = await ctx.config();
+  if (!config.cache.auto) return undefined;
+  const store = ctx.state();
+  const now = ctx.now();
+  const index = loadIndex(store);
+  const model = index.find((m) => m.id === modelId);
+  if (!model || model.ssdOnly || !model.hdd || model.ssd?.verified || model.noCache) {
+    return undefined;
+  }
+  reapStaleJobs(store, now);
+  const queued = store.copyJobs(["queued", "copying"]).find((j) => j.model_id === modelId);
+  if (queued) {
+    return `[copy of ${model.name} to the SSD already ${queued.state} (job ${queued.id})]`;
+  }
+  const policy = policyOf(config);
+  const plan = planCopy(model, {
+    index,
+    space: await ssdSpace(config, index),
+    inUse: new Set(pruneServers(store).live.map((s) => s.model_id)),
+    policy,
+    now,
+  });
+  if (!plan.copy) {
+    ctx.debug(1, `SSD copy: not now: ${plan.reason}`);
+    return undefined;
+  }
+  const jobId = store.addCopyJob(model.id, model.hdd.size, now);
+  const [cmd, ...args] = ctx.selfCommand;
+  try {
+    const child = new Deno.Command(cmd!, {
+      args: [...args, "--run-copier", String(jobId)],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+    }).spawn();
+    child.unref();
+  } catch (err) {
+    const message = `cannot start the background copier: ${
+      err instanceof Error ? err.message : String(err)
+    }`;
+    store.updateCopyJob(jobId, { state: "failed", message, now });
+    return `[SSD copy not started: ${message}]`;
+  }
+  ctx.debug(
+    1,
+    `SSD copy: ${plan.reason}${server ? ` (after ${server.host}:${server.port} is ready)` : ""}`,
+  );
+  const uses = countUsesInWindow(model.uses.map((u) => ({ at: u.at })), now, policy.windowSeconds);
+  const evict = plan.evict.length > 0
+    ? `, evicting ${plan.evict.map((e) => `${e.id} (${formatSize(e.size)})`).join(", ")}`
+    : "";
+  return `[${uses} uses in ${config.cache.window_days} days: copying ${model.name} ` +
+    `(${formatSize(model.hdd.size)}) to the SSD in the background, job ${jobId}${evict}]`;
+}

@@ -1,0 +1,562 @@
+/**
+ * The SSD cache as the commands see it: which models have copies, how much
+ * room there is, what the core planner says, and the two operations that
+ * change the SSD (copy a model, evict a model), each recorded in the state
+ * store. The safety rules live in `copy.ts` and `evict.ts`; this module only
+ * wires them to the config, the model index and the store.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import { LlamaPackError } from "../errors.ts";
+import { type IndexedModel, rankOf } from "../model_index.ts";
+import {
+  type CachedCopy,
+  type CachePolicy,
+  type Candidate,
+  countUsesInWindow,
+  type PlacementPlan,
+  planPlacement,
+  type SsdSpace,
+} from "../plan.ts";
+import { readProcessIdentity } from "../server/process.ts";
+import type { CopyJobRow, FileRow, StateStore } from "../state.ts";
+import { GIB } from "../units.ts";
+import { cleanupPartials, copyToSsd, type RemovedPartial } from "./copy.ts";
+import { deleteSsdCopy } from "./evict.ts";
+import { diskFree } from "./tiers.ts";
+
+/**
+ * The lock file that lets one copy to the SSD run at a time.
+ *
+ * @param stateDir The state directory.
+ * @returns `<stateDir>/copy.lock`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copyLockPath } from "./ssd_cache.ts";
+ * assert(copyLockPath("/state") === "/state/copy.lock");
+ * ```
+ */
+export function copyLockPath(stateDir: string): string {
+  return join(stateDir, "copy.lock");
+}
+
+/**
+ * The planner's policy from the config's `cache` section.
+ *
+ * @param config The config.
+ * @returns The admission policy.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyOf } from "./ssd_cache.ts";
+ * const p = policyOf({ cache: { min_uses: 3, window_days: 7, auto: true } } as never);
+ * assert(p.minUses === 3 && p.windowSeconds === 604800);
+ * ```
+ */
+export function policyOf(config: Pick<Config, "cache">): CachePolicy {
+  return { minUses: config.cache.min_uses, windowSeconds: config.cache.window_days * 86400 };
+}
+
+/**
+ * The SSD's capacity picture: free space (statfs), the minimum to keep, the
+ * limit, and the bytes the cached copies (not SSD-only models) hold.
+ *
+ * @param config The config.
+ * @param index The model index.
+ * @returns The space picture for the planner.
+ * @throws {LlamaPackError} `IO` when the SSD directory cannot be measured.
+ *
+ * @example Measuring a temp SSD
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ssdSpace } from "./ssd_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = await ssdSpace({ ssd_path: dir, ssd_min_free_gb: 1 } as never, []);
+ * assert(s.minFreeBytes === 1024 ** 3 && s.cacheUsedBytes === 0);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function ssdSpace(
+  config: Pick<Config, "ssd_path" | "ssd_min_free_gb" | "ssd_limit_gb">,
+  index: readonly IndexedModel[],
+): Promise<SsdSpace> {
+  const space: SsdSpace = {
+    freeBytes: await diskFree(config.ssd_path),
+    minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
+    cacheUsedBytes: index
+      .filter((m) => m.ssd !== undefined && !m.ssdOnly)
+      .reduce((s, m) => s + m.ssd!.size, 0),
+  };
+  if (config.ssd_limit_gb !== undefined) space.limitBytes = Math.round(config.ssd_limit_gb * GIB);
+  return space;
+}
+
+/**
+ * The models on the SSD as the planner sees them.
+ *
+ * @param index The model index.
+ * @param at The time (unix seconds) and the ids of models a running server has loaded.
+ * @returns One cached copy per model with SSD files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cachedCopies } from "./ssd_cache.ts";
+ * assert(cachedCopies([], { now: 0, inUse: new Set() }).length === 0);
+ * ```
+ */
+export function cachedCopies(
+  index: readonly IndexedModel[],
+  at: { now: number; inUse: ReadonlySet<string> },
+): CachedCopy[] {
+  const { now, inUse } = at;
+  return index.filter((m) => m.ssd !== undefined && !m.gone).map((m) => {
+    const copy: CachedCopy = {
+      id: m.id,
+      size: m.ssd!.size,
+      rate: rankOf(m, now),
+      pinned: m.pinned,
+      inUse: inUse.has(m.id),
+      ssdOnly: m.ssdOnly || m.hdd === undefined,
+    };
+    const last = m.uses.at(-1)?.at;
+    if (last !== undefined) copy.lastUse = last;
+    return copy;
+  });
+}
+
+/** Options of {@linkcode planCopy}. */
+export interface PlanCopyOptions {
+  /**
+   * A copy the user asked for (`--cache`): the use count does not matter and
+   * the candidate outranks every unpinned, idle copy.
+   * @default {false}
+   */
+  manual?: boolean;
+}
+
+/**
+ * Asks the core planner whether to copy `model` to the SSD and what to evict first.
+ *
+ * @param model The candidate.
+ * @param input The index, the space picture, the models in use, the policy and the time.
+ * @param options Whether the user asked for this copy.
+ * @returns The planner's plan.
+ *
+ * @example A model that is already on the SSD
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planCopy } from "./ssd_cache.ts";
+ * const m = { id: "m", size: 1, uses: [], pinned: false, noCache: false, ssdOnly: false, gone: false,
+ *   ssd: { size: 1 }, hdd: { size: 1 } } as never;
+ * const p = planCopy(m, { index: [m], space: { freeBytes: 10, minFreeBytes: 0, cacheUsedBytes: 1 },
+ *   inUse: new Set(), policy: { minUses: 3, windowSeconds: 604800 }, now: 0 });
+ * assert(p.copy === false);
+ * ```
+ */
+export function planCopy(
+  model: IndexedModel,
+  input: {
+    index: readonly IndexedModel[];
+    space: SsdSpace;
+    inUse: ReadonlySet<string>;
+    policy: CachePolicy;
+    now: number;
+  },
+  options: PlanCopyOptions = {},
+): PlacementPlan {
+  const cached = cachedCopies(input.index, { now: input.now, inUse: input.inUse });
+  const usesInWindow = countUsesInWindow(
+    model.uses.map((u) => ({ at: u.at })),
+    input.now,
+    input.policy.windowSeconds,
+  );
+  const rate = rankOf(model, input.now);
+  const candidate: Candidate = {
+    id: model.id,
+    size: model.hdd?.size ?? model.size,
+    rate: options.manual ? Math.max(rate, 1, ...cached.map((c) => c.rate * 1000 + 1)) : rate,
+    usesInWindow: options.manual ? Math.max(usesInWindow, input.policy.minUses) : usesInWindow,
+    noCache: options.manual ? false : model.noCache,
+  };
+  return planPlacement({
+    space: input.space,
+    cached,
+    candidate,
+    policy: input.policy,
+    now: input.now,
+  });
+}
+
+/** One file to copy. */
+export interface FileCopy {
+  /** The HDD file. */
+  src: string;
+  /** Its place on the SSD: `<ssd_path>/<path relative to its HDD root>`. */
+  dest: string;
+  /** The HDD file row. */
+  file: FileRow;
+}
+
+/**
+ * Lists the files a copy of `model` writes: every HDD file (weights, shards,
+ * projector) mirrored under the SSD path at the same relative path.
+ *
+ * @param config The config (`ssd_path`).
+ * @param model The model.
+ * @returns The files, weights first.
+ * @throws {LlamaPackError} `COPY` when the model has no HDD copy to copy from.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { filesToCopy } from "./ssd_cache.ts";
+ * const file = { path: "/h/llm/m.gguf", model_id: "m", tier: "hdd", root: "/h", rel: "llm/m.gguf", role: "model", size: 1, mtime: 0 };
+ * const [f] = filesToCopy({ ssd_path: "/s" } as never, { name: "m", hdd: { files: [file] } } as never);
+ * assert(f?.dest === "/s/llm/m.gguf");
+ * ```
+ */
+export function filesToCopy(config: Pick<Config, "ssd_path">, model: IndexedModel): FileCopy[] {
+  if (!model.hdd) {
+    throw new LlamaPackError("COPY", `cannot copy ${model.name}: it has no HDD copy to copy from`);
+  }
+  return [...model.hdd.files]
+    .sort((a, b) =>
+      (a.role === "mmproj" ? 1 : 0) - (b.role === "mmproj" ? 1 : 0) || (a.path < b.path ? -1 : 1)
+    )
+    .map((file) => ({ src: file.path, dest: join(config.ssd_path, file.rel), file }));
+}
+
+/** Progress of a whole model's copy. */
+export interface ModelCopyProgress {
+  /** `copy` or `verify`, of the file being copied. */
+  phase: "copy" | "verify";
+  /** Bytes of the model done (copy phase counts; verify shows the file's share). */
+  bytesDone: number;
+  /** Bytes of the model. */
+  totalBytes: number;
+  /** Speed of the current file, bytes per second. */
+  bytesPerSecond: number;
+}
+
+/** Options of {@linkcode copyModel}. */
+export interface CopyModelOptions {
+  /** The SSD cache root (`ssd_path`). */
+  ssdPath: string;
+  /**
+   * Progress of the whole model.
+   * @default {undefined}
+   */
+  onProgress?: (p: ModelCopyProgress) => void;
+  /**
+   * Stops the copy.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+  /**
+   * The clock for `verified_at`, unix seconds.
+   * @default {() => Date.now() / 1000}
+   */
+  now?: () => number;
+  /**
+   * Speed limit in bytes per second.
+   * @default {undefined}
+   */
+  maxBytesPerSecond?: number;
+  /**
+   * Told about leftovers of interrupted copies removed before copying.
+   * @default {undefined}
+   */
+  onCleanup?: (removed: RemovedPartial[]) => void;
+}
+
+/** What {@linkcode copyModel} did. */
+export interface ModelCopyResult {
+  /** Bytes of the model copied or reused. */
+  bytes: number;
+  /** Seconds taken. */
+  seconds: number;
+  /** Files copied (reused ones excluded). */
+  copied: number;
+  /** Files that already had a verified copy. */
+  reused: number;
+}
+
+/**
+ * Copies every file of a model to the SSD with the safe copy protocol and
+ * records each verified copy (hash) and its file row in the store. Leftovers
+ * of interrupted copies are cleaned up first.
+ *
+ * @param store The state store.
+ * @param model The model (with an HDD copy).
+ * @param options The SSD root, progress, abort signal, clock, speed limit.
+ * @returns Bytes, time, and how many files were copied or reused.
+ * @throws {LlamaPackError} `COPY` when a file cannot be copied (files copied before stay, recorded).
+ *
+ * @example Copying a one-file model
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StateStore } from "../state.ts";
+ * import { copyModel } from "./ssd_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/hdd`); await Deno.mkdir(`${dir}/ssd`);
+ * await Deno.writeTextFile(`${dir}/hdd/m.gguf`, "GGUF");
+ * const file = { path: `${dir}/hdd/m.gguf`, model_id: "m", tier: "hdd" as const, root: `${dir}/hdd`, rel: "m.gguf", role: "model", size: 4, mtime: 0 };
+ * const store = StateStore.open(`${dir}/state`);
+ * const r = await copyModel(store, { id: "m", name: "m.gguf", hdd: { files: [file] } } as never, { ssdPath: `${dir}/ssd` });
+ * assert(r.copied === 1 && store.ssdCopies("m").length === 1);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function copyModel(
+  store: StateStore,
+  model: IndexedModel,
+  options: CopyModelOptions,
+): Promise<ModelCopyResult> {
+  const config = { ssd_path: options.ssdPath };
+  const now = options.now ?? (() => Date.now() / 1000);
+  const files = filesToCopy(config, model);
+  // An interrupted copy (kill -9, power loss) left a temp file: remove it first.
+  const removed = await cleanupPartials(config.ssd_path);
+  if (removed.length > 0) options.onCleanup?.(removed);
+  const total = files.reduce((s, f) => s + f.file.size, 0);
+  const started = performance.now();
+  let before = 0;
+  let copied = 0;
+  let reused = 0;
+  for (const f of files) {
+    const r = await copyToSsd(f.src, f.dest, {
+      ssdRoot: config.ssd_path,
+      onProgress: (p) =>
+        options.onProgress?.({
+          phase: p.phase,
+          bytesDone: before + (p.phase === "copy" ? p.bytesDone : p.totalBytes),
+          totalBytes: total,
+          bytesPerSecond: p.bytesPerSecond,
+        }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.maxBytesPerSecond ? { maxBytesPerSecond: options.maxBytesPerSecond } : {}),
+    });
+    const st = await Deno.stat(f.dest);
+    store.tx(() => {
+      store.addSsdCopy({
+        ssd_path: f.dest,
+        model_id: model.id,
+        hdd_path: f.src,
+        size: r.size,
+        hash: r.hash,
+        verified_at: now(),
+      });
+      store.addFile({
+        path: f.dest,
+        model_id: model.id,
+        tier: "ssd",
+        root: config.ssd_path,
+        rel: f.file.rel,
+        role: f.file.role,
+        size: r.size,
+        mtime: (st.mtime?.getTime() ?? 0) / 1000,
+      });
+    });
+    before += r.size;
+    if (r.reused) reused++;
+    else copied++;
+  }
+  return { bytes: before, seconds: (performance.now() - started) / 1000, copied, reused };
+}
+
+/** One SSD file of a model and the HDD original it is checked against. */
+export interface EvictFile {
+  /** The SSD file. */
+  ssdPath: string;
+  /** Its HDD original. */
+  hddPath: string;
+  /** The HDD root the original lives under. */
+  hddRoot: string;
+  /** The size both must have. */
+  size: number;
+  /** The hash recorded when it was copied, if any. */
+  hash: string | undefined;
+}
+
+/**
+ * Pairs each SSD file of a model with its HDD original: the one recorded when
+ * it was copied, else the HDD file at the same relative path, else the only
+ * HDD file with the same name.
+ *
+ * @param store The state store (recorded copies).
+ * @param model The model.
+ * @returns One pair per SSD file.
+ * @throws {LlamaPackError} `UNSAFE` when the model is SSD-only or a file has no HDD original.
+ *
+ * @example A model without SSD files
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { evictPairs } from "./ssd_cache.ts";
+ * const store = { ssdCopies: () => [] } as never;
+ * assert(evictPairs(store, { name: "m", ssdOnly: false, hdd: { files: [] } } as never).length === 0);
+ * ```
+ */
+export function evictPairs(store: Pick<StateStore, "ssdCopies">, model: IndexedModel): EvictFile[] {
+  if (!model.ssd) return [];
+  if (model.ssdOnly || !model.hdd) {
+    throw new LlamaPackError(
+      "UNSAFE",
+      `refusing to evict ${model.name}: it exists only on the SSD; deleting it would lose it`,
+    );
+  }
+  const records = new Map(store.ssdCopies(model.id).map((c) => [c.ssd_path, c]));
+  const hddFiles = model.hdd.files;
+  return model.ssd.files.map((f) => {
+    const rec = records.get(f.path);
+    const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+    const hdd = (rec && hddFiles.find((h) => h.path === rec.hdd_path)) ??
+      hddFiles.find((h) => h.rel === f.rel) ??
+      (() => {
+        const same = hddFiles.filter((h) => base(h.path) === base(f.path));
+        return same.length === 1 ? same[0] : undefined;
+      })();
+    if (!hdd) {
+      throw new LlamaPackError(
+        "UNSAFE",
+        `refusing to evict ${model.name}: ${f.path} has no HDD original`,
+      );
+    }
+    return {
+      ssdPath: f.path,
+      hddPath: hdd.path,
+      hddRoot: hdd.root,
+      size: rec?.size ?? f.size,
+      hash: rec?.hash,
+    };
+  });
+}
+
+/** Options of {@linkcode evictModel}. */
+export interface EvictModelOptions {
+  /** The SSD cache root (`ssd_path`); nothing outside it is deleted. */
+  ssdPath: string;
+  /**
+   * Check everything, delete nothing.
+   * @default {false}
+   */
+  dryRun?: boolean;
+  /**
+   * Hash each HDD original and compare it with the recorded hash.
+   * @default {false}
+   */
+  hashCheck?: boolean;
+}
+
+/** What {@linkcode evictModel} did. */
+export interface EvictModelResult {
+  /** Bytes deleted (or that would be, in a dry run). */
+  bytes: number;
+  /** The SSD files deleted (or that would be). */
+  files: string[];
+}
+
+/**
+ * Deletes a model's SSD copy: every file is checked first (dry run of
+ * {@linkcode deleteSsdCopy}), so a refusal deletes nothing; then each file is
+ * deleted and its records removed from the store.
+ *
+ * @param store The state store.
+ * @param model The model.
+ * @param options The SSD root, dry run, hash check.
+ * @returns Bytes and files deleted.
+ * @throws {LlamaPackError} `UNSAFE` when any file may not be deleted; `IO` when deleting fails.
+ *
+ * @example A model without an SSD copy
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { evictModel } from "./ssd_cache.ts";
+ * const r = await evictModel({ ssdCopies: () => [] } as never, { name: "m" } as never, { ssdPath: "/s" });
+ * assert(r.bytes === 0);
+ * ```
+ */
+export async function evictModel(
+  store: StateStore,
+  model: IndexedModel,
+  options: EvictModelOptions,
+): Promise<EvictModelResult> {
+  const config = { ssd_path: options.ssdPath };
+  const pairs = evictPairs(store, model);
+  const check = (p: EvictFile, dryRun: boolean) => {
+    const o = {
+      ssdRoot: config.ssd_path,
+      ssdPath: p.ssdPath,
+      hddPath: p.hddPath,
+      hddRoot: p.hddRoot,
+      expectedSize: p.size,
+      hashCheck: options.hashCheck ?? false,
+      dryRun,
+    };
+    return deleteSsdCopy(p.hash === undefined ? o : { ...o, expectedHash: p.hash });
+  };
+  let bytes = 0;
+  for (const p of pairs) bytes += (await check(p, true)).bytes;
+  if (options.dryRun) return { bytes, files: pairs.map((p) => p.ssdPath) };
+  bytes = 0;
+  for (const p of pairs) {
+    const r = await check(p, false);
+    bytes += r.bytes;
+    store.tx(() => {
+      store.removeSsdCopy(p.ssdPath);
+      store.removeFile(p.ssdPath, model.id);
+    });
+  }
+  return { bytes, files: pairs.map((p) => p.ssdPath) };
+}
+
+/**
+ * Marks copy jobs whose copier is gone as failed: a `copying` or `queued`
+ * job whose process no longer runs (killed, crashed), or a `queued` job that
+ * no copier took within `maxQueuedSeconds`. Without this a dead copier's job
+ * would block promotion of its model for ever.
+ *
+ * @param store The state store.
+ * @param now Unix seconds.
+ * @param options How long a job may wait for its copier to start.
+ * @returns The jobs marked failed.
+ *
+ * @example Nothing to reap in an empty store
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StateStore } from "../state.ts";
+ * import { reapStaleJobs } from "./ssd_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = StateStore.open(dir);
+ * assert(reapStaleJobs(store, 0).length === 0);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function reapStaleJobs(
+  store: StateStore,
+  now: number,
+  options: { maxQueuedSeconds?: number } = {},
+): CopyJobRow[] {
+  const maxQueued = options.maxQueuedSeconds ?? 600;
+  const reaped: CopyJobRow[] = [];
+  for (const job of store.copyJobs(["queued", "copying"])) {
+    let why: string | undefined;
+    if (job.pid !== null && readProcessIdentity(job.pid) === undefined) {
+      why = `the copier (pid ${job.pid}) stopped before finishing`;
+    } else if (job.pid === null && now - job.created_at > maxQueued) {
+      why = "no copier took the job";
+    }
+    if (why) {
+      store.updateCopyJob(job.id, { state: "failed", message: why, now });
+      reaped.push(job);
+    }
+  }
+  return reaped;
+}

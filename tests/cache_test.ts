@@ -1,0 +1,468 @@
+/**
+ * End-to-end: the SSD cache verbs (--cache, --evict, --pin, --unpin,
+ * --no-cache, --allow-cache, -n), the tier commands (--cache-stats, --check,
+ * --recommend) and auto-promotion by the detached copier, run as the real
+ * CLI against small GGUF files in a sandbox.
+ */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { type LibrarySpec, makeLibrary } from "./gguf_writer.ts";
+import { makeSandbox, type Sandbox } from "./sandbox.ts";
+import { exists } from "./fs_util.ts";
+import { hashFile } from "../lib/cache/hash.ts";
+import { StateStore } from "../lib/state.ts";
+
+const MIB = 1024 ** 2;
+
+/** A sandbox with two small HDD models (8 and 6 MiB) and one SSD-only model, scanned. */
+async function cacheWorld(config: Record<string, unknown> = {}): Promise<Sandbox> {
+  const sb = await makeSandbox(config);
+  const hdd: LibrarySpec = {
+    "llm/Gemma2-9B-Q5_K_M.gguf": { size: 8 * MIB, architecture: "gemma2" },
+    "llm/Qwen3-8B-Q4_K_M.gguf": { size: 6 * MIB, architecture: "qwen3" },
+  };
+  await makeLibrary(sb.hdd, hdd);
+  await makeLibrary(sb.ssd, { "mine/Private-3B-Q8_0.gguf": { size: 2 * MIB } });
+  // Real (non-sparse) bytes, so the copies carry data that the hashes check.
+  for (const rel of Object.keys(hdd)) {
+    const f = await Deno.open(`${sb.hdd}/${rel}`, { write: true });
+    await f.seek(64 * 1024, Deno.SeekMode.Start);
+    const junk = new Uint8Array(MIB);
+    crypto.getRandomValues(junk.subarray(0, 65536));
+    await f.write(junk);
+    f.close();
+  }
+  const r = await sb.run(["-u"]);
+  assertEquals(r.code, 0, r.stderr);
+  return sb;
+}
+
+function withStore<T>(sb: Sandbox, fn: (s: StateStore) => T): T {
+  const store = StateStore.open(sb.state);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+Deno.test("llama-pack --cache copies a model to the SSD, verified, and -l shows it", async () => {
+  const sb = await cacheWorld();
+  try {
+    const dest = `${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`;
+    const dry = await sb.run(["--cache", "gemma", "-n"]);
+    assertEquals(dry.code, 0, dry.stderr);
+    assertStringIncludes(dry.stdout, `would copy ${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf -> ${dest}`);
+    assertStringIncludes(dry.stdout, "why: fits: needs 8.0 MiB");
+    assert(!(await exists(dest)), "a dry run copies nothing");
+
+    const r = await sb.run(["--cache", "gemma"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stdout,
+      /^cached Gemma2-9B-Q5_K_M\.gguf on the SSD: copied 8\.0 MiB in \d+\.\ds \([\d.]+ MB\/s\), verified \(xxh64\)\n {2}ssd: .*\n {2}why: fits/,
+    );
+    const hash = (await hashFile(dest)).hash;
+    assertEquals(hash, (await hashFile(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`)).hash);
+    const copies = withStore(sb, (s) => s.ssdCopies());
+    assertEquals(copies.map((c) => [c.ssd_path, c.size, c.hash]), [[dest, 8 * MIB, hash]]);
+    assertEquals(withStore(sb, (s) => s.copyJobs().map((j) => j.state)), ["done"]);
+    assert(!(await exists(`${sb.ssd}/.llama-pack-partial`)), "no partial files left");
+
+    const again = await sb.run(["--cache", "gemma"]);
+    assertEquals(again.stdout, `Gemma2-9B-Q5_K_M.gguf is already on the SSD: ${dest}\n`);
+    const list = await sb.run(["-l"]);
+    assertMatch(list.stdout, /Gemma2-9B-Q5_K_M\.gguf +[\d.]+ +(SSD|ssd) +HDD/);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --evict deletes only the SSD copy; -n shows the plan", async (t) => {
+  const sb = await cacheWorld();
+  try {
+    const dest = `${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`;
+    const hddFile = `${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`;
+    assertEquals((await sb.run(["--cache", "gemma"])).code, 0);
+    await t.step("dry run", async () => {
+      const r = await sb.run(["--evict", "gemma", "--dry-run"]);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(
+        r.stdout,
+        `would delete ${dest}\nwould evict Gemma2-9B-Q5_K_M.gguf from the SSD: would free 8.0 MiB; the HDD copy stays at ${hddFile}\n`,
+      );
+      assert(await exists(dest));
+    });
+    await t.step("pinned: refused", async () => {
+      assertEquals(
+        (await sb.run(["--pin", "gemma"])).stdout,
+        "pinned Gemma2-9B-Q5_K_M.gguf: its SSD copy is never evicted\n",
+      );
+      const r = await sb.run(["--evict", "gemma"]);
+      assertEquals(r.code, 1);
+      assertEquals(
+        r.stderr,
+        "error: refusing to evict Gemma2-9B-Q5_K_M.gguf: it is pinned to the SSD\nhint: llama-pack --unpin 'Gemma2-9B-Q5_K_M.gguf' first\n",
+      );
+      assert(await exists(dest));
+      assertEquals((await sb.run(["--unpin", "gemma"])).code, 0);
+    });
+    await t.step("evicted", async () => {
+      const r = await sb.run(["--evict", "gemma"]);
+      assertEquals(r.code, 0, r.stderr);
+      assertStringIncludes(
+        r.stdout,
+        `deleted ${dest}\nevicted Gemma2-9B-Q5_K_M.gguf from the SSD: freed 8.0 MiB`,
+      );
+      assert(!(await exists(dest)));
+      assert(!(await exists(`${sb.ssd}/llm`)), "the emptied directory goes too");
+      assert(await exists(hddFile), "the HDD original stays");
+      assertEquals(withStore(sb, (s) => s.ssdCopies()), []);
+    });
+    await t.step("nothing left to evict", async () => {
+      const r = await sb.run(["--evict", "gemma"]);
+      assertEquals(r.stdout, "Gemma2-9B-Q5_K_M.gguf has no SSD copy: nothing to evict\n");
+    });
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --evict refuses an SSD-only model and a copy whose HDD original shrank", async (t) => {
+  const sb = await cacheWorld();
+  try {
+    await t.step("SSD-only", async () => {
+      const r = await sb.run(["--evict", "private"]);
+      assertEquals(r.code, 1);
+      assertStringIncludes(r.stderr, "it exists only on the SSD; deleting it would lose it");
+      assert(await exists(`${sb.ssd}/mine/Private-3B-Q8_0.gguf`));
+    });
+    await t.step("HDD original truncated after the copy", async () => {
+      assertEquals((await sb.run(["--cache", "qwen"])).code, 0);
+      await Deno.truncate(`${sb.hdd}/llm/Qwen3-8B-Q4_K_M.gguf`, MIB);
+      const r = await sb.run(["--evict", "qwen"]);
+      assertEquals(r.code, 1);
+      assertMatch(
+        r.stderr,
+        /^error: refusing to delete .*Qwen3-8B-Q4_K_M\.gguf: its HDD original .* has 1048576 bytes/,
+      );
+      assert(
+        await exists(`${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf`),
+        "the SSD copy is now the only whole one",
+      );
+    });
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --pin/--unpin/--no-cache/--allow-cache say what they did", async () => {
+  const sb = await cacheWorld();
+  try {
+    const steps: Array<[string[], string]> = [
+      [
+        ["--pin", "qwen", "-n"],
+        "would set: pinned Qwen3-8B-Q4_K_M.gguf: its SSD copy is never evicted\n",
+      ],
+      [
+        ["--pin", "qwen"],
+        "pinned Qwen3-8B-Q4_K_M.gguf: its SSD copy is never evicted\nnote: it is not on the SSD now; llama-pack --cache 'Qwen3-8B-Q4_K_M.gguf' copies it\n",
+      ],
+      [["--pin", "qwen"], "nothing to do: Qwen3-8B-Q4_K_M.gguf is already pinned\n"],
+      [
+        ["--unpin", "qwen"],
+        "unpinned Qwen3-8B-Q4_K_M.gguf: its SSD copy may be evicted when space is needed\n",
+      ],
+      [["--no-cache", "qwen"], "Qwen3-8B-Q4_K_M.gguf is never copied to the SSD automatically\n"],
+      [
+        ["--allow-cache", "qwen"],
+        "Qwen3-8B-Q4_K_M.gguf may be copied to the SSD again when used often\n",
+      ],
+    ];
+    for (const [args, out] of steps) {
+      const r = await sb.run(args);
+      assertEquals([r.code, r.stdout], [0, out], `${args.join(" ")}: ${r.stderr}`);
+    }
+    const model = withStore(sb, (s) => s.models().find((m) => m.name === "Qwen3-8B-Q4_K_M.gguf")!);
+    assertEquals([model.pinned, model.no_cache], [0, 0]);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --cache evicts a lower-ranked copy when the SSD limit is reached", async () => {
+  // 12 MiB limit: the 8 MiB Gemma copy must go for the 6 MiB Qwen copy.
+  const sb = await cacheWorld({ ssd_limit_gb: 12 / 1024 });
+  try {
+    assertEquals((await sb.run(["--cache", "gemma"])).code, 0);
+    const dry = await sb.run(["--cache", "qwen", "-n"]);
+    assertEquals(dry.code, 0, dry.stderr);
+    assertMatch(dry.stdout, /^would evict llm\/Gemma2-9B-Q5_K_M\.gguf \(8\.0 MiB\): ranked/);
+    const r = await sb.run(["--cache", "qwen"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stdout,
+      /^evicted Gemma2-9B-Q5_K_M\.gguf from the SSD \(8\.0 MiB\): ranked .*\ncached Qwen3-8B/,
+    );
+    assert(!(await exists(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`)));
+    assert(await exists(`${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf`));
+    // Pinned copies are never evicted: then it does not fit.
+    assertEquals((await sb.run(["--pin", "qwen"])).code, 0);
+    const no = await sb.run(["--cache", "gemma"]);
+    assertEquals(no.code, 1);
+    assertMatch(no.stderr, /^error: cannot copy Gemma2-9B-Q5_K_M\.gguf to the SSD: does not fit/);
+    assertStringIncludes(no.stderr, "hint: kept on the SSD: llm/Qwen3-8B-Q4_K_M.gguf (pinned");
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("two llama-pack --cache of one model at once: one copies, the other finds it", async () => {
+  const sb = await cacheWorld();
+  try {
+    const [a, b] = await Promise.all([sb.run(["--cache", "gemma"]), sb.run(["--cache", "gemma"])]);
+    assertEquals([a.code, b.code], [0, 0], a.stderr + b.stderr);
+    const outs = [a.stdout, b.stdout].sort();
+    assertMatch(outs[0]!, /^Gemma2-9B-Q5_K_M\.gguf is already on the SSD: /);
+    assertMatch(outs[1]!, /^cached Gemma2-9B-Q5_K_M\.gguf on the SSD: copied/);
+    assertEquals(
+      (await hashFile(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`)).hash,
+      (await hashFile(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`)).hash,
+    );
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --cache-stats shows each tier with a bar, figures and warnings", async () => {
+  const sb = await cacheWorld({ ssd_limit_gb: 10 / 1024, cache_warning_threshold: 0.5 });
+  try {
+    assertEquals((await sb.run(["--cache", "gemma"])).code, 0);
+    const r = await sb.run(["--cache-stats"]);
+    assertEquals(r.code, 0, r.stderr);
+    const lines = r.stdout.split("\n");
+    assertEquals(lines[0], `ssd   ${sb.ssd}`);
+    // 8 MiB copy + 2 MiB SSD-only file under a 10 MiB limit: 100%.
+    assertEquals(lines[1], "      [####################] 100%  models 10.0 MiB of 10.0 MiB limit");
+    assertMatch(lines[2]!, /^ {6}disk [\d.]+ [GT]iB, [\d.]+ [GT]iB free; room for a model: 0 B$/);
+    assertEquals(
+      lines[3],
+      "      warning: ssd is 100% full (10.0 MiB of 10.0 MiB), above the 50% threshold",
+    );
+    assertEquals(lines[4], `hdd   ${sb.hdd}`);
+    assertMatch(lines[5]!, /^ {6}\[[#.]{20}\] +\d+% {2}models 14\.0 MiB$/);
+    const json = JSON.parse((await sb.run(["--cache-stats", "--json"])).stdout);
+    assertEquals(json.tiers.map((t: { name: string; level: string }) => [t.name, t.level]).at(0), [
+      "ssd",
+      "red",
+    ]);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --check and --recommend answer with exit status and reason", async (t) => {
+  const sb = await cacheWorld({ ssd_limit_gb: 10 / 1024 });
+  try {
+    const cases: Array<[string[], number, RegExp]> = [
+      [["--check", "1m"], 0, /^yes: 1\.0 MiB fits on ssd \(.*\): usage 20% -> 30%/],
+      [
+        ["--check", "9m"],
+        1,
+        /^no: 9\.0 MiB does not fit on ssd .*the limit is 10\.0 MiB and 2\.0 MiB is used/,
+      ],
+      [["--check", "9m", "--tier", "hdd"], 0, /^yes: 9\.0 MiB fits on hdd/],
+      [
+        ["--check", "100t", "--tier", "hdd"],
+        1,
+        /^no: 100\.00 TiB does not fit on hdd .* free on the disk/,
+      ],
+      [
+        ["--recommend", "1m"],
+        0,
+        /^ssd \(.*\) for 1\.0 MiB: the SSD loads fastest and 1\.0 MiB fits/,
+      ],
+      [
+        ["--recommend", "50m"],
+        0,
+        /^hdd \(.*\) for 50\.0 MiB: 50\.0 MiB does not fit on ssd .*; the HDD with the most room/,
+      ],
+      [["--recommend", "100t"], 1, /^nowhere: .*no HDD has 100\.00 TiB free either/],
+    ];
+    for (const [args, code, out] of cases) {
+      await t.step(args.join(" "), async () => {
+        const r = await sb.run(args);
+        assertEquals(r.code, code, r.stderr);
+        assertMatch(r.stdout, out);
+      });
+    }
+    await t.step("a path as tier", async () => {
+      const r = await sb.run(["--check", "1m", "--tier", sb.root]);
+      assertEquals(r.code, 0, r.stderr);
+      assertStringIncludes(r.stdout, `yes: 1.0 MiB fits on ${sb.root}`);
+      const bad = await sb.run(["--check", "1m", "--tier", `${sb.root}/missing`]);
+      assertEquals(bad.code, 1);
+      assertStringIncludes(bad.stderr, `error: cannot measure ${sb.root}/missing tier`);
+    });
+    await t.step("bad input", async () => {
+      const r = await sb.run(["--check", "12x"]);
+      assertEquals(r.code, 2);
+      assertStringIncludes(r.stderr, "cannot parse size '12x'");
+      const t2 = await sb.run(["--check", "1m", "--tier", "tape"]);
+      assertEquals(t2.code, 2);
+      assertStringIncludes(t2.stderr, "unknown tier 'tape'");
+    });
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("the third use in a week copies the model to the SSD in the background", async () => {
+  const sb = await cacheWorld();
+  try {
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    let third = "";
+    for (let i = 1; i <= 3; i++) {
+      const r = await sb.run(["-m", "qwen", "--detach", "-p", port]);
+      assertEquals(r.code, 0, r.stderr);
+      if (i < 3) assert(!r.stdout.includes("copying"), `use ${i} must not copy: ${r.stdout}`);
+      else third = r.stdout;
+      assertEquals((await sb.run(["-k", "-p", port])).code, 0);
+    }
+    assertMatch(
+      third,
+      /\[3 uses in 7 days: copying Qwen3-8B-Q4_K_M\.gguf \(6\.0 MiB\) to the SSD in the background, job \d+\]/,
+    );
+    // The detached copier finishes on its own; poll the job (bounded).
+    let state = "";
+    for (let i = 0; i < 100 && !["done", "failed"].includes(state); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = withStore(sb, (s) => s.copyJobs()[0]?.state ?? "");
+    }
+    const job = withStore(sb, (s) => s.copyJobs()[0]!);
+    assertEquals(job.state, "done", job.message ?? "");
+    assertMatch(job.message ?? "", /^copied Qwen3-8B-Q4_K_M\.gguf \(6\.0 MiB\) in/);
+    assertEquals(
+      (await hashFile(`${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf`)).hash,
+      (await hashFile(`${sb.hdd}/llm/Qwen3-8B-Q4_K_M.gguf`)).hash,
+    );
+    const list = await sb.run(["-l"]);
+    assertMatch(list.stdout, /Qwen3-8B-Q4_K_M\.gguf +[\d.]+ +SSD +HDD/);
+    // The next run loads from the SSD.
+    const next = await sb.run(["-m", "qwen", "--detach", "-p", port]);
+    assertEquals(next.code, 0, next.stderr);
+    assertStringIncludes(next.stdout + next.stderr, "from ssd");
+    await sb.run(["-k", "-p", port]);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("llama-pack --cache cleans up what an interrupted copy left", async () => {
+  const sb = await cacheWorld();
+  try {
+    const { partialPaths } = await import("../lib/cache/copy.ts");
+    const p = await partialPaths(sb.ssd, `${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`);
+    await Deno.mkdir(p.dir, { recursive: true });
+    await Deno.writeFile(p.temp, new Uint8Array(3 * MIB)); // a copy killed with -9
+    await Deno.writeTextFile(p.sidecar, JSON.stringify({ dest: "x" }));
+    const r = await sb.run(["--cache", "gemma"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stdout, /^removed 2 leftover files of an interrupted copy \(3\.0 MiB\)\ncached /);
+    assert(!(await exists(p.dir)));
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("a copy job whose copier died is marked failed, and does not block the model", async () => {
+  const sb = await cacheWorld();
+  try {
+    const dead = new Deno.Command("true").spawn();
+    await dead.status;
+    const jobId = withStore(sb, (s) => {
+      const model = s.models().find((m) => m.name === "Qwen3-8B-Q4_K_M.gguf")!;
+      const id = s.addCopyJob(model.id, 6 * MIB, Date.now() / 1000);
+      s.updateCopyJob(id, { state: "copying", pid: dead.pid, now: Date.now() / 1000 });
+      return id;
+    });
+    const r = await sb.run(["--cache-stats"]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(!r.stdout.includes("copy job"), r.stdout);
+    const job = withStore(sb, (s) => s.copyJobs().find((j) => j.id === jobId)!);
+    assertEquals(job.state, "failed");
+    assertEquals(job.message, `the copier (pid ${dead.pid}) stopped before finishing`);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("two background copiers promoting one model: one copies, the other finds it done", async () => {
+  const sb = await cacheWorld();
+  try {
+    const now = Date.now() / 1000;
+    const [a, b] = withStore(sb, (s) => {
+      const model = s.models().find((m) => m.name === "Gemma2-9B-Q5_K_M.gguf")!;
+      for (const ago of [3000, 2000, 1000]) {
+        s.recordUse({ modelId: model.id, at: now - ago, tier: "hdd" });
+      }
+      return [s.addCopyJob(model.id, 8 * MIB, now), s.addCopyJob(model.id, 8 * MIB, now)];
+    });
+    const [ra, rb] = await Promise.all([
+      sb.run(["--run-copier", String(a)]),
+      sb.run(["--run-copier", String(b)]),
+    ]);
+    assertEquals([ra.code, rb.code], [0, 0], ra.stderr + rb.stderr);
+    const outs = [ra.stdout, rb.stdout].sort((x, y) => x.length - y.length);
+    assertMatch(outs[0]!, /^copy job \d+ done: Gemma2-9B-Q5_K_M\.gguf is already on the SSD\n$/);
+    assertMatch(outs[1]!, /^copy job \d+ done: copied Gemma2-9B-Q5_K_M\.gguf \(8\.0 MiB\) in /);
+    assertEquals(
+      (await hashFile(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`)).hash,
+      (await hashFile(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`)).hash,
+    );
+    assertEquals(withStore(sb, (s) => s.ssdCopies().length), 1);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("Ctrl-C during llama-pack --cache stops the copy and leaves nothing half-copied", async () => {
+  const sb = await cacheWorld();
+  try {
+    await makeLibrary(sb.hdd, { "big/Big-70B-Q4_K_M.gguf": { size: 768 * MIB } });
+    assertEquals((await sb.run(["-u"])).code, 0);
+    const { CLI } = await import("./sandbox.ts");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", CLI, "--cache", "big-70b"],
+      env: sb.env,
+      clearEnv: true,
+      cwd: sb.root,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Bounded poll until the copy has started, then interrupt it.
+    let copying = false;
+    for (let i = 0; i < 300 && !copying; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      copying = withStore(sb, (s) => s.copyJobs().some((j) => j.state === "copying"));
+    }
+    assert(copying, "the copy started");
+    child.kill("SIGINT");
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 130, stderr);
+    assertStringIncludes(
+      stderr,
+      "interrupted: stopped copying Big-70B-Q4_K_M.gguf; the unfinished file was removed",
+    );
+    assert(!(await exists(`${sb.ssd}/big/Big-70B-Q4_K_M.gguf`)));
+    assert(!(await exists(`${sb.ssd}/.llama-pack-partial`)));
+    assert(!(await exists(`${sb.ssd}/big`)));
+    const job = withStore(sb, (s) => s.copyJobs()[0]!);
+    assertEquals([job.state, job.message], [
+      "failed",
+      "interrupted; the unfinished file was removed",
+    ]);
+  } finally {
+    await sb.cleanup();
+  }
+});
