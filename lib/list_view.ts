@@ -236,6 +236,20 @@ function metaLine(m: ListMeta): string {
   return parts.join(", ");
 }
 
+/** The columns of `-l`, in order (both views). */
+const COLUMNS: readonly string[] = [
+  "Model",
+  "Rank",
+  "ssd",
+  "hdd",
+  "Last",
+  "Uses",
+  "First seen",
+  "Params",
+  "Quant",
+  "Size",
+];
+
 /** The key line explaining the markers. */
 export const LIST_KEY =
   "Key: SSD=cached+hot, ssd=cached+cold, {SSD}=should cache (NN%=copying), HDD=permanent, st=stats only (file gone), ***=SSD only";
@@ -287,18 +301,7 @@ export function renderList(entries: readonly ListEntry[], options: RenderListOpt
   // aligned, the header repeated at the bottom next to the prompt.
   type Cell = [text: string, visible: number];
   const plain = (t: string): Cell => [t, t.length];
-  const HEAD = [
-    "Model",
-    "Rank",
-    "ssd",
-    "hdd",
-    "Last",
-    "Uses",
-    "First seen",
-    "Params",
-    "Quant",
-    "Size",
-  ];
+  const HEAD = COLUMNS;
   const RIGHT = new Set([1, 5, 7, 9]);
   const rows: Cell[][] = sorted.map((e) => {
     const last = formatDate(e.lastUsed);
@@ -365,18 +368,7 @@ function renderTable(
   paint: Paint,
   options: RenderListOptions,
 ): string {
-  const head = [
-    "Model",
-    "Rank",
-    "ssd",
-    "hdd",
-    "Last",
-    "Uses",
-    "First seen",
-    "Params",
-    "Quant",
-    "Size",
-  ];
+  const head = [...COLUMNS];
   const rows = sorted.map((e) => [
     e.name,
     rankText(e.rank),

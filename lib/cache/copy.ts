@@ -19,11 +19,12 @@
  */
 
 import { statfs } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { formatSize } from "../units.ts";
 import { createHasher, hashBytes, hashFile } from "./hash.ts";
 import { acquireLock, type FileLock } from "./lock.ts";
+import { isInside, lstatOrUndefined, statOrUndefined } from "./fs_checks.ts";
 
 /** The hidden directory, directly under the SSD root, that holds copies in progress. */
 export const PARTIAL_DIR = ".llama-pack-partial";
@@ -693,31 +694,6 @@ function osReason(err: unknown, root?: string, size?: number): string {
       return `not found (${err instanceof Error ? err.message : String(err)})`;
     default:
       return err instanceof Error ? err.message : String(err);
-  }
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== "" && !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
-}
-
-async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-}
-
-async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
-    throw err;
   }
 }
 

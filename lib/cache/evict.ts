@@ -6,11 +6,12 @@
  * @module
  */
 
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { formatSize } from "../units.ts";
 import { PARTIAL_DIR } from "./copy.ts";
 import { hashFile } from "./hash.ts";
+import { isInside, lstatOrUndefined, statOrUndefined } from "./fs_checks.ts";
 
 /** Options of {@linkcode deleteSsdCopy}. */
 export interface DeleteSsdCopyOptions {
@@ -127,9 +128,9 @@ async function checkAndDelete(options: DeleteSsdCopyOptions): Promise<DeleteSsdC
 
   // The SSD side: a regular file inside the SSD root.
   if (!isInside(ssdRoot, ssdPath)) throw refuse(`it is outside the SSD root ${ssdRoot}`);
-  const rootInfo = await statOr(ssdRoot);
+  const rootInfo = await statOrUndefined(ssdRoot);
   if (!rootInfo?.isDirectory) throw refuse(`the SSD root ${ssdRoot} is not a directory`);
-  const ssdInfo = await lstatOr(ssdPath);
+  const ssdInfo = await lstatOrUndefined(ssdPath);
   if (ssdInfo === undefined) {
     return { deleted: false, bytes: 0, hashChecked: false, removedDirs: [] };
   }
@@ -145,7 +146,7 @@ async function checkAndDelete(options: DeleteSsdCopyOptions): Promise<DeleteSsdC
   }
 
   // The HDD side: the original exists, whole.
-  const hddInfo = await statOr(hddPath);
+  const hddInfo = await statOrUndefined(hddPath);
   if (hddInfo === undefined) throw refuse(`its HDD original ${hddPath} does not exist`);
   if (!hddInfo.isFile) throw refuse(`its HDD original ${hddPath} is not a regular file`);
   if (hddInfo.size !== options.expectedSize) {
@@ -159,7 +160,7 @@ async function checkAndDelete(options: DeleteSsdCopyOptions): Promise<DeleteSsdC
   if (sameFile(ssdInfo, hddInfo)) {
     throw refuse(`it is the same file as its HDD original ${hddPath} (same device and inode)`);
   }
-  const hddRootInfo = await statOr(hddRoot);
+  const hddRootInfo = await statOrUndefined(hddRoot);
   if (hddRootInfo !== undefined && sameFile(rootInfo, hddRootInfo)) {
     throw refuse(`the SSD root ${ssdRoot} is the HDD directory ${hddRoot} (symlink or bind mount)`);
   }
@@ -188,7 +189,7 @@ async function checkAndDelete(options: DeleteSsdCopyOptions): Promise<DeleteSsdC
   }
 
   // Still the file we checked (not swapped meanwhile)?
-  const again = await lstatOr(ssdPath);
+  const again = await lstatOrUndefined(ssdPath);
   if (again === undefined || !again.isFile || !sameFile(again, ssdInfo)) {
     throw refuse("it changed while it was being checked");
   }
@@ -221,35 +222,8 @@ function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
 /** Whether `dir` or any of its ancestors is the directory `target` (device + inode). */
 async function anyAncestorIs(dir: string, target: Deno.FileInfo): Promise<boolean> {
   for (let d = dir;; d = dirname(d)) {
-    const info = await statOr(d);
+    const info = await statOrUndefined(d);
     if (info !== undefined && sameFile(info, target)) return true;
     if (dirname(d) === d) return false;
-  }
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-}
-
-async function statOr(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
-    throw err;
-  }
-}
-
-async function lstatOr(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
-    throw err;
   }
 }
