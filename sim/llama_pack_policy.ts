@@ -46,11 +46,12 @@ interface ModelState {
  *
  * @example Copy after the third use in a week, then hit
  * ```ts
+ * import assert from "node:assert/strict";
  * import { llamaPackPolicy } from "./llama_pack_policy.ts";
  * import { runSimulation } from "./engine.ts";
  * const loads = [0, 1, 2, 3].map((d) => ({ at: d * 86400, model: "a", size: 8e9, duration: 3600 }));
  * const { summary } = runSimulation({ name: "w", loads, ssdFreeBytes: 50e9 }, llamaPackPolicy());
- * console.assert(summary.copies === 1 && summary.hits === 1);
+ * assert(summary.copies === 1 && summary.hits === 1);
  * ```
  */
 export function llamaPackPolicy(options: LlamaPackPolicyOptions = {}): SimPolicy {

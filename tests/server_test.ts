@@ -532,8 +532,13 @@ Deno.test("llama-pack --status prunes stale records and lists active copy jobs",
         started_at: 0,
         use_id: null,
       });
-      const id = s.addCopyJob("Qwen3-8B-Q4_K_M.gguf", 4 * 1024 ** 3, 0);
-      s.updateCopyJob(id, { state: "copying", bytes_done: 1024 ** 3, now: 1 });
+      const now = Date.now() / 1000;
+      // A live copier (this test process stands in for it) ...
+      const id = s.addCopyJob("Qwen3-8B-Q4_K_M.gguf", 4 * 1024 ** 3, now);
+      s.updateCopyJob(id, { state: "copying", bytes_done: 1024 ** 3, pid: Deno.pid, now });
+      // ... and one whose copier died: --status marks it failed instead of listing it.
+      const dead = s.addCopyJob("Gemma2-9B-Q5_K.gguf", 4 * 1024 ** 3, now);
+      s.updateCopyJob(dead, { state: "copying", bytes_done: 1, pid: 2 ** 22 + 19, now });
     });
     const r = await sb.run(["--status"]);
     assertEquals(r.code, 0, r.stderr);
@@ -542,6 +547,9 @@ Deno.test("llama-pack --status prunes stale records and lists active copy jobs",
       "no llama-pack servers running\n\nCopies to SSD:\nJOB  MODEL                 STATE    PROGRESS\n" +
         "  1  Qwen3-8B-Q4_K_M.gguf  copying  25% (1.0 GiB of 4.0 GiB)\n(forgot 1 stale server record)\n",
     );
-    withStore(sb, (s) => assertEquals(s.servers(), []));
+    withStore(sb, (s) => {
+      assertEquals(s.servers(), []);
+      assertEquals(s.copyJobs(["failed"]).map((j) => j.model_id), ["Gemma2-9B-Q5_K.gguf"]);
+    });
   });
 });
