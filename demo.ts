@@ -22,7 +22,7 @@ function section(title: string): void {
   console.log(`\n${bold(`== DEMO: ${title}`)}`);
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -63,7 +63,7 @@ async function waitForCopies(sb: Sandbox, seconds: number): Promise<void> {
 
 if (import.meta.main) {
   const sb = await makeSandbox();
-  const port = await freePort();
+  const port = freePort();
   try {
     console.log(
       bold("llama-pack demo") + ` — everything happens in ${sb.root} and is removed at the end.`,
@@ -118,12 +118,21 @@ if (import.meta.main) {
     section("scan the model directories");
     await llp(sb, ["--update"]);
 
+    section("a rescan reads only new or changed files");
+    await llp(sb, ["--update"]);
+
     section("list models (lowest rank first, the ones you use most end up last)");
     await llp(sb, ["-l"]);
+
+    section("what would run (dry run): fuzzy name, merged args");
+    await llp(sb, ["-m", "gemma5", "-n", "--", "-c", "4096", "--ctx-size", "16384"]);
 
     section("load a model by a fuzzy name, in the background, storing its args");
     await llp(sb, ["-m", "gemma5", "-d", "-p", String(port), "--store", "--", "-c", "8192"]);
     await llp(sb, ["--status"]);
+
+    section("loading another model on the same port replaces the running one");
+    await llp(sb, ["-m", "qwen3", "-d", "-p", String(port)]);
     await llp(sb, ["-k", "-p", String(port)]);
 
     section("two more uses: the third within 7 days copies it to the SSD in the background");
@@ -147,10 +156,16 @@ if (import.meta.main) {
     await llp(sb, ["--check", "40g", "--tier", "ssd"]);
     await llp(sb, ["--recommend", "17g"]);
 
-    section("manual cache verbs (dry run first)");
+    section(
+      "manual cache verbs: plans first, pinned copies are safe, SSD-only models are never evicted",
+    );
+    await llp(sb, ["--cache", "qwen3", "-n"]);
+    await llp(sb, ["--pin", "gemma5"]);
+    await llp(sb, ["--evict", "gemma5"]);
+    await llp(sb, ["--unpin", "gemma5"]);
     await llp(sb, ["--evict", "gemma5", "-n"]);
     await llp(sb, ["--evict", "gemma5"]);
-    await llp(sb, ["--pin", "qwen3"]);
+    await llp(sb, ["--evict", "tinyllama"]);
     await llp(sb, ["--no-cache", "llama70b"]);
 
     section("simulate what the cache policy would do");
@@ -162,7 +177,7 @@ if (import.meta.main) {
       "45g",
       "-v",
     ]);
-    await llp(sb, ["--simulate", "cache_pressure", "--compare"]);
+    await llp(sb, ["--simulate", "daily_work", "--compare"]);
   } finally {
     await llp(sb, ["--killall"], true);
     await sb.cleanup();

@@ -122,7 +122,7 @@ Deno.test("llama-pack -l lists models lowest rank first with SSD/HDD markers, -v
       assertEquals(lines.slice(0, 2), ["Models (lowest to highest rank)", ""]);
       assertMatch(
         lines[2]!,
-        /^Model +Rank  ssd  hdd  Last        Uses  First seen  Params  Quant +Size$/,
+        /^Model +Rank {2}ssd {2}hdd {2}Last {8}Uses {2}First seen {2}Params {2}Quant +Size$/,
       );
       assertEquals(lines.at(-3), lines[2], "header repeated at the bottom");
       // Unused models first (ties by name), the used ones last; one row each.
@@ -248,7 +248,7 @@ Deno.test("llama-pack -u keeps history through a rename, marks vanished models, 
     assertMatch(row("Gemma2-9B.gguf"), / {2}ssd\? {2}HDD {2}\d{4}-\d\d-\d\d {5}1 {2}/);
     assertMatch(
       row("Private-3B-Q8_0.gguf"),
-      /^ +\d+\.\d {2}st +st +\d{4}-\d\d-\d\d {5}1 {2}.*3\.0B  Q8_0$/,
+      /^ +\d+\.\d {2}st +st +\d{4}-\d\d-\d\d {5}1 {2}.*3\.0B {2}Q8_0$/,
     );
 
     const pruned = await sb.run(["-u", "--prune"]);
