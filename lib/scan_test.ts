@@ -1,11 +1,11 @@
 import { assert, assertEquals } from "../tests/assert.ts";
 import { hfEntries, makeLibrary, shardEntries } from "../tests/gguf_writer.ts";
 import { LlamaPackError } from "./errors.ts";
+import { PARTIAL_DIR } from "./cache/copy.ts";
 import { buildLibrary } from "./library.ts";
 import {
   type HeaderRecord,
   type MetadataCache,
-  PARTIAL_DIR,
   type ScanResult,
   scanTiers,
   type ScanWarning,
