@@ -24,7 +24,12 @@ export async function main(args: readonly string[] = Deno.args): Promise<never> 
   const write = (fd: typeof Deno.stdout) => (text: string) => {
     const bytes = enc.encode(text);
     let off = 0;
-    while (off < bytes.length) off += fd.writeSync(bytes.subarray(off));
+    try {
+      while (off < bytes.length) off += fd.writeSync(bytes.subarray(off));
+    } catch (err) {
+      // The reader went away (`llama-pack … | head`): keep working, quietly.
+      if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+    }
   };
   let columns = 80;
   try {

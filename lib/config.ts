@@ -10,11 +10,12 @@
  */
 
 import { findNodeAtLocation, type Node, type ParseError, parseTree } from "jsonc-parser";
-import { dirname } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { LlamaPackError } from "./errors.ts";
 import { type Env, expandHome } from "./paths.ts";
 import { DEFAULT_SIMULATIONS, type SimulationPreset } from "../sim/presets.ts";
+import { SERVER_ADAPTERS } from "./server/adapter.ts";
 
 export type { SimulationPreset };
 
@@ -90,6 +91,8 @@ export interface ParseConfigOptions {
   env?: Env;
   /** Tells whether a directory exists; missing ones become warnings. @default no check */
   dirExists?: (path: string) => boolean;
+  /** Resolves symlinks in a path (identity when it does not exist). @default identity */
+  realPath?: (path: string) => string;
 }
 
 const TOP_KEYS = [
@@ -305,9 +308,12 @@ export function parseConfig(
 
   const keyNode = (parent: Node, key: string) => findNodeAtLocation(parent, [key]);
   const checkUnknown = (obj: Node, known: readonly string[], prefix: string) => {
+    const seen = new Set<string>();
     for (const prop of obj.children ?? []) {
       const k = prop.children?.[0];
       const name = String(k?.value);
+      if (seen.has(name)) add("error", k, prefix + name, "given twice (the later one would win)");
+      seen.add(name);
       if (!known.includes(name)) {
         const hint = didYouMean(name, known);
         add(
@@ -397,11 +403,27 @@ export function parseConfig(
     add("error", hddNode, "hdd_path", "must be a path or a non-empty list of paths");
   }
   if (ssdRaw !== undefined) {
-    for (const h of hdd_path) {
-      if (h.replace(/\/+$/, "") === ssd_path.replace(/\/+$/, "")) {
-        add("error", hddNode, "hdd_path", `is the same directory as ssd_path ('${h}')`);
+    // The tiers must be separate trees: llama-pack writes inside ssd_path and
+    // never inside hdd_path, and a copy must never be its own original.
+    const real = options.realPath ?? ((p: string) => p);
+    const ssdReal = resolve(real(ssd_path));
+    hdd_path.forEach((h, i) => {
+      const key = hddNode?.type === "array" ? `hdd_path[${i}]` : "hdd_path";
+      const node = hddNode?.type === "array" ? hddNode.children?.[i] : hddNode;
+      const hReal = resolve(real(h));
+      if (hReal === ssdReal) {
+        add("error", node, key, `is the same directory as ssd_path ('${h}')`);
+      } else if (isBelow(ssdReal, hReal)) {
+        add(
+          "error",
+          node,
+          key,
+          `'${h}' lies inside ssd_path: the tiers must be separate directories`,
+        );
+      } else if (isBelow(hReal, ssdReal)) {
+        add("error", node, key, `'${h}' contains ssd_path: the tiers must be separate directories`);
       }
-    }
+    });
   }
 
   const ssd_min_free_gb = num(root, "ssd_min_free_gb", "", 20, { min: 0 })!;
@@ -441,6 +463,14 @@ export function parseConfig(
   }
 
   const server_type = str(root, "server_type", "", "llama-server")!;
+  if (!Object.hasOwn(SERVER_ADAPTERS, server_type)) {
+    add(
+      "error",
+      keyNode(root, "server_type"),
+      "server_type",
+      `unknown server type '${server_type}' (known: ${Object.keys(SERVER_ADAPTERS).join(", ")})`,
+    );
+  }
   const server_binary = expandHome(str(root, "server_binary", "", "llama-server")!, env);
   const default_host = str(root, "default_host", "", "127.0.0.1")!;
   const default_port = num(root, "default_port", "", 8080, { min: 1, max: 65535, integer: true })!;
@@ -503,6 +533,11 @@ export function parseConfig(
   };
   if (ssd_limit_gb !== undefined) config.ssd_limit_gb = ssd_limit_gb;
   return { config, problems };
+}
+
+function isBelow(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel);
 }
 
 function describe(n: Node): string {
@@ -576,9 +611,10 @@ export interface LoadedConfig {
  * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/c.json`, `{"ssd_path": "${dir}", "hdd_path": ["${dir}/h"],}`);
+ * await Deno.mkdir(`${dir}/ssd`);
+ * await Deno.writeTextFile(`${dir}/c.json`, `{"ssd_path": "${dir}/ssd", "hdd_path": ["${dir}/hdd"],}`);
  * const { config, warnings } = await loadConfig(`${dir}/c.json`, {});
- * assert(config.hdd_path.length === 1 && warnings.length === 1);
+ * assert(config.hdd_path.length === 1 && warnings.length === 1); // hdd does not exist
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -598,6 +634,13 @@ export async function loadConfig(path: string, env: Env): Promise<LoadedConfig> 
         return Deno.statSync(p).isDirectory;
       } catch {
         return false;
+      }
+    },
+    realPath: (p) => {
+      try {
+        return Deno.realPathSync(p);
+      } catch {
+        return p;
       }
     },
   });

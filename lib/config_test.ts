@@ -94,6 +94,31 @@ Deno.test("parseConfig() rejects syntax errors, missing keys and hdd == ssd", as
       "hdd_path: is the same directory as ssd_path",
     ],
     [
+      "ssd inside hdd",
+      `{"ssd_path": "/m/ssd", "hdd_path": "/m"}`,
+      "hdd_path: '/m' contains ssd_path",
+    ],
+    [
+      "hdd inside ssd",
+      `{"ssd_path": "/fast", "hdd_path": ["/x", "/fast/hdd"]}`,
+      "hdd_path[1]: '/fast/hdd' lies inside ssd_path",
+    ],
+    [
+      "symlinked alias",
+      `{"ssd_path": "/link", "hdd_path": "/real"}`,
+      "hdd_path: is the same directory as ssd_path",
+    ],
+    [
+      "unknown server type",
+      `{"ssd_path": "/s", "hdd_path": "/h", "server_type": "vllm"}`,
+      "server_type: unknown server type 'vllm' (known: llama-server)",
+    ],
+    [
+      "duplicate key",
+      `{"ssd_path": "/s", "hdd_path": "/h", "hdd_path": "/h2"}`,
+      "hdd_path: given twice",
+    ],
+    [
       "args type",
       `{"ssd_path": "/s", "hdd_path": "/h", "global_llama_args": [1, true]}`,
       "global_llama_args[1]: must be a string, got true",
@@ -101,7 +126,8 @@ Deno.test("parseConfig() rejects syntax errors, missing keys and hdd == ssd", as
   ];
   for (const [name, text, want] of cases) {
     await t.step(name, () => {
-      const { config, problems } = parseConfig(text, "c.json");
+      const realPath = (p: string) => (p === "/link" ? "/real" : p);
+      const { config, problems } = parseConfig(text, "c.json", { realPath });
       assertEquals(config, undefined);
       assert(
         problems.some((p) => `${p.key}: ${p.message}`.includes(want)),

@@ -466,3 +466,89 @@ Deno.test("Ctrl-C during llama-pack --cache stops the copy and leaves nothing ha
     await sb.cleanup();
   }
 });
+
+Deno.test("a look-alike SSD file llama-pack never copied is never evicted, by hand or to make room", async (t) => {
+  // 12 MiB limit, as above; but the "copy" of Gemma on the SSD was put there by
+  // someone else and differs from the HDD original past its first MiB.
+  const sb = await cacheWorld({ ssd_limit_gb: 12 / 1024 });
+  const lookalike = `${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`;
+  try {
+    await Deno.mkdir(`${sb.ssd}/llm`, { recursive: true });
+    await Deno.copyFile(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`, lookalike);
+    const f = await Deno.open(lookalike, { write: true });
+    await f.seek(5 * MIB, Deno.SeekMode.Start);
+    await f.write(new TextEncoder().encode("unique bytes that exist nowhere else"));
+    f.close();
+    const before = (await hashFile(lookalike)).hash;
+    assertEquals((await sb.run(["-u"])).code, 0);
+    await t.step("--evict refuses and says how to verify", async () => {
+      const r = await sb.run(["--evict", "gemma"]);
+      assertEquals(r.code, 1);
+      assertStringIncludes(
+        r.stderr,
+        `error: refusing to evict Gemma2-9B-Q5_K_M.gguf: ${lookalike} is not a verified copy`,
+      );
+      assertStringIncludes(
+        r.stderr,
+        "hint: llama-pack --cache 'Gemma2-9B-Q5_K_M.gguf' verifies it",
+      );
+    });
+    await t.step("the planner does not evict it to make room", async () => {
+      const r = await sb.run(["--cache", "qwen"]);
+      assertEquals(r.code, 1, r.stdout);
+      assertStringIncludes(r.stderr, "does not fit");
+    });
+    await t.step("--cache refuses to take it over", async () => {
+      const r = await sb.run(["--cache", "gemma"]);
+      assertEquals(r.code, 1, r.stdout);
+    });
+    assertEquals((await hashFile(lookalike)).hash, before, "the look-alike is untouched");
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("evicting one model keeps a projector another cached model shares", async () => {
+  const sb = await makeSandbox();
+  try {
+    await makeLibrary(sb.hdd, {
+      "vl/ModelA-Q4_K_M.gguf": { size: 2 * MIB },
+      "vl/ModelB-Q8_0.gguf": { size: 3 * MIB },
+      "vl/mmproj-F16.gguf": { projector: true, size: MIB },
+    });
+    assertEquals((await sb.run(["-u"])).code, 0);
+    assertEquals((await sb.run(["--cache", "modela"])).code, 0);
+    assertEquals((await sb.run(["--cache", "modelb"])).code, 0);
+    const mm = `${sb.ssd}/vl/mmproj-F16.gguf`;
+    assert(await exists(mm));
+    const r = await sb.run(["--evict", "modela"]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(!(await exists(`${sb.ssd}/vl/ModelA-Q4_K_M.gguf`)));
+    assert(await exists(mm), "ModelB still needs the projector");
+    assertEquals((await sb.run(["-u"])).code, 0);
+    const dry = await sb.run(["-m", "modelb", "-n"]);
+    assertStringIncludes(dry.stdout, `--mmproj ${mm}`);
+    // Once no cached model uses it, it goes with the last one.
+    assertEquals((await sb.run(["--evict", "modelb"])).code, 0);
+    assert(!(await exists(mm)));
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("a model renamed on the HDD after it was cached can still be evicted safely", async () => {
+  const sb = await cacheWorld();
+  try {
+    assertEquals((await sb.run(["--cache", "gemma"])).code, 0);
+    await Deno.mkdir(`${sb.hdd}/moved`);
+    await Deno.rename(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`, `${sb.hdd}/moved/Gemma-renamed.gguf`);
+    assertEquals((await sb.run(["-u"])).code, 0);
+    const r = await sb.run(["--evict", "gemma"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(r.stdout, `the HDD copy stays at ${sb.hdd}/moved/Gemma-renamed.gguf`);
+    assert(await exists(`${sb.hdd}/moved/Gemma-renamed.gguf`));
+    assert(!(await exists(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`)));
+  } finally {
+    await sb.cleanup();
+  }
+});

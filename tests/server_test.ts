@@ -396,6 +396,40 @@ Deno.test("llama-pack -m in the foreground streams the server's output and stops
   });
 });
 
+Deno.test("llama-pack -m in the foreground keeps supervising when its terminal goes away", async () => {
+  // Like `llama-pack -m x 2>&1 | head -3`: the reader closes the pipe early.
+  await withSandbox(async (sb) => {
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        new URL("../cli.ts", import.meta.url).pathname,
+        "-m",
+        "gemma",
+        "-p",
+        String(port),
+      ],
+      env: sb.env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await child.stdout.cancel();
+    await child.stderr.cancel();
+    assert(await pollUntil(() => withStore(sb, (s) => s.uses().length === 1), 10_000), "ready");
+    const serverPid = withStore(sb, (s) => s.servers()[0]!.pid);
+    // Writing to the closed pipe did not kill llama-pack or orphan the server.
+    assert(alive(serverPid));
+    child.kill("SIGINT");
+    const status = await child.status;
+    assertEquals(status.code, 0);
+    assert(await pollUntil(() => !alive(serverPid), 5_000), "the server stopped with it");
+    withStore(sb, (s) => assertEquals(s.servers(), []));
+  });
+});
+
 Deno.test("llama-pack -m in the foreground: a death while loading fails with exit 1 and records nothing", async () => {
   await withSandbox(async (sb) => {
     const r = await sb.run(["-m", "gemma", "-p", String(freePort())], {

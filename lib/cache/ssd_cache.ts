@@ -123,7 +123,9 @@ export function cachedCopies(
       rate: rankOf(m, now),
       pinned: m.pinned,
       inUse: inUse.has(m.id),
-      ssdOnly: m.ssdOnly || m.hdd === undefined,
+      // Files on the SSD that llama-pack did not copy and verify itself are
+      // protected like SSD-only models: they may hold the only copy of their bytes.
+      ssdOnly: m.ssdOnly || m.hdd === undefined || !m.ssd!.verified,
     };
     const last = m.uses.at(-1)?.at;
     if (last !== undefined) copy.lastUse = last;
@@ -404,7 +406,10 @@ export interface EvictFile {
  * assert(evictPairs(store, { name: "m", ssdOnly: false, hdd: { files: [] } } as never).length === 0);
  * ```
  */
-export function evictPairs(store: Pick<StateStore, "ssdCopies">, model: IndexedModel): EvictFile[] {
+export function evictPairs(
+  store: Pick<StateStore, "ssdCopies"> & Partial<Pick<StateStore, "files">>,
+  model: IndexedModel,
+): EvictFile[] {
   if (!model.ssd) return [];
   if (model.ssdOnly || !model.hdd) {
     throw new LlamaPackError(
@@ -414,29 +419,51 @@ export function evictPairs(store: Pick<StateStore, "ssdCopies">, model: IndexedM
   }
   const records = new Map(store.ssdCopies(model.id).map((c) => [c.ssd_path, c]));
   const hddFiles = model.hdd.files;
-  return model.ssd.files.map((f) => {
+  const hddWeights = hddFiles.filter((h) => h.role !== "mmproj");
+  const ssdWeights = model.ssd.files.filter((f) => f.role !== "mmproj");
+  // A file another model's SSD copy also uses (a shared projector) stays.
+  const sharedWith = (path: string) =>
+    (store.files?.() ?? []).some((r) =>
+      r.path === path && r.model_id !== model.id && r.tier === "ssd"
+    );
+  const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+  const pairs: EvictFile[] = [];
+  for (const f of model.ssd.files) {
+    if (f.role === "mmproj" && sharedWith(f.path)) continue;
     const rec = records.get(f.path);
-    const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
-    const hdd = (rec && hddFiles.find((h) => h.path === rec.hdd_path)) ??
+    // Only a file llama-pack copied and verified itself may be deleted: a file
+    // that merely looks like the HDD original (same path and size) could hold
+    // the only copy of different bytes.
+    if (!rec || rec.size !== f.size) {
+      throw new LlamaPackError(
+        "UNSAFE",
+        `refusing to evict ${model.name}: ${f.path} is not a verified copy (llama-pack did not copy it, or it changed since)`,
+        { hint: `llama-pack --cache '${model.name}' verifies it against the HDD original` },
+      );
+    }
+    const single = (list: typeof hddFiles) => list.length === 1 ? list[0] : undefined;
+    const hdd = hddFiles.find((h) => h.path === rec.hdd_path) ??
       hddFiles.find((h) => h.rel === f.rel) ??
-      (() => {
-        const same = hddFiles.filter((h) => base(h.path) === base(f.path));
-        return same.length === 1 ? same[0] : undefined;
-      })();
+      single(hddFiles.filter((h) => base(h.path) === base(f.path))) ??
+      // Renamed or moved on the HDD since the copy: a single-file model pairs
+      // with its only weight file (size and, with a hash check, content are
+      // still verified before anything is deleted).
+      (f.role !== "mmproj" && ssdWeights.length === 1 ? single(hddWeights) : undefined);
     if (!hdd) {
       throw new LlamaPackError(
         "UNSAFE",
         `refusing to evict ${model.name}: ${f.path} has no HDD original`,
       );
     }
-    return {
+    pairs.push({
       ssdPath: f.path,
       hddPath: hdd.path,
       hddRoot: hdd.root,
-      size: rec?.size ?? f.size,
-      hash: rec?.hash,
-    };
-  });
+      size: rec.size,
+      hash: rec.hash,
+    });
+  }
+  return pairs;
 }
 
 /** Options of {@linkcode evictModel}. */

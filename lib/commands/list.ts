@@ -10,13 +10,10 @@
  * @module
  */
 
-import { statfsSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../config.ts";
 import { type ListEntry, listJson, type ListMeta, renderList } from "../list_view.ts";
 import { type IndexedModel, loadIndex, rankOf } from "../model_index.ts";
 import {
-  type CachedCopy,
   type Candidate,
   countUsesInWindow,
   planPlacement,
@@ -25,7 +22,8 @@ import {
 } from "../plan.ts";
 import { formatRank } from "../rank.ts";
 import type { CopyJobRow } from "../state.ts";
-import { formatSize, GIB } from "../units.ts";
+import { cachedCopies, ssdSpace } from "../cache/ssd_cache.ts";
+import { formatSize } from "../units.ts";
 import type { CommandContext } from "./context.ts";
 
 /** Options of {@linkcode listEntries}. */
@@ -103,17 +101,8 @@ export function listEntries(
 
   // What the planner would copy now, and why.
   const should = new Map<string, string>();
-  const cached: CachedCopy[] = facts
-    .filter((f) => f.m.ssd?.verified && !f.m.gone)
-    .map((f) => ({
-      id: f.m.id,
-      size: f.m.ssd!.size,
-      rate: f.rate,
-      pinned: f.m.pinned,
-      inUse: false,
-      ssdOnly: f.m.ssdOnly,
-      ...(f.lastUsed === null ? {} : { lastUse: f.lastUsed }),
-    }));
+  // The planner's own view of the SSD (one definition, shared with the copier).
+  const cached = cachedCopies(index, { now, inUse: new Set() });
   const candidates: Candidate[] = facts
     .filter((f) => !f.m.gone && f.m.hdd !== undefined && f.m.ssd === undefined && !jobs.has(f.m.id))
     .map((f) => ({
@@ -125,14 +114,11 @@ export function listEntries(
     }));
   const policy = { minUses, windowSeconds };
   if (options.space) {
-    const eligible = candidates.filter((c) =>
-      !c.noCache && c.rate > 0 && c.usesInWindow >= minUses
-    );
     for (
       const p of planRefill({
         space: options.space,
         cached,
-        candidates: eligible,
+        candidates,
         policy,
         now: options.now,
       })
@@ -275,33 +261,6 @@ function reasonsFor(
 }
 
 /**
- * The SSD's space picture for the planner, or `undefined` when the SSD path
- * cannot be read.
- *
- * @param config The config.
- * @param index The models, for the bytes the cache holds.
- * @returns The space, or `undefined`.
- */
-function ssdSpace(config: Config, index: readonly IndexedModel[]): SsdSpace | undefined {
-  if (!config.ssd_path) return undefined;
-  try {
-    const st = statfsSync(config.ssd_path);
-    const space: SsdSpace = {
-      freeBytes: Number(st.bavail) * Number(st.bsize),
-      minFreeBytes: config.ssd_min_free_gb * GIB,
-      cacheUsedBytes: index.reduce(
-        (s, m) => s + (m.ssd?.verified && !m.ssdOnly && !m.gone ? m.ssd.size : 0),
-        0,
-      ),
-    };
-    if (config.ssd_limit_gb !== undefined) space.limitBytes = config.ssd_limit_gb * GIB;
-    return space;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * Runs -l/--list: the text view (or `--table`, or `--json`).
  *
  * @param ctx The command context.
@@ -317,10 +276,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     jobs: store.copyJobs(["queued", "copying"]),
     minUses: config.cache.min_uses,
     windowSeconds: config.cache.window_days * 86400,
-    ...(() => {
-      const space = ssdSpace(config, index);
-      return space ? { space } : {};
-    })(),
+    ...(await ssdSpace(config, index).then((space) => ({ space }), () => ({}))),
     ...(config.ssd_path ? { ssdRoot: config.ssd_path } : {}),
     reasons: ctx.cmd.verbose >= 2 || ctx.cmd.json,
   });

@@ -428,7 +428,15 @@ async function runForeground(l: Launch): Promise<number> {
     controller.abort(new Interrupted());
     ctx.err(`\n${name}: stopping ${l.adapter.name}…\n`);
     stopping = stopRecordedServer(store, row, { graceMs, now: ctx.now() });
-  }, async () => {
+  }, () =>
+    superviseForeground().catch(async (err) => {
+      // Whatever went wrong here (a closed terminal, a bug), never leave the
+      // server running unsupervised.
+      await stopRecordedServer(store, row, { graceMs, now: ctx.now() }).catch(() => {});
+      throw err;
+    }));
+
+  async function superviseForeground(): Promise<number> {
     let useId: number | undefined;
     try {
       const ready = await waitReady(l.adapter.healthUrl(row.host, row.port), {
@@ -478,5 +486,5 @@ async function runForeground(l: Launch): Promise<number> {
       } after ${formatDuration(ranFor)}; log: ${l.logPath}\n`,
     );
     return 1;
-  });
+  }
 }
