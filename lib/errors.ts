@@ -125,3 +125,21 @@ export function causeChain(err: unknown): string[] {
   }
   return out;
 }
+
+/**
+ * The message of any thrown value.
+ *
+ * @param err Any thrown value.
+ * @returns Its message (or its string form).
+ *
+ * @example Messages of errors and non-errors
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorMessage } from "./errors.ts";
+ * assert.equal(errorMessage(new Error("disk full")), "disk full");
+ * assert.equal(errorMessage("plain"), "plain");
+ * ```
+ */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

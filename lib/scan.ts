@@ -25,6 +25,7 @@
  */
 
 import { PARTIAL_DIR } from "./cache/copy.ts";
+import { isInside } from "./cache/fs_checks.ts";
 import { join } from "node:path";
 import { LlamaPackError } from "./errors.ts";
 import { type GgufHeader, type GgufInfo, readGgufHeader } from "./gguf.ts";
@@ -170,8 +171,7 @@ interface PendingLink {
   parentReal: string;
 }
 
-const inside = (child: string, parent: string) =>
-  child === parent || child.startsWith(parent.endsWith("/") ? parent : parent + "/");
+const inside = (child: string, parent: string) => child === parent || isInside(parent, child);
 
 /**
  * Scans the tier roots for GGUF files and reads (or takes from the cache)

@@ -142,3 +142,22 @@ export function formatDuration(seconds: number): string {
   }
   return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, "0")}h`;
 }
+
+/**
+ * Formats an elapsed time: tenths of a second under a minute, else as
+ * {@linkcode formatDuration}.
+ *
+ * @param seconds Elapsed seconds.
+ * @returns E.g. `4.2s`, `3m 05s`.
+ *
+ * @example Formatting elapsed times
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatElapsed } from "./units.ts";
+ * assert.equal(formatElapsed(4.2), "4.2s");
+ * assert.equal(formatElapsed(185), "3m 05s");
+ * ```
+ */
+export function formatElapsed(seconds: number): string {
+  return seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds);
+}

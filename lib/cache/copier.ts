@@ -18,11 +18,8 @@ import { waitReady } from "../server/health.ts";
 import { isSameProcess } from "../server/process.ts";
 import { identityOf, pruneServers } from "../server/records.ts";
 import type { StateStore } from "../state.ts";
-import { formatDuration, formatSize } from "../units.ts";
+import { formatElapsed, formatSize } from "../units.ts";
 
-function secondsText(s: number): string {
-  return s < 60 ? `${s.toFixed(1)}s` : formatDuration(s);
-}
 import { acquireLock } from "./lock.ts";
 import { copyLockPath, copyModel, evictModel, planCopy, policyOf, ssdSpace } from "./ssd_cache.ts";
 
@@ -150,7 +147,7 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
       const speed = r.seconds > 0 ? `, ${(r.bytes / r.seconds / 1e6).toFixed(1)} MB/s` : "";
       return finish(
         "done",
-        `copied ${model.name} (${formatSize(r.bytes)}) in ${secondsText(r.seconds)}${speed}` +
+        `copied ${model.name} (${formatSize(r.bytes)}) in ${formatElapsed(r.seconds)}${speed}` +
           (evicted.length > 0 ? `; evicted ${evicted.join(", ")}` : ""),
       );
     } finally {

@@ -8,7 +8,7 @@
  */
 
 import xxhash from "xxhash-wasm";
-import { LlamaPackError } from "../errors.ts";
+import { errorMessage, LlamaPackError } from "../errors.ts";
 
 type XXHashApi = Awaited<ReturnType<typeof xxhash>>;
 
@@ -154,7 +154,7 @@ export async function hashFile(path: string, options: HashFileOptions = {}): Pro
   try {
     file = await Deno.open(path, { read: true });
   } catch (err) {
-    throw new LlamaPackError("IO", `cannot open file to hash: ${path}: ${messageOf(err)}`, {
+    throw new LlamaPackError("IO", `cannot open file to hash: ${path}: ${errorMessage(err)}`, {
       cause: err,
     });
   }
@@ -177,7 +177,7 @@ export async function hashFile(path: string, options: HashFileOptions = {}): Pro
     }
   } catch (err) {
     if (signal?.aborted) throw err;
-    throw new LlamaPackError("IO", `cannot read file to hash: ${path}: ${messageOf(err)}`, {
+    throw new LlamaPackError("IO", `cannot read file to hash: ${path}: ${errorMessage(err)}`, {
       cause: err,
     });
   } finally {
@@ -185,8 +185,4 @@ export async function hashFile(path: string, options: HashFileOptions = {}): Pro
     file.close();
   }
   return { hash: hasher.digest(), size };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -8,7 +8,7 @@
  */
 
 import { dirname } from "node:path";
-import { LlamaPackError } from "../errors.ts";
+import { errorMessage, LlamaPackError } from "../errors.ts";
 
 /** A held lock; release it with {@linkcode FileLock.release} or `await using`. */
 export interface FileLock extends AsyncDisposable {
@@ -131,7 +131,7 @@ export async function acquireLock(
       return new HeldLock(path, file, removeOnRelease);
     } catch (err) {
       if (signal?.aborted || err instanceof LlamaPackError) throw err;
-      throw new LlamaPackError("IO", `cannot lock ${path}: ${messageOf(err)}`, { cause: err });
+      throw new LlamaPackError("IO", `cannot lock ${path}: ${errorMessage(err)}`, { cause: err });
     } finally {
       if (!handedOff) closeQuietly(file); // closing the file releases a lock taken on it
     }
@@ -219,7 +219,7 @@ export async function isLocked(path: string): Promise<boolean> {
     file = await Deno.open(path, { read: true });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
-    throw new LlamaPackError("IO", `cannot open lock file ${path}: ${messageOf(err)}`, {
+    throw new LlamaPackError("IO", `cannot open lock file ${path}: ${errorMessage(err)}`, {
       cause: err,
     });
   }
@@ -268,13 +268,13 @@ async function openLockFile(path: string): Promise<Deno.FsFile> {
         } catch (mkErr) {
           throw new LlamaPackError(
             "IO",
-            `cannot create lock directory ${dirname(path)}: ${messageOf(mkErr)}`,
+            `cannot create lock directory ${dirname(path)}: ${errorMessage(mkErr)}`,
             { cause: mkErr },
           );
         }
         continue;
       }
-      throw new LlamaPackError("IO", `cannot open lock file ${path}: ${messageOf(err)}`, {
+      throw new LlamaPackError("IO", `cannot open lock file ${path}: ${errorMessage(err)}`, {
         cause: err,
       });
     }
@@ -321,8 +321,4 @@ function closeQuietly(file: Deno.FsFile): void {
   } catch {
     // already closed
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -70,7 +70,7 @@ Deno.test("acquireLock() makes another process wait until the holder releases or
           return l;
         });
         // Bounded poll: the waiter must still be waiting while the child holds the lock.
-        for (let i = 0; i < 20 && seen === undefined; i++) {
+        for (let i = 0; i < 200 && seen === undefined; i++) {
           await new Promise((r) => setTimeout(r, 25));
         }
         assert.equal(seen?.pid, child.pid);

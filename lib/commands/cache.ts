@@ -23,11 +23,8 @@ import { LlamaPackError } from "../errors.ts";
 import { findModel, type IndexedModel, loadIndex } from "../model_index.ts";
 import { pruneServers } from "../server/records.ts";
 import type { ServerRow, StateStore } from "../state.ts";
-import { formatDuration, formatSize } from "../units.ts";
+import { formatElapsed, formatSize } from "../units.ts";
 
-function secondsText(s: number): string {
-  return s < 60 ? `${s.toFixed(1)}s` : formatDuration(s);
-}
 import type { CommandContext } from "./context.ts";
 
 type CacheVerb = "cache" | "evict" | "pin" | "unpin" | "no-cache" | "allow-cache";
@@ -187,7 +184,7 @@ async function cacheNow(
     const speed = r.seconds > 0 ? ` (${(r.bytes / r.seconds / 1e6).toFixed(1)} MB/s)` : "";
     const how = r.copied === 0
       ? "found a verified copy already there"
-      : `copied ${formatSize(r.bytes)} in ${secondsText(r.seconds)}${speed}, verified (xxh64)`;
+      : `copied ${formatSize(r.bytes)} in ${formatElapsed(r.seconds)}${speed}, verified (xxh64)`;
     store.updateCopyJob(jobId, {
       state: "done",
       bytes_done: r.bytes,
