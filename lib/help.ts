@@ -31,7 +31,7 @@ RUNNING MODELS:
   --strict             Fail instead of guessing when NAME matches several models
 MANAGING MODELS:
   -l, --list           List all models with stats and rankings (-v paths, -v -v reasons)
-  --table              With -l: compact table view
+  --table              With -l: a boxed table (grid) view
   --json               With -l, --status, --cache-stats, --check, --recommend,
                        --simulate: machine-readable output
   -u, --update         Scan directories and update model index

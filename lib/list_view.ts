@@ -381,43 +381,27 @@ function renderTable(
     e.quant ?? "?",
     e.size === null ? "" : formatSize(e.size),
   ]);
-  // Width of everything but the name column (2 spaces between columns).
+  // Width of everything but the name column (a border and a space each side per column).
   const widths = head.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => visibleLength(row[i]!)))
   );
   let nameW = widths[0]!;
   if (options.width !== undefined) {
-    const others = widths.slice(1).reduce((a, w) => a + w + 2, 0);
-    nameW = Math.max(12, Math.min(nameW, options.width - others - 2));
+    const others = widths.slice(1).reduce((a, w) => a + w + 3, 0);
+    nameW = Math.max(12, Math.min(nameW, options.width - others - 4));
   }
   const cut = (s: string) => (s.length > nameW ? s.slice(0, nameW - 1) + "…" : s);
+  // A boxed table (cli-table3's own borders): the compact grid view of `--table`.
   const table = new Table({
     head,
-    chars: {
-      "top": "",
-      "top-mid": "",
-      "top-left": "",
-      "top-right": "",
-      "bottom": "",
-      "bottom-mid": "",
-      "bottom-left": "",
-      "bottom-right": "",
-      "left": "",
-      "left-mid": "",
-      "mid": "",
-      "mid-mid": "",
-      "right": "",
-      "right-mid": "",
-      "middle": "  ",
-    },
-    style: { "padding-left": 0, "padding-right": 0, head: [], border: [], compact: true },
+    style: { "padding-left": 1, "padding-right": 1, head: [], border: [], compact: true },
     colAligns: ["left", "right", "left", "left", "left", "right", "left", "right", "left", "right"],
   });
   for (const [i, r] of rows.entries()) {
     r[0] = paint("name", cut(sorted[i]!.name));
     table.push(r);
   }
-  table.push(head);
+
   const body = table.toString().split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
   return [title, "", ...body, keyLine(paint, sorted)].join("\n") + "\n";
 }

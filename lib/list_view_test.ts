@@ -169,18 +169,20 @@ Deno.test("renderList() with -v adds ids, copy paths and metadata; -v -v adds re
   });
 });
 
-Deno.test("renderList() table view is one row per model with the header repeated", async (t) => {
+Deno.test("renderList() --table view is a boxed grid, one row per model", async (t) => {
   await t.step("full width", () => {
     assertEquals(
       renderList(ENTRIES.slice(0, 3), { view: "table" }),
       [
         "Models (lowest to highest rank)",
         "",
-        "Model                                Rank  ssd  hdd  Last        Uses  First seen  Params  Quant      Size",
-        "Foo-v1.0.q8_0.gguf                    0.0       HDD  never          0  2024-03-10    1.1B  Q8_0    1.2 GiB",
-        "phi-4-Q6_K.gguf                       0.0  st   st   2025-01-08     3  2025-01-02   14.7B  Q6_K",
-        "Some-model-I-Used-a-Lot-q5_k_s.gguf   5.8  SSD  HDD  2025-11-28     6  2025-10-12    9.2B  Q5_K_S  6.5 GiB",
-        "Model                                Rank  ssd  hdd  Last        Uses  First seen  Params  Quant      Size",
+        "┌─────────────────────────────────────┬──────┬─────┬─────┬────────────┬──────┬────────────┬────────┬────────┬─────────┐",
+        "│ Model                               │ Rank │ ssd │ hdd │ Last       │ Uses │ First seen │ Params │ Quant  │    Size │",
+        "├─────────────────────────────────────┼──────┼─────┼─────┼────────────┼──────┼────────────┼────────┼────────┼─────────┤",
+        "│ Foo-v1.0.q8_0.gguf                  │  0.0 │     │ HDD │ never      │    0 │ 2024-03-10 │   1.1B │ Q8_0   │ 1.2 GiB │",
+        "│ phi-4-Q6_K.gguf                     │  0.0 │ st  │ st  │ 2025-01-08 │    3 │ 2025-01-02 │  14.7B │ Q6_K   │         │",
+        "│ Some-model-I-Used-a-Lot-q5_k_s.gguf │  5.8 │ SSD │ HDD │ 2025-11-28 │    6 │ 2025-10-12 │   9.2B │ Q5_K_S │ 6.5 GiB │",
+        "└─────────────────────────────────────┴──────┴─────┴─────┴────────────┴──────┴────────────┴────────┴────────┴─────────┘",
         LIST_KEY,
         "",
       ].join("\n"),
@@ -189,8 +191,8 @@ Deno.test("renderList() table view is one row per model with the header repeated
   await t.step("long names are cut to the terminal width", () => {
     const lines = renderList(ENTRIES.slice(0, 3), { view: "table", width: 100 }).split("\n");
     assertEquals(
-      lines[5],
-      "Some-model-I-Used-a-Lot-q5…   5.8  SSD  HDD  2025-11-28     6  2025-10-12    9.2B  Q5_K_S  6.5 GiB",
+      lines[7],
+      "│ Some-model-I-Us… │  5.8 │ SSD │ HDD │ 2025-11-28 │    6 │ 2025-10-12 │   9.2B │ Q5_K_S │ 6.5 GiB │",
     );
     for (const l of lines.slice(2, -2)) assert(l.length <= 100, `${l.length}: ${l}`);
   });

@@ -194,12 +194,13 @@ Deno.test("llama-pack -l lists models lowest rank first with SSD/HDD markers, -v
     await t.step("--table", async () => {
       const r = await sb.run(["-l", "--table"]);
       const lines = r.stdout.split("\n");
+      assertMatch(lines[2]!, /^┌─+┬/);
       assertMatch(
-        lines[2]!,
-        /^Model +Rank {2}ssd {2}hdd {2}Last +Uses {2}First seen {2}Params {2}Quant +Size$/,
+        lines[3]!,
+        /^│ Model +│ Rank │ ssd │ hdd │ Last +│ Uses │ First seen │ Params │ Quant +│ +Size │$/,
       );
-      assertMatch(lines[6]!, /^Gemma2-9B-Q5_K_M\.gguf +\d+\.\d {2}SSD {2}HDD {2}/);
-      assertEquals(lines[7], lines[2]);
+      assertMatch(lines[8]!, /^│ Gemma2-9B-Q5_K_M\.gguf +│ +\d+\.\d │ SSD │ HDD │ /);
+      assertMatch(lines[9]!, /^└─+┴/);
     });
   } finally {
     await sb.cleanup();
