@@ -25,6 +25,12 @@ const SIZE_UNITS: Record<string, number> = {
   tib: 1024 ** 4,
 };
 
+/** The largest size accepted: 1 PiB (a typo guard; no model or disk is near it). */
+const MAX_SIZE = 1024 ** 5;
+
+/** The longest duration accepted: 100 years (a typo guard). */
+const MAX_DURATION = 100 * 365 * 86400;
+
 /** Bytes in one GiB, the unit of every `*_gb` config key. */
 export const GIB = 1024 ** 3;
 
@@ -54,8 +60,8 @@ export function parseSize(text: string, where = "size"): number {
     );
   }
   const value = Math.floor(Number(m[1]) * unit);
-  if (!Number.isFinite(value)) {
-    throw new LlamaPackError("BAD_SIZE", `${where}: size '${text}' is too large`);
+  if (!Number.isFinite(value) || value > MAX_SIZE) {
+    throw new LlamaPackError("BAD_SIZE", `${where}: size '${text}' is too large (at most 1024t)`);
   }
   return value;
 }
@@ -116,7 +122,14 @@ export function parseDuration(text: string, where = "duration"): number {
       `${where}: cannot parse duration '${text}' (use e.g. 30s, 15m, 2h, 1d, 1w)`,
     );
   }
-  return Number(m[1]) * DURATION_UNITS[m[2] || "s"]!;
+  const seconds = Number(m[1]) * DURATION_UNITS[m[2] || "s"]!;
+  if (!(seconds <= MAX_DURATION)) {
+    throw new LlamaPackError(
+      "BAD_DURATION",
+      `${where}: duration '${text}' is too long (at most 100 years)`,
+    );
+  }
+  return seconds;
 }
 
 /**

@@ -96,6 +96,7 @@ Deno.test("llama-pack --simulate PATTERN -v --compare prints timeline, summary a
 Deno.test("llama-pack --simulate reports bad input with exit 2", async (t) => {
   const sb = await makeSandbox();
   try {
+    await Deno.writeTextFile(join(sb.root, "empty.jsonl"), "");
     const cases: [string[], number, string, string | undefined][] = [
       [
         ["--simulate", "daly_work"],
@@ -117,8 +118,20 @@ Deno.test("llama-pack --simulate reports bad input with exit 2", async (t) => {
       ],
       [
         ["--simulate", "missing.jsonl"],
-        1,
-        "error: --simulate: cannot read trace file 'missing.jsonl':",
+        2,
+        "error: --simulate: cannot read trace file 'missing.jsonl': no such file",
+        "hint: give a preset name, a pattern (contains = or ;) or a JSON Lines trace file",
+      ],
+      [
+        ["--simulate", "empty.jsonl"],
+        2,
+        "error: --simulate: trace file 'empty.jsonl' has no loads",
+        undefined,
+      ],
+      [
+        ["--simulate", "a:99999999999999999999g=0s/1h"],
+        2,
+        "error: pattern: column 3: bad size '99999999999999999999g'",
         undefined,
       ],
       [

@@ -11,7 +11,7 @@
 
 import { statfs } from "node:fs/promises";
 import { type Config, didYouMean } from "../config.ts";
-import { LlamaPackError } from "../errors.ts";
+import { errorMessage, LlamaPackError } from "../errors.ts";
 import { findModel, type IndexedModel, loadIndex } from "../model_index.ts";
 import { formatSize, GIB } from "../units.ts";
 import { llamaPackPolicy } from "../../sim/llama_pack_policy.ts";
@@ -210,16 +210,30 @@ async function resolveSource(
     try {
       text = await Deno.readTextFile(target);
     } catch (err) {
+      const why = err instanceof Deno.errors.NotFound
+        ? "no such file"
+        : err instanceof Deno.errors.IsADirectory
+        ? "it is a directory"
+        : err instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : errorMessage(err);
       throw new LlamaPackError(
-        "IO",
-        `--simulate: cannot read trace file '${target}': ${(err as Error).message}`,
-        { cause: err },
+        "BAD_PATTERN",
+        `--simulate: cannot read trace file '${target}': ${why}`,
+        {
+          cause: err,
+          hint: "give a preset name, a pattern (contains = or ;) or a JSON Lines trace file",
+        },
       );
+    }
+    const loads = parseTrace(text, { source: target, resolveSize });
+    if (loads.length === 0) {
+      throw new LlamaPackError("BAD_PATTERN", `--simulate: trace file '${target}' has no loads`);
     }
     return {
       name: target,
       description: "replayed trace",
-      loads: parseTrace(text, { source: target, resolveSize }),
+      loads,
       ssdFreeBytes: undefined,
     };
   }
