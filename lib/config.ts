@@ -9,7 +9,7 @@
  * @module
  */
 
-import { findNodeAtLocation, type Node, type ParseError, parseTree } from "jsonc-parser";
+import { type JsoncNode as Node, parseJsonc, propertyValue } from "./jsonc.ts";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { LlamaPackError } from "./errors.ts";
@@ -290,23 +290,22 @@ export function parseConfig(
     message: string,
   ) => problems.push({ severity, ...at(node), key, message });
 
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  for (const e of errors) {
+  const { root, error } = parseJsonc(text);
+  if (error) {
     problems.push({
       severity: "error",
-      ...lineCol(text, e.offset),
+      ...lineCol(text, error.offset),
       key: "(syntax)",
-      message: syntaxMessage(e.error),
+      message: `syntax error: ${error.message}`,
     });
+    return { config: undefined, problems };
   }
-  if (errors.length > 0) return { config: undefined, problems };
   if (!root || root.type !== "object") {
     add("error", root, "(top)", "the config must be a JSON object");
     return { config: undefined, problems };
   }
 
-  const keyNode = (parent: Node, key: string) => findNodeAtLocation(parent, [key]);
+  const keyNode = (parent: Node, key: string) => propertyValue(parent, key);
   const checkUnknown = (obj: Node, known: readonly string[], prefix: string) => {
     const seen = new Set<string>();
     for (const prop of obj.children ?? []) {
@@ -546,28 +545,6 @@ function describe(n: Node): string {
   if (n.type === "boolean") return `${n.value}`;
   if (n.type === "null") return "null";
   return `an ${n.type}`;
-}
-
-function syntaxMessage(code: number): string {
-  const names: Record<number, string> = {
-    1: "invalid symbol",
-    2: "invalid number format",
-    3: "property name expected",
-    4: "value expected",
-    5: "colon expected",
-    6: "comma expected",
-    7: "closing brace expected",
-    8: "closing bracket expected",
-    9: "end of file expected",
-    10: "invalid comment token",
-    11: "unexpected end of comment",
-    12: "unexpected end of string",
-    13: "unexpected end of number",
-    14: "invalid unicode",
-    15: "invalid escape character",
-    16: "invalid character",
-  };
-  return `syntax error: ${names[code] ?? `code ${code}`}`;
 }
 
 /**
