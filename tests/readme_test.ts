@@ -22,3 +22,24 @@ Deno.test("deno.json has the tasks the README promises", async () => {
   assert(json.tasks.test.includes("deno test"));
   assert(json.tasks.compile.includes("--output llama-pack"));
 });
+
+Deno.test("README's library example runs against mod.ts", async () => {
+  const section = readme.slice(readme.indexOf("## Library use"), readme.indexOf("## Full --help"));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  assert(code, "the Library use section has a ts example");
+  const file = new URL(`./_readme_example_${Deno.pid}.ts`, import.meta.url);
+  await Deno.writeTextFile(file, code.replaceAll("jsr:@llama-pack/llama-pack", "../mod.ts"));
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", file.pathname],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert(text.startsWith('true [ "big70" ] worth it:'), text);
+    assert(text.includes("Gemma2-9B-Q5_K.gguf"), text);
+  } finally {
+    await Deno.remove(file);
+  }
+});
