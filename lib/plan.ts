@@ -268,6 +268,23 @@ function checkBytes(what: string, value: number | undefined): void {
   }
 }
 
+/**
+ * Why a candidate may not be copied whatever the SSD holds (pinned to the
+ * HDD, too few uses in the window, nothing to gain), or `undefined`.
+ */
+function gateReason(candidate: Candidate, policy: Policy): string | undefined {
+  if (candidate.noCache) return `${candidate.id} is pinned to the HDD (no SSD copy)`;
+  if (candidate.usesInWindow < policy.minUses) {
+    const uses = `${candidate.usesInWindow} use${candidate.usesInWindow === 1 ? "" : "s"}`;
+    return `${uses} in the last ${windowText(policy.windowSeconds)}; ` +
+      `${policy.minUses} needed before copying to the SSD`;
+  }
+  if (!(valueOf(candidate) > 0)) {
+    return `${candidate.id} ranks ${rankText(candidate.rate)}: nothing to gain from an SSD copy`;
+  }
+  return undefined;
+}
+
 function checkInput(
   space: SsdSpace,
   cached: readonly CachedCopy[],
@@ -510,20 +527,9 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
   if (cached.some((c) => c.id === candidate.id)) {
     return no(`${candidate.id} is already on the SSD`);
   }
-  if (candidate.noCache) return no(`${candidate.id} is pinned to the HDD (no SSD copy)`);
-  if (candidate.usesInWindow < policy.minUses) {
-    const uses = `${candidate.usesInWindow} use${candidate.usesInWindow === 1 ? "" : "s"}`;
-    return no(
-      `${uses} in the last ${windowText(policy.windowSeconds)}; ` +
-        `${policy.minUses} needed before copying to the SSD`,
-    );
-  }
+  const gated = gateReason(candidate, policy);
+  if (gated !== undefined) return no(gated);
   const value = valueOf(candidate);
-  if (!(value > 0)) {
-    return no(
-      `${candidate.id} ranks ${rankText(candidate.rate)}: nothing to gain from an SSD copy`,
-    );
-  }
   const room = availableRoom(space);
   const limitText = space.limitBytes === undefined
     ? ""
@@ -698,9 +704,10 @@ export function applyPlacement(
  */
 export function planRefill(input: RefillInput): PlacementPlan[] {
   const policy = input.policy ?? DEFAULT_CACHE_POLICY;
-  resolvePolicy(policy);
+  const resolved = resolvePolicy(policy);
   checkInput(input.space, input.cached, input.candidates);
-  const order = [...input.candidates].sort((a, b) =>
+  // Candidates the gates refuse whatever the SSD holds never get a step.
+  const order = input.candidates.filter((c) => gateReason(c, resolved) === undefined).sort((a, b) =>
     b.rate - a.rate || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   );
   let state: CacheState = { space: { ...input.space }, cached: [...input.cached] };
