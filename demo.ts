@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { makeLibrary, shardEntries } from "./tests/gguf_writer.ts";
 import { makeSandbox, type Sandbox } from "./tests/sandbox.ts";
+import { freePort } from "./tests/fixtures/fake_server.ts";
 
 const GIB = 1024 ** 3;
 const bold = (s: string) =>
@@ -20,13 +21,6 @@ const dim = (s: string) =>
 
 function section(title: string): void {
   console.log(`\n${bold(`== DEMO: ${title}`)}`);
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** Runs the real CLI with the sandbox's environment, output straight to the terminal. */

@@ -8,6 +8,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./asser
 import { type LibrarySpec, makeLibrary } from "./gguf_writer.ts";
 import { makeSandbox, type Sandbox } from "./sandbox.ts";
 import { exists } from "./fs_util.ts";
+import { freePort } from "./fixtures/fake_server.ts";
 import { hashFile } from "../lib/cache/hash.ts";
 import { StateStore } from "../lib/state.ts";
 
@@ -319,7 +320,7 @@ Deno.test("llama-pack --check and --recommend answer with exit status and reason
 Deno.test("the third use in a week copies the model to the SSD in the background", async () => {
   const sb = await cacheWorld();
   try {
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(freePort());
     let third = "";
     for (let i = 1; i <= 3; i++) {
       const r = await sb.run(["-m", "qwen", "--detach", "-p", port]);
@@ -549,6 +550,27 @@ Deno.test("a model renamed on the HDD after it was cached can still be evicted s
     assert(await exists(`${sb.hdd}/moved/Gemma-renamed.gguf`));
     assert(!(await exists(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`)));
   } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("evicting a copy a running server has open says when its space comes back", async () => {
+  const sb = await cacheWorld();
+  const port = String(freePort());
+  try {
+    assertEquals((await sb.run(["--cache", "gemma"])).code, 0);
+    const up = await sb.run(["-m", "gemma", "-d", "-p", port]);
+    assertEquals(up.code, 0, up.stderr);
+    assertStringIncludes(up.stdout, "from ssd");
+    const r = await sb.run(["--evict", "gemma"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(
+      r.stdout,
+      `evicted Gemma2-9B-Q5_K_M.gguf from the SSD: 8.0 MiB are freed when the server on 127.0.0.1:${port} stops (it has the file open)`,
+    );
+    assert(await exists(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`));
+  } finally {
+    await sb.run(["--killall"], { env: { LLAMA_PACK_STOP_GRACE_MS: "200" } });
     await sb.cleanup();
   }
 });

@@ -236,20 +236,19 @@ async function evictNow(
   const r = await evictModel(store, model, { ssdPath: config.ssd_path, dryRun: dry });
   const verb = dry ? "would delete" : "deleted";
   for (const f of r.files) ctx.out(`${verb} ${f}\n`);
+  // A server that has the SSD copy open keeps its blocks until it exits.
+  const holders = (inUseServers(store).get(model.id) ?? [])
+    .filter((s) => s.model_path.startsWith(config.ssd_path))
+    .map((s) => `${s.host}:${s.port}`);
+  const freed = holders.length === 0
+    ? `${dry ? "would free" : "freed"} ${formatSize(r.bytes)}`
+    : `${formatSize(r.bytes)} ${dry ? "would be" : "are"} freed when the server on ${
+      holders.join(", ")
+    } stops (it has the file open)`;
   ctx.out(
-    `${dry ? "would evict" : "evicted"} ${model.name} from the SSD: ${
-      dry ? "would free" : "freed"
-    } ${formatSize(r.bytes)}; the HDD copy stays at ${model.hdd?.path}\n`,
+    `${dry ? "would evict" : "evicted"} ${model.name} from the SSD: ${freed}; ` +
+      `the HDD copy stays at ${model.hdd?.path}\n`,
   );
-  const servers = inUseServers(store).get(model.id) ?? [];
-  for (const s of servers) {
-    if (s.model_path.startsWith(config.ssd_path)) {
-      ctx.out(
-        `note: the server on ${s.host}:${s.port} still has the SSD copy open; ` +
-          `its space is freed when that server stops\n`,
-      );
-    }
-  }
   return 0;
 }
 
