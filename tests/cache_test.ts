@@ -574,3 +574,25 @@ Deno.test("evicting a copy a running server has open says when its space comes b
     await sb.cleanup();
   }
 });
+
+Deno.test("an SSD copy missing its projector is served with the HDD's projector", async () => {
+  const sb = await makeSandbox();
+  try {
+    await makeLibrary(sb.hdd, {
+      "vl/ModelA-Q4_K_M.gguf": { size: 2 * MIB },
+      "vl/mmproj-F16.gguf": { projector: true, size: MIB },
+    });
+    assertEquals((await sb.run(["-u"])).code, 0);
+    assertEquals((await sb.run(["--cache", "modela"])).code, 0);
+    await Deno.remove(`${sb.ssd}/vl/mmproj-F16.gguf`);
+    assertEquals((await sb.run(["-u"])).code, 0);
+    const dry = await sb.run(["-m", "modela", "-n"]);
+    assertEquals(dry.code, 0, dry.stderr);
+    assertStringIncludes(
+      dry.stdout,
+      `-m ${sb.ssd}/vl/ModelA-Q4_K_M.gguf --mmproj ${sb.hdd}/vl/mmproj-F16.gguf`,
+    );
+  } finally {
+    await sb.cleanup();
+  }
+});

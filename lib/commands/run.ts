@@ -154,9 +154,11 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   );
   const host = ctx.cmd.host ?? config.default_host;
   const port = ctx.cmd.port ?? config.default_port;
+  // An SSD copy without the projector the HDD copy has still gets it (from the HDD).
+  const mmproj = copy.mmproj ?? model.hdd?.mmproj;
   const argv = adapter.buildArgv({
     modelPath: copy.path,
-    ...(copy.mmproj === undefined ? {} : { mmprojPath: copy.mmproj }),
+    ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),
     host,
     port,
     layers: [
