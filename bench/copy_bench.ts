@@ -17,25 +17,7 @@
 
 import { copyToSsd } from "../lib/cache/copy.ts";
 import { formatSize, parseSize } from "../lib/units.ts";
-
-async function writeRandomFile(path: string, size: number): Promise<void> {
-  const f = await Deno.open(path, { write: true, create: true, truncate: true });
-  try {
-    const buf = new Uint8Array(8 << 20);
-    for (let done = 0; done < size;) {
-      const n = Math.min(buf.length, size - done);
-      for (let j = 0; j < n; j += 65536) {
-        crypto.getRandomValues(buf.subarray(j, Math.min(n, j + 65536)));
-      }
-      let at = 0;
-      while (at < n) at += await f.write(buf.subarray(at, n));
-      done += n;
-    }
-    await f.sync();
-  } finally {
-    f.close();
-  }
-}
+import { writeRandomFile } from "../tests/fs_util.ts";
 
 async function run(cmd: string, args: string[]): Promise<boolean> {
   const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();

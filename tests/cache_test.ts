@@ -431,15 +431,7 @@ Deno.test("Ctrl-C during llama-pack --cache stops the copy and leaves nothing ha
   try {
     await makeLibrary(sb.hdd, { "big/Big-70B-Q4_K_M.gguf": { size: 768 * MIB } });
     assertEquals((await sb.run(["-u"])).code, 0);
-    const { CLI } = await import("./sandbox.ts");
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", CLI, "--cache", "big-70b"],
-      env: sb.env,
-      clearEnv: true,
-      cwd: sb.root,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = sb.spawn(["--cache", "big-70b"]);
     // Bounded poll until the copy has started, then interrupt it.
     let copying = false;
     for (let i = 0; i < 300 && !copying; i++) {

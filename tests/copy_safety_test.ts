@@ -11,6 +11,7 @@ import { deleteSsdCopy } from "../lib/cache/evict.ts";
 import { hashFile } from "../lib/cache/hash.ts";
 import { LlamaPackError } from "../lib/errors.ts";
 import { statfs } from "node:fs/promises";
+import { exists, writeRandomFile } from "./fs_util.ts";
 
 const WORKER = new URL("./fixtures/copy_worker.ts", import.meta.url).pathname;
 const MIB = 1 << 20;
@@ -41,34 +42,6 @@ const CAN_MOUNT = await (async () => {
     await Deno.remove(dir, { recursive: true });
   }
 })();
-
-/** Writes `size` bytes of random (incompressible, non-sparse) data. */
-async function writeRandom(path: string, size: number): Promise<void> {
-  const f = await Deno.open(path, { write: true, create: true, truncate: true });
-  try {
-    const buf = new Uint8Array(4 * MIB);
-    for (let done = 0; done < size;) {
-      const n = Math.min(buf.length, size - done);
-      for (let j = 0; j < n; j += 65536) {
-        crypto.getRandomValues(buf.subarray(j, Math.min(n, j + 65536)));
-      }
-      let at = 0;
-      while (at < n) at += await f.write(buf.subarray(at, n));
-      done += n;
-    }
-  } finally {
-    f.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function listTree(root: string, prefix = ""): Promise<string[]> {
   const out: string[] = [];
@@ -193,7 +166,7 @@ Deno.test("copyToSsd() killed with SIGKILL at random points never leaves a bad f
     await Deno.mkdir(`${dir}/hdd`);
     await Deno.mkdir(ssd);
     const size = 200 * MIB;
-    await writeRandom(src, size);
+    await writeRandomFile(src, size);
     const srcHash = (await hashFile(src)).hash;
     const outcomes: string[] = [];
     const iterations = 10;
@@ -265,7 +238,7 @@ Deno.test("copyToSsd() detects a temp file damaged by another process before the
     const src = `${dir}/model.gguf`;
     const ssd = `${dir}/ssd`;
     await Deno.mkdir(ssd);
-    await writeRandom(src, 16 * MIB);
+    await writeRandomFile(src, 16 * MIB);
     const w = new Worker([src, `${ssd}/model.gguf`, ssd, "--pause-before-verify"]);
     const paused = await w.waitFor((e) => e.event === "paused");
     assert(paused?.temp, "worker paused before verify");
@@ -291,7 +264,7 @@ Deno.test("copyToSsd() aborts when another process appends to the source mid-cop
     const src = `${dir}/model.gguf`;
     const ssd = `${dir}/ssd`;
     await Deno.mkdir(ssd);
-    await writeRandom(src, 32 * MIB);
+    await writeRandomFile(src, 32 * MIB);
     const w = new Worker([
       src,
       `${ssd}/model.gguf`,
@@ -323,7 +296,7 @@ Deno.test("two processes copying to the same destination give one whole copy", a
     const src = `${dir}/model.gguf`;
     const ssd = `${dir}/ssd`;
     await Deno.mkdir(ssd);
-    await writeRandom(src, 48 * MIB);
+    await writeRandomFile(src, 48 * MIB);
     const dest = `${ssd}/llm/model.gguf`;
     const workers = [new Worker([src, dest, ssd]), new Worker([src, dest, ssd])];
     const statuses = await Promise.all(workers.map((w) => w.end()));
@@ -350,7 +323,7 @@ Deno.test({
     const ssd = `${dir}/ssd`;
     try {
       const src = `${dir}/model.gguf`;
-      await writeRandom(src, 100 * MIB);
+      await writeRandomFile(src, 100 * MIB);
       await withMount(ssd, "size=64m", async () => {
         await Deno.writeTextFile(`${ssd}/keep.gguf`, "an unrelated model");
         const before = await freeBytes(ssd);
@@ -399,7 +372,7 @@ Deno.test({
     try {
       await Deno.mkdir(`${dir}/hdd`);
       const src = `${dir}/hdd/model.gguf`;
-      await writeRandom(src, 2 * MIB);
+      await writeRandomFile(src, 2 * MIB);
       await t.step("mounted read-only", async () => {
         await withMount(ssd, "ro,size=16m", async () => {
           const err = await assertRejects(
@@ -450,7 +423,7 @@ Deno.test("copyToSsd() into an immutable directory (chattr +i) fails with permis
   try {
     await Deno.mkdir(ssd);
     const src = `${dir}/model.gguf`;
-    await writeRandom(src, MIB);
+    await writeRandomFile(src, MIB);
     const c = await run("chattr", ["+i", ssd]);
     if (!c.ok) {
       console.log(`  skipped: chattr +i not possible here (${c.stderr})`);
@@ -480,7 +453,7 @@ Deno.test("an SSD directory symlinked or bind-mounted onto the HDD directory: co
     const hdd = `${dir}/hdd`;
     await Deno.mkdir(`${hdd}/llm`, { recursive: true });
     const src = `${hdd}/llm/model.gguf`;
-    await writeRandom(src, MIB);
+    await writeRandomFile(src, MIB);
     const srcHash = (await hashFile(src)).hash;
     const check = async (ssd: string) => {
       // The "SSD copy" is the HDD file itself: copying must refuse, eviction must refuse.

@@ -29,6 +29,8 @@ export interface Sandbox {
   env: Record<string, string>;
   /** Rewrites the config (merged over the sandbox defaults). */
   writeConfig(extra?: Record<string, unknown>): Promise<void>;
+  /** Starts the CLI as a child with piped output (for long-running commands). */
+  spawn(args: string[]): Deno.ChildProcess;
   /** Runs the CLI; never throws on a non-zero exit. */
   run(
     args: string[],
@@ -104,6 +106,17 @@ export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<
           2,
         ),
       );
+    },
+    spawn(args) {
+      return new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", CLI, ...args],
+        env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        cwd: root,
+      }).spawn();
     },
     async run(args, options = {}) {
       const child = new Deno.Command(Deno.execPath(), {

@@ -352,22 +352,7 @@ Deno.test("llama-pack -m replaces a llama-pack server on the port but refuses a 
 Deno.test("llama-pack -m in the foreground streams the server's output and stops cleanly on Ctrl-C", async () => {
   await withSandbox(async (sb) => {
     const port = freePort();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        new URL("../cli.ts", import.meta.url).pathname,
-        "-m",
-        "gemma",
-        "-p",
-        String(port),
-      ],
-      env: sb.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = sb.spawn(["-m", "gemma", "-p", String(port)]);
     const output = child.output();
     const ready = await pollUntil(
       () => withStore(sb, (s) => s.uses().length === 1),
@@ -400,22 +385,7 @@ Deno.test("llama-pack -m in the foreground keeps supervising when its terminal g
   // Like `llama-pack -m x 2>&1 | head -3`: the reader closes the pipe early.
   await withSandbox(async (sb) => {
     const port = freePort();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        new URL("../cli.ts", import.meta.url).pathname,
-        "-m",
-        "gemma",
-        "-p",
-        String(port),
-      ],
-      env: sb.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = sb.spawn(["-m", "gemma", "-p", String(port)]);
     await child.stdout.cancel();
     await child.stderr.cancel();
     assert(await pollUntil(() => withStore(sb, (s) => s.uses().length === 1), 10_000), "ready");
@@ -451,22 +421,7 @@ Deno.test("llama-pack -m in the foreground: a death while loading fails with exi
 Deno.test("llama-pack -k from another terminal ends a foreground run cleanly", async () => {
   await withSandbox(async (sb) => {
     const port = freePort();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        new URL("../cli.ts", import.meta.url).pathname,
-        "-m",
-        "qwen",
-        "-p",
-        String(port),
-      ],
-      env: sb.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = sb.spawn(["-m", "qwen", "-p", String(port)]);
     const output = child.output();
     assert(await pollUntil(() => withStore(sb, (s) => s.uses().length === 1), 10_000), "ready");
     const k = await sb.run(["-k", "-p", String(port)]);

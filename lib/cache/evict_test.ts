@@ -3,6 +3,7 @@ import { LlamaPackError } from "../errors.ts";
 import { PARTIAL_DIR } from "./copy.ts";
 import { deleteSsdCopy, type DeleteSsdCopyOptions } from "./evict.ts";
 import { hashBytes } from "./hash.ts";
+import { exists } from "../../tests/fs_util.ts";
 
 const DATA = new TextEncoder().encode("GGUF model weights, 40 bytes of them...");
 
@@ -22,15 +23,6 @@ async function setup() {
     expectedSize: DATA.length,
   };
   return { dir, hdd, ssd, opts, cleanup: () => Deno.remove(dir, { recursive: true }) };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function refused(options: DeleteSsdCopyOptions, why: string): Promise<void> {
