@@ -6,11 +6,10 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { type LibrarySpec, makeLibrary } from "./gguf_writer.ts";
-import { makeSandbox, type Sandbox } from "./sandbox.ts";
+import { makeSandbox, type Sandbox, withStore } from "./sandbox.ts";
 import { exists } from "./fs_util.ts";
 import { freePort } from "./fixtures/fake_server.ts";
 import { hashFile } from "../lib/cache/hash.ts";
-import { StateStore } from "../lib/state.ts";
 
 const MIB = 1024 ** 2;
 
@@ -35,15 +34,6 @@ async function cacheWorld(config: Record<string, unknown> = {}): Promise<Sandbox
   const r = await sb.run(["-u"]);
   assertEquals(r.code, 0, r.stderr);
   return sb;
-}
-
-function withStore<T>(sb: Sandbox, fn: (s: StateStore) => T): T {
-  const store = StateStore.open(sb.state);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
 }
 
 Deno.test("llama-pack --cache copies a model to the SSD, verified, and -l shows it", async () => {

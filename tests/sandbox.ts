@@ -7,6 +7,7 @@
  */
 
 import { dirname, join } from "node:path";
+import { StateStore } from "../lib/state.ts";
 
 /** The fake llama-server executable. */
 export const FAKE_SERVER: string = new URL("./fixtures/llama-server", import.meta.url).pathname;
@@ -143,4 +144,20 @@ export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<
   };
   await sb.writeConfig();
   return sb;
+}
+
+/**
+ * Opens the sandbox's state store for `fn` and closes it after.
+ *
+ * @param sb The sandbox.
+ * @param fn What to do with the store.
+ * @returns What `fn` returned.
+ */
+export function withStore<T>(sb: Sandbox, fn: (s: StateStore) => T): T {
+  const store = StateStore.open(sb.state);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
 }

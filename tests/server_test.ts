@@ -5,21 +5,10 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
-import { makeSandbox, type Sandbox } from "./sandbox.ts";
+import { makeSandbox, type Sandbox, withStore } from "./sandbox.ts";
 import { freePort, pollUntil, seedModels } from "./fixtures/fake_server.ts";
-import { StateStore } from "../lib/state.ts";
 import { makeLibrary, shardEntries } from "./gguf_writer.ts";
 import { readProcStat } from "../lib/server/process.ts";
-
-/** Reads the state store in a callback. */
-function withStore<T>(sb: Sandbox, fn: (s: StateStore) => T): T {
-  const store = StateStore.open(sb.state);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 const alive = (pid: number) => {
   const st = readProcStat(pid);
