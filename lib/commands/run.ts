@@ -225,8 +225,9 @@ async function freePort(ctx: CommandContext, store: StateStore, host: string, po
       graceMs: stopGraceMs(ctx.env),
       now: ctx.now(),
     });
+    const name = store.model(old.model_id)?.name ?? old.model_id;
     ctx.err(
-      `stopped the llama-pack server on port ${port} (${old.model_id}, pid ${old.pid}): ${
+      `stopped the llama-pack server on port ${port} (${name}, pid ${old.pid}): ${
         describeStop(result.outcome)
       }\n`,
     );
