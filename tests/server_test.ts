@@ -531,3 +531,53 @@ Deno.test("llama-pack --status prunes stale records and lists active copy jobs",
     });
   });
 });
+
+Deno.test("without --allow-all, -m fails in one line and leaves no server running", async () => {
+  await withSandbox(async (sb) => {
+    const port = freePort();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-run",
+        "--allow-net",
+        "--allow-sys",
+        "--no-prompt",
+        new URL("../cli.ts", import.meta.url).pathname,
+        "-m",
+        "gemma",
+        "-d",
+        "-p",
+        String(port),
+      ],
+      env: sb.env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 1, stderr);
+    assertMatch(
+      stderr,
+      /error: cannot read \/proc\/\d+\/stat: Deno allows it only with --allow-all\n/,
+    );
+    assertStringIncludes(stderr, "hint: run llama-pack with deno run -A");
+    assert(!/\n\s+at /.test(stderr), "no stack trace");
+    // The server it had spawned was stopped, so the port is free again.
+    assert(
+      await pollUntil(() => {
+        try {
+          Deno.listen({ hostname: "127.0.0.1", port }).close();
+          return true;
+        } catch {
+          return false;
+        }
+      }, 5_000),
+      "nothing is left listening on the port",
+    );
+    withStore(sb, (s) => assertEquals([s.servers(), s.uses()], [[], []]));
+  });
+});

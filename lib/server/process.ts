@@ -89,7 +89,7 @@ export function readProcStat(pid: number): ProcStat | undefined {
     return parseProcStat(Deno.readTextFileSync(`/proc/${pid}/stat`));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return undefined;
-    throw new LlamaPackError("IO", `cannot read /proc/${pid}/stat`, { cause: err });
+    throw procError(pid, "stat", err);
   }
 }
 
@@ -100,8 +100,24 @@ function readCmdline(pid: number): string[] | undefined {
     return (raw.endsWith("\0") ? raw.slice(0, -1) : raw).split("\0");
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return undefined;
-    throw new LlamaPackError("IO", `cannot read /proc/${pid}/cmdline`, { cause: err });
+    throw procError(pid, "cmdline", err);
   }
+}
+
+function procError(pid: number, file: string, err: unknown): LlamaPackError {
+  // Deno grants /proc only to --allow-all; llama-pack reads it so that it
+  // never signals a process that merely reuses a recorded pid.
+  const capability = err instanceof Deno.errors.NotCapable;
+  return new LlamaPackError(
+    "IO",
+    `cannot read /proc/${pid}/${file}${capability ? ": Deno allows it only with --allow-all" : ""}`,
+    {
+      cause: err,
+      ...(capability
+        ? { hint: "run llama-pack with deno run -A (or a binary compiled with -A)" }
+        : {}),
+    },
+  );
 }
 
 /** Whether `/proc` state letter means the process is gone (zombie or dead). */
@@ -321,7 +337,17 @@ export async function spawnServer(
     logFile?.close();
     throw new LlamaPackError("SERVER_START", `cannot start server: ${binary}`, { cause: err });
   }
-  const stat = readProcStat(child.pid);
+  let stat: ProcStat | undefined;
+  try {
+    stat = readProcStat(child.pid);
+  } catch (err) {
+    // Without its identity the server could not be stopped safely later:
+    // stop our own fresh child now rather than leave it running unrecorded.
+    child.kill("SIGKILL");
+    await child.status;
+    logFile?.close();
+    throw err;
+  }
   const identity: ProcessIdentity = { pid: child.pid, startTime: stat?.startTime ?? -1, cmdline };
 
   let status: Deno.CommandStatus | undefined;
