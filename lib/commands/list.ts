@@ -16,6 +16,7 @@ import { type IndexedModel, loadIndex, rankOf } from "../model_index.ts";
 import {
   type Candidate,
   countUsesInWindow,
+  DEFAULT_CACHE_POLICY,
   planPlacement,
   planRefill,
   type SsdSpace,
@@ -85,8 +86,8 @@ export function listEntries(
   options: ListEntriesOptions,
 ): ListEntry[] {
   const now = options.now;
-  const minUses = options.minUses ?? 3;
-  const windowSeconds = options.windowSeconds ?? 7 * 86400;
+  const minUses = options.minUses ?? DEFAULT_CACHE_POLICY.minUses;
+  const windowSeconds = options.windowSeconds ?? DEFAULT_CACHE_POLICY.windowSeconds;
   const windowText = `${Math.round(windowSeconds / 86400)} days`;
   const jobs = new Map<string, CopyJobRow>();
   for (const j of options.jobs ?? []) {
