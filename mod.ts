@@ -32,6 +32,7 @@ export * from "./lib/model_index.ts";
 export * from "./lib/rank.ts";
 export * from "./lib/match.ts";
 export * from "./lib/plan.ts";
+export * from "./lib/adapt.ts";
 export * from "./lib/gguf.ts";
 export * from "./lib/scan.ts";
 export * from "./lib/library.ts";

@@ -7,7 +7,11 @@
  * minimum over the seeds) and GB written to the SSD (mean), plus the
  * per-seed margin of llama-pack over the best reference, for `bench/RESULTS.md`.
  *
- * Run: `deno run --allow-all bench/policy_seeds.ts [--seeds 5] [--variant NAME=JSON]...`
+ * Run: `deno run --allow-all bench/policy_seeds.ts [--seeds 5] [--offset 0] [--only a,b] [--variant NAME=JSON]...`
+ *
+ * `--offset K` starts at the K-th seed (seed + K × 1000), for checking a
+ * tuned policy on seeds it was not tuned on; `--only` runs only the named
+ * generators.
  *
  * `--variant` adds llama-pack's policy with other settings as an extra row,
  * e.g. `--variant 'min 2={"cachePolicy":{"minUses":2,"windowSeconds":604800}}'`
@@ -27,6 +31,20 @@ const at = Deno.args.indexOf("--seeds");
 const seeds = at >= 0 ? Number(Deno.args[at + 1]) : 5;
 if (!(Number.isInteger(seeds) && seeds > 0)) {
   console.error(`policy_seeds: --seeds must be a positive integer (got ${Deno.args[at + 1]})`);
+  Deno.exit(2);
+}
+
+const from = Deno.args.indexOf("--offset");
+const offset = from >= 0 ? Number(Deno.args[from + 1]) : 0;
+if (!(Number.isInteger(offset) && offset >= 0)) {
+  console.error(`policy_seeds: --offset must be an integer ≥ 0 (got ${Deno.args[from + 1]})`);
+  Deno.exit(2);
+}
+
+const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : undefined;
+const specs = STANDARD_SPECS.filter((s) => only === undefined || only.split(",").includes(s.name));
+if (specs.length === 0) {
+  console.error(`policy_seeds: --only names no generator (got '${only}')`);
   Deno.exit(2);
 }
 
@@ -50,12 +68,13 @@ interface Cell {
   gbWritten: number[];
 }
 const table = new Map<string, Map<string, Cell>>(); // policy → workload → cell
-const margins = new Map<string, number[]>(); // workload → llama-pack − best reference (points of byte hit ratio)
+// llama-pack row → workload → its margin over the best reference of each seed (points of byte hit ratio)
+const margins = new Map<string, Map<string, number[]>>();
 const policyNames: string[] = [];
 const referenceNames = new Set(referencePolicies().map((p) => p.name));
-for (const spec of STANDARD_SPECS) {
+for (const spec of specs) {
   for (let k = 0; k < seeds; k++) {
-    const workload = generateWorkload({ ...spec, seed: spec.seed + k * 1000 });
+    const workload = generateWorkload({ ...spec, seed: spec.seed + (offset + k) * 1000 });
     const c = await comparePolicies(workload, {
       policies: [llamaPackPolicy(), ...variants.map(llamaPackPolicy), ...referencePolicies()],
       solver,
@@ -70,18 +89,22 @@ for (const spec of STANDARD_SPECS) {
       cell.ofBound.push(row.ofBound * 100);
       if (row.bytesWritten !== null) cell.gbWritten.push(row.bytesWritten / 1e9);
     }
-    const ours = c.rows.find((r) => r.policy === "llama-pack")!.byteHitRatio;
     const best = Math.max(
       ...c.rows.filter((r) => referenceNames.has(r.policy)).map((r) => r.byteHitRatio),
     );
-    const list = margins.get(spec.name) ?? [];
-    margins.set(spec.name, list);
-    list.push((ours - best) * 100);
+    for (const row of c.rows) {
+      if (!row.policy.startsWith("llama-pack")) continue;
+      const byWorkload = margins.get(row.policy) ?? new Map<string, number[]>();
+      margins.set(row.policy, byWorkload);
+      const list = byWorkload.get(spec.name) ?? [];
+      byWorkload.set(spec.name, list);
+      list.push((row.byteHitRatio - best) * 100);
+    }
   }
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const names = STANDARD_SPECS.map((s) => s.name);
+const names = specs.map((s) => s.name);
 const out: string[] = [];
 out.push(
   `% of the LP upper bound, mean / min over ${seeds} seeds per generator; ` +
@@ -99,20 +122,20 @@ for (const policy of policyNames) {
   });
   out.push(`| ${policy} | ${cells.join(" | ")} |`);
 }
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
 out.push(
   "",
-  "llama-pack minus the best reference policy, points of byte hit ratio " +
+  "llama-pack minus the best reference policy of each seed, points of byte hit ratio " +
     "(mean / min over the seeds; positive = llama-pack ahead):",
   "",
-  `| ${names.join(" | ")} |`,
-  `|${names.map(() => "---:").join("|")}|`,
-  `| ${
-    names.map((w) => {
-      const m = margins.get(w)!;
-      return `${mean(m) >= 0 ? "+" : ""}${mean(m).toFixed(1)} / ${Math.min(...m) >= 0 ? "+" : ""}${
-        Math.min(...m).toFixed(1)
-      }`;
-    }).join(" | ")
-  } |`,
+  `| policy | ${names.join(" | ")} |`,
+  `|---|${names.map(() => "---:").join("|")}|`,
 );
+for (const [policy, byWorkload] of margins) {
+  const cells = names.map((w) => {
+    const m = byWorkload.get(w)!;
+    return `${signed(mean(m))} / ${signed(Math.min(...m))}`;
+  });
+  out.push(`| ${policy} | ${cells.join(" | ")} |`);
+}
 console.log(out.join("\n"));

@@ -137,6 +137,14 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
       selfCommand: io.selfCommand ?? selfCommand(),
       config: async () => {
         if (config) return config;
+        // The detached copier never writes a default config: a config that is
+        // gone (its directory removed while a copy was queued) ends the job.
+        if (cmd.action.kind === "copier" && !(await fileExists(cfgPath))) {
+          throw new LlamaPackError(
+            "CONFIG",
+            `background copier: the config ${cfgPath} is gone; not copying`,
+          );
+        }
         if (await writeDefaultConfig(cfgPath, env)) {
           io.out(
             `Created a default config at ${cfgPath}\n` +
@@ -174,5 +182,15 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
     return 70;
   } finally {
     store?.close();
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
   }
 }

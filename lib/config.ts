@@ -21,12 +21,21 @@ export type { SimulationPreset };
 
 /** When a model is copied to the SSD. */
 export interface CacheSettings {
-  /** Uses within the window that make a model a candidate. @default 3 */
+  /**
+   * Uses within the window before a model is copied at all (into free room;
+   * displacing other copies takes more evidence, see `lib/adapt.ts`). Set 3
+   * for the original tool's "3+ uses within 7 days". @default 1
+   */
   min_uses: number;
   /** The window, in days. @default 7 */
   window_days: number;
   /** Copy hot models in the background after a load. @default true */
   auto: boolean;
+  /**
+   * Choose the policy profile (memory length, eviction evidence) from how
+   * models are used, with shadow caches; `false` always uses `steady`. @default true
+   */
+  adaptive: boolean;
 }
 
 /** The validated config. Paths are `~`-expanded; `hdd_path` is always a list. */
@@ -112,7 +121,7 @@ const TOP_KEYS = [
   "ssd_write_mbps",
   "simulations",
 ] as const;
-const CACHE_KEYS = ["min_uses", "window_days", "auto"] as const;
+const CACHE_KEYS = ["min_uses", "window_days", "auto", "adaptive"] as const;
 const PRESET_KEYS = ["description", "pattern", "ssd_free_gb"] as const;
 
 /**
@@ -126,7 +135,7 @@ const PRESET_KEYS = ["description", "pattern", "ssd_free_gb"] as const;
  * import assert from "node:assert/strict";
  * import { defaultConfigText, parseConfig } from "./config.ts";
  * const { config } = parseConfig(defaultConfigText({ HOME: "/h" }), "c.json", { env: { HOME: "/h" } });
- * assert(config?.cache.min_uses === 3);
+ * assert(config?.cache.min_uses === 1);
  * ```
  */
 export function defaultConfigText(env: Env): string {
@@ -149,11 +158,14 @@ export function defaultConfigText(env: Env): string {
   // Optional: never let cached copies use more than this much of the SSD (GiB).
   // "ssd_limit_gb": 200,
 
-  // When is a model hot enough to copy to the SSD?
+  // When is a model worth copying to the SSD? A model is copied into free
+  // room after min_uses loads within window_days; to displace other copies it
+  // must be used more and be worth more than what it displaces.
   "cache": {
-    "min_uses": 3, // uses ...
+    "min_uses": 1, // loads ... (3 = the original "3+ uses within 7 days")
     "window_days": 7, // ... within this many days
-    "auto": true // copy hot models in the background after a load
+    "auto": true, // copy in the background after a load
+    "adaptive": true // pick the policy profile that fits how you switch models
   },
 
   // Arguments passed to every server, e.g. ["-ngl", "99", "-fa", "on"].
@@ -428,16 +440,17 @@ export function parseConfig(
   const ssd_min_free_gb = num(root, "ssd_min_free_gb", "", 20, { min: 0 })!;
   const ssd_limit_gb = num(root, "ssd_limit_gb", "", undefined, { above: 0 });
 
-  const cache: CacheSettings = { min_uses: 3, window_days: 7, auto: true };
+  const cache: CacheSettings = { min_uses: 1, window_days: 7, auto: true, adaptive: true };
   const cacheNode = keyNode(root, "cache");
   if (cacheNode) {
     if (cacheNode.type !== "object") {
       add("error", cacheNode, "cache", `must be an object, got ${describe(cacheNode)}`);
     } else {
       checkUnknown(cacheNode, CACHE_KEYS, "cache.");
-      cache.min_uses = num(cacheNode, "min_uses", "cache.", 3, { min: 1, integer: true })!;
+      cache.min_uses = num(cacheNode, "min_uses", "cache.", 1, { min: 1, integer: true })!;
       cache.window_days = num(cacheNode, "window_days", "cache.", 7, { above: 0 })!;
       cache.auto = bool(cacheNode, "auto", "cache.", true);
+      cache.adaptive = bool(cacheNode, "adaptive", "cache.", true);
     }
   }
 

@@ -22,7 +22,7 @@ Deno.test("parseConfig() accepts JSONC with comments and trailing commas", () =>
   const { config, problems } = parseConfig(ok(), "c.json");
   assertEquals(problems, []);
   assertEquals(config?.hdd_path, ["/hdd1", "/hdd2"]);
-  assertEquals(config?.cache, { min_uses: 3, window_days: 7, auto: true });
+  assertEquals(config?.cache, { min_uses: 1, window_days: 7, auto: true, adaptive: true });
   assertEquals(config?.default_port, 8080);
   assertEquals(config?.ssd_limit_gb, undefined);
   assert(config !== undefined && "daily_work" in config.simulations);
@@ -47,7 +47,7 @@ Deno.test("parseConfig() reports every problem at once with line and column", as
   "ssd_min_free_gb": -5,
   "default_port": "8080",
   "ssd_pth": "/x",
-  "cache": { "min_uses": 2.5, "windw_days": 3 },
+  "cache": { "min_uses": 2.5, "windw_days": 3, "adaptive": "yes" },
   "cache_warning_threshold": 1.5,
   "simulations": { "bad=name": { "pattern": "a=0s", "ssd_free_gb": 1 } }
 }`;
@@ -65,6 +65,10 @@ Deno.test("parseConfig() reports every problem at once with line and column", as
     [
       "nested unknown key",
       "c.json:7:31: cache.windw_days: unknown key (did you mean 'cache.window_days'?)",
+    ],
+    [
+      "boolean",
+      `c.json:7:60: cache.adaptive: must be true or false, got a string "yes"`,
     ],
     ["range", "c.json:8:30: cache_warning_threshold: must be at most 1, got 1.5"],
     ["preset name", "c.json:9:20: simulations.bad=name: preset names may not contain '=' or ';'"],

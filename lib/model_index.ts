@@ -13,7 +13,7 @@
  */
 
 import type { FileRow, ModelRow, SsdCopyRow, StateStore, UseRow } from "./state.ts";
-import { rankFromUses } from "./rank.ts";
+import { rankFromUses, type RankOptions } from "./rank.ts";
 import { matchModels, type ScoredMatch } from "./match.ts";
 
 /** A model's files on one tier. */
@@ -178,6 +178,7 @@ export function loadIndex(store: StateStore): IndexedModel[] {
  *
  * @param model The model.
  * @param now Unix seconds.
+ * @param options Rank tuning (the active profile's, see `adapt.ts`); the defaults when absent.
  * @returns Uses per week.
  *
  * @example A never-used model ranks 0
@@ -187,10 +188,15 @@ export function loadIndex(store: StateStore): IndexedModel[] {
  * assert(rankOf({ uses: [] }, 1000) === 0);
  * ```
  */
-export function rankOf(model: Pick<IndexedModel, "uses">, now: number): number {
+export function rankOf(
+  model: Pick<IndexedModel, "uses">,
+  now: number,
+  options?: RankOptions,
+): number {
   return rankFromUses(
     model.uses.map((u) => u.duration === null ? { at: u.at } : { at: u.at, duration: u.duration }),
     now,
+    options,
   );
 }
 

@@ -17,7 +17,8 @@
  *    {@linkcode CachePolicy.minUses} uses in the last
  *    {@linkcode CachePolicy.windowSeconds}, or for one with rate 0.
  * 2. **Room.** `room = min(freeBytes − minFreeBytes, limitBytes − cacheUsedBytes)`.
- *    If the candidate fits in `room` it is copied.
+ *    If the candidate fits in `room` it is copied. Otherwise it needs
+ *    {@linkcode CachePolicy.minUsesToEvict} uses in the window to go on.
  * 3. **Victims.** Otherwise only copies that are not pinned, not in use by a
  *    running server, not SSD-only and ranked strictly below the candidate may
  *    go. Among those, the planner picks the set that frees enough room while
@@ -46,33 +47,20 @@
  * Measured with the policy lab over 10 seeds of each generated workload
  * (`bench/policy_seeds.ts`, `bench/RESULTS.md`), as llama-pack's byte hit
  * ratio minus the best reference policy's (LRU, LFU-DA, GDSF, the original
- * rule), mean over the seeds, and GB written to the SSD (mean per run):
+ * rule) on each seed, mean over the seeds:
  *
  * | rule | steady | project switch | rapid switch | day/night | tight SSD | roomy SSD |
  * |---|---:|---:|---:|---:|---:|---:|
- * | first round: 3 uses, 1-day/3-nat detector, regime 40 | +0.3 | −2.4 | −2.9 | −1.5 | +1.0 | +1.4 |
- * | same, 2 uses in 7 days | +1.0 | −1.2 | −1.7 | −0.8 | +1.0 | +1.9 |
- * | second round's rank ({@link ./rank.ts}), 3 uses | +0.1 | −1.8 | −2.9 | −0.4 | +1.7 | +1.7 |
- * | second round's rank, 2 uses in 7 days (`cache.min_uses: 2`) | +0.6 | +0.5 | −0.9 | +0.1 | +1.9 | +2.5 |
+ * | before: 3 uses in 7 days, one fixed rank | +0.1 | −1.8 | −2.9 | −0.4 | +1.7 | +1.7 |
+ * | 1 use into free room, 2 to displace, `steady` profile only | +1.7 | +0.5 | −2.0 | +0.9 | +1.8 | +2.5 |
+ * | the same with adaptive profiles ({@link ./adapt.ts}): the default | +1.3 | +1.3 | +1.7 | +0.4 | +1.8 | +3.0 |
  *
- * The default count gate is **3 uses in 7 days**, as the specs and the
- * original README promise ("3+ uses within 7 days"); `cache.min_uses: 2` (the
- * rule the original tool's code used) is one setting away. The measurements
- * above say what each choice costs: with the second round's rank, 3 uses
- * trails the best reference on project switches, rapid switches and
- * day/night (0.4–2.9 points) while 2 uses is ahead everywhere but rapid
- * switching (−0.9); in exchange 3 uses writes 20–89% less to the SSD than 2
- * (0.9–2.2 TB per simulated 60–90 days against 1.1–3.8 TB), and both write
- * several times less than every reference (the original rule 1.4–2.1× more
- * than 2 uses, LRU/LFU-DA/GDSF 3.7–16× more). Letting a candidate in at one use
- * short of the gate when it clearly dominates what it displaces, a victim-value
- * margin above 1, a rank margin against churn, a separate gate for evicting,
- * and crediting the room a large eviction frees beyond the candidate's need
- * did not help. On rapid switching (popularity reshuffled every ~3 days) LRU
- * and LFU-DA stay ahead under either gate: what they hit there and llama-pack
- * does not is mostly the second load of a new favourite, served from a copy
- * they made at its first load (9 TB over 10 runs), and candidates still ranked
- * below stale copies (9 TB).
+ * With value-based admission a count gate mostly delays copies that free
+ * room would hold anyway, so {@linkcode CachePolicy.minUses} defaults to 1;
+ * {@linkcode CachePolicy.minUsesToEvict} (2 in the `steady` and `shifting`
+ * profiles, 1 in `rapid`) keeps one-off tries from displacing copies. The
+ * original "3+ uses within 7 days" is `cache.min_uses: 3`, at a cost of 1–5
+ * points (`bench/RESULTS.md`).
  *
  * @module
  */
@@ -84,8 +72,9 @@ import { formatRank, type UseEvent } from "./rank.ts";
 /** The admission and eviction policy. */
 export interface CachePolicy {
   /**
-   * Uses within {@linkcode CachePolicy.windowSeconds} a model needs before it is copied.
-   * @default {3}
+   * Uses within {@linkcode CachePolicy.windowSeconds} a model needs before it
+   * is copied at all (into free room; see {@linkcode CachePolicy.minUsesToEvict}).
+   * @default {1}
    */
   minUses: number;
   /**
@@ -113,15 +102,27 @@ export interface CachePolicy {
    * @default {20000}
    */
   maxSearchNodes?: number;
+  /**
+   * Uses within {@linkcode CachePolicy.windowSeconds} a model needs before it
+   * may displace other copies; below it, it is copied only into free room.
+   * Never below {@linkcode CachePolicy.minUses} in effect.
+   * @default {2}
+   */
+  minUsesToEvict?: number;
 }
 
-/** The default policy: 3 uses in 7 days, strict value comparison, idle hazard 5 (see the module doc). */
+/**
+ * The default policy (the `steady` profile of {@link ./adapt.ts}): copy into
+ * free room from the first use, displace other copies from the second use in
+ * 7 days, strict value comparison, idle hazard 5 (see the module doc).
+ */
 export const DEFAULT_CACHE_POLICY: CachePolicy = Object.freeze({
-  minUses: 3,
+  minUses: 1,
   windowSeconds: 7 * 86400,
   valueMargin: 1,
   idleHazard: 5,
   maxSearchNodes: 20000,
+  minUsesToEvict: 2,
 });
 
 /** The SSD's capacity picture, in bytes. */
@@ -204,6 +205,12 @@ export interface PlacementInput {
   policy?: CachePolicy;
   /** The current time, unix seconds; lets the planner weigh how long copies were idle. */
   now?: number;
+  /**
+   * Write the reasons (`reason`, `refused`, each eviction's `reason`); `false`
+   * leaves them empty and makes the same decision faster.
+   * @default {true}
+   */
+  explain?: boolean;
 }
 
 /** Input of {@linkcode planRefill}. */
@@ -234,6 +241,7 @@ interface Policy {
   valueMargin: number;
   idleHazard: number;
   maxSearchNodes: number;
+  minUsesToEvict: number;
 }
 
 function resolvePolicy(policy: CachePolicy | undefined): Policy {
@@ -243,6 +251,7 @@ function resolvePolicy(policy: CachePolicy | undefined): Policy {
     valueMargin: policy?.valueMargin ?? DEFAULT_CACHE_POLICY.valueMargin ?? 1,
     idleHazard: policy?.idleHazard ?? DEFAULT_CACHE_POLICY.idleHazard ?? Infinity,
     maxSearchNodes: policy?.maxSearchNodes ?? DEFAULT_CACHE_POLICY.maxSearchNodes ?? 20000,
+    minUsesToEvict: policy?.minUsesToEvict ?? DEFAULT_CACHE_POLICY.minUsesToEvict ?? 0,
   };
   const bad = (what: string, value: number) =>
     new LlamaPackError("CONFIG", `cache policy: ${what} (got ${value})`);
@@ -259,6 +268,9 @@ function resolvePolicy(policy: CachePolicy | undefined): Policy {
     throw bad("idleHazard must be a positive number or Infinity", p.idleHazard);
   }
   if (!(p.maxSearchNodes >= 0)) throw bad("maxSearchNodes must be ≥ 0", p.maxSearchNodes);
+  if (!(Number.isFinite(p.minUsesToEvict) && p.minUsesToEvict >= 0)) {
+    throw bad("minUsesToEvict must be a number ≥ 0", p.minUsesToEvict);
+  }
   return p;
 }
 
@@ -378,7 +390,14 @@ const valueOf = (c: { rate: number; size: number }) => c.rate * c.size;
 
 /** Drops chosen copies that are not needed to free `need` bytes, highest value first. */
 function pruneVictims(chosen: CachedCopy[], need: number): CachedCopy[] {
-  let freed = chosen.reduce((s, c) => s + c.size, 0);
+  let freed = 0;
+  let smallest = Infinity;
+  for (const c of chosen) {
+    freed += c.size;
+    if (c.size < smallest) smallest = c.size;
+  }
+  // Nothing can go when even the smallest copy is needed.
+  if (freed - smallest < need) return chosen;
   const keep = new Set(chosen);
   const byValueDesc = [...chosen].sort((a, b) => valueOf(b) - valueOf(a) || -byRateThenAge(a, b));
   for (const c of byValueDesc) {
@@ -403,6 +422,23 @@ function greedyVictims(sorted: readonly CachedCopy[], need: number): CachedCopy[
 }
 
 /**
+ * A lower bound on the value any set of copies freeing `need` bytes loses:
+ * take copies lowest rate first, the last one in part (the LP relaxation).
+ * `Infinity` when all of them together free too little.
+ */
+function fractionalCost(sorted: readonly CachedCopy[], need: number, from = 0): number {
+  let cost = 0;
+  let rem = need;
+  for (let i = from; i < sorted.length && rem > 0; i++) {
+    const c = sorted[i]!;
+    const take = Math.min(c.size, rem);
+    cost += c.size > 0 ? c.rate * take : 0;
+    rem -= take;
+  }
+  return rem > 0 ? Infinity : cost;
+}
+
+/**
  * The set of copies (from `sorted`, ordered by rate) that frees at least
  * `need` bytes and loses the least value: branch and bound with the
  * fractional (LP) bound, starting from the greedy set.
@@ -418,16 +454,7 @@ function cheapestVictims(
   let best = greedyVictims(sorted, need);
   let bestCost = best.reduce((s, c) => s + valueOf(c), 0);
   const eps = (cost: number) => 1e-9 * Math.max(1, cost);
-  const lowerBound = (from: number, rem: number): number => {
-    let cost = 0;
-    for (let i = from; i < n && rem > 0; i++) {
-      const c = sorted[i]!;
-      const take = Math.min(c.size, rem);
-      cost += c.size > 0 ? c.rate * take : 0;
-      rem -= take;
-    }
-    return rem > 0 ? Infinity : cost;
-  };
+  const lowerBound = (from: number, rem: number): number => fractionalCost(sorted, rem, from);
   let nodes = 0;
   const chosen: CachedCopy[] = [];
   const visit = (i: number, freed: number, cost: number): void => {
@@ -461,7 +488,13 @@ function stillInUse(copy: CachedCopy, now: number, kappa: number): number {
   return x / (x + (1 - x) / kappa);
 }
 
+/** Whether a copy may not be evicted for `candidate` (the reasons are {@linkcode refusalReasons}). */
+function isProtected(copy: CachedCopy, candidate: Candidate): boolean {
+  return copy.pinned || copy.inUse || copy.ssdOnly || copy.rate >= candidate.rate;
+}
+
 function refusalReasons(copy: CachedCopy, candidate: Candidate, candidateRank: string): string[] {
+  if (!isProtected(copy, candidate)) return [];
   const reasons: string[] = [];
   if (copy.pinned) reasons.push("pinned to the SSD");
   if (copy.inUse) reasons.push("in use by a running server");
@@ -477,6 +510,59 @@ function listIds(copies: readonly CachedCopy[]): string {
   return ids.length <= 4
     ? ids.join(", ")
     : `${ids.slice(0, 3).join(", ")} and ${ids.length - 3} more`;
+}
+
+/** The planner's steps that need no cached copies (gates, room, eviction evidence). */
+function firstStep(
+  space: SsdSpace,
+  candidate: Candidate,
+  policy: Policy,
+): AdmissionStep {
+  if (gateReason(candidate, policy) !== undefined) return "gated";
+  if (candidate.size <= availableRoom(space)) return "fits";
+  if (candidate.usesInWindow < policy.minUsesToEvict) return "too few uses to evict";
+  return "evict";
+}
+
+/**
+ * How {@linkcode planPlacement} starts for a candidate that is not on the
+ * SSD, before it looks at the cached copies: `"gated"` (never copied now:
+ * pinned to the HDD, too few uses, rank 0), `"fits"` (copied into free room),
+ * `"too few uses to evict"` (does not fit and may not displace copies yet) or
+ * `"evict"` (the cached copies decide). Cheap; callers that replay many loads
+ * (the shadow caches of {@link ./adapt.ts}) use it to skip ranking the cached
+ * copies when the answer does not depend on them.
+ */
+export type AdmissionStep = "gated" | "fits" | "too few uses to evict" | "evict";
+
+/**
+ * The first step of {@linkcode planPlacement} for a candidate not on the SSD
+ * (see {@linkcode AdmissionStep}); `planPlacement` decides the same way.
+ *
+ * @param space The SSD's capacity picture.
+ * @param candidate The model that could be copied.
+ * @param policy The policy; {@linkcode DEFAULT_CACHE_POLICY} when absent.
+ * @returns The step.
+ * @throws {LlamaPackError} `CONFIG` when the policy is out of range.
+ *
+ * @example A first use that fits, and one that would have to displace copies
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { admissionStep } from "./plan.ts";
+ * const g = 1024 ** 3;
+ * const candidate = { id: "m", size: 8 * g, rate: 1, usesInWindow: 1, noCache: false };
+ * const space = (free: number) => ({ freeBytes: free * g, minFreeBytes: 0, cacheUsedBytes: 0 });
+ * assert(admissionStep(space(10), candidate) === "fits");
+ * assert(admissionStep(space(5), candidate) === "too few uses to evict");
+ * assert(admissionStep(space(5), { ...candidate, usesInWindow: 2 }) === "evict");
+ * ```
+ */
+export function admissionStep(
+  space: SsdSpace,
+  candidate: Candidate,
+  policy?: CachePolicy,
+): AdmissionStep {
+  return firstStep(space, candidate, resolvePolicy(policy));
 }
 
 /**
@@ -527,14 +613,14 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
   if (cached.some((c) => c.id === candidate.id)) {
     return no(`${candidate.id} is already on the SSD`);
   }
-  const gated = gateReason(candidate, policy);
-  if (gated !== undefined) return no(gated);
+  const step = firstStep(space, candidate, policy);
+  if (step === "gated") return no(gateReason(candidate, policy)!);
   const value = valueOf(candidate);
   const room = availableRoom(space);
   const limitText = space.limitBytes === undefined
     ? ""
     : ` and the ${formatSize(space.limitBytes)} cache limit`;
-  if (candidate.size <= room) {
+  if (step === "fits") {
     return {
       id: candidate.id,
       copy: true,
@@ -546,14 +632,29 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
     };
   }
   const need = candidate.size - room;
+  if (step === "too few uses to evict") {
+    const n = candidate.usesInWindow;
+    return no(
+      `does not fit: needs ${formatSize(candidate.size)}, ${
+        formatSize(Math.max(0, room))
+      } available above the ${formatSize(space.minFreeBytes)} minimum free${limitText}; ` +
+        `${n} use${n === 1 ? "" : "s"} in the last ${windowText(policy.windowSeconds)}, ` +
+        `${policy.minUsesToEvict} needed before displacing other copies`,
+    );
+  }
   let eligible: CachedCopy[] = [];
   const refused: PlacementPlan["refused"] = [];
   const shownRate = new Map<string, number>();
   const candidateRank = rankText(candidate.rate);
+  const explain = input.explain ?? true;
   for (const copy of [...cached].sort(byRateThenAge)) {
-    const reasons = refusalReasons(copy, candidate, candidateRank);
-    if (reasons.length > 0) refused.push({ id: copy.id, reason: reasons.join(", ") });
-    else eligible.push(copy);
+    if (!isProtected(copy, candidate)) eligible.push(copy);
+    else if (explain) {
+      refused.push({
+        id: copy.id,
+        reason: refusalReasons(copy, candidate, candidateRank).join(", "),
+      });
+    }
     shownRate.set(copy.id, copy.rate);
   }
   if (input.now !== undefined && Number.isFinite(policy.idleHazard)) {
@@ -573,8 +674,24 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
       refused,
     );
   }
+  if (!explain && !(value > policy.valueMargin * fractionalCost(eligible, need))) {
+    // Every set of victims loses at least the fractional bound: refused whatever the search finds.
+    return no("");
+  }
   const victims = cheapestVictims(eligible, need, policy.maxSearchNodes);
   const lost = victims.reduce((s, c) => s + valueOf(c), 0);
+  if (!explain) {
+    // The same decision, without the text (shadow caches replaying many loads).
+    if (!(value > policy.valueMargin * lost)) return no("");
+    const evict = [...victims].sort((a, b) => valueOf(a) - valueOf(b) || byRateThenAge(a, b));
+    return {
+      id: candidate.id,
+      copy: true,
+      evict: evict.map((c) => ({ id: c.id, size: c.size, reason: "" })),
+      reason: "",
+      refused: [],
+    };
+  }
   const freed = victims.reduce((s, c) => s + c.size, 0);
   const victimText = `evicting ${listIds(victims)} (${formatSize(freed)}, ${gibPerWeek(1, lost)})`;
   if (!(value > policy.valueMargin * lost)) {

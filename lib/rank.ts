@@ -95,6 +95,11 @@
  * points of byte hit ratio behind the best reference (project switch, rapid
  * switch, day/night) to +0.5 / −0.9 / +0.1.
  *
+ * The live tool and the simulator rank with the options of the active policy
+ * profile ({@link ./adapt.ts}: `steady`, `shifting` or `rapid`), which
+ * override some of these defaults (the short memory's half-life, the rise
+ * threshold, the short-rate floor); these defaults are the base they start from.
+ *
  * Run durations are accepted but not used: a cache hit saves one load from the
  * HDD whatever the server's run time, so a load is worth the same whether the
  * server then runs for a minute or a day. Newer files get no bonus.
@@ -224,11 +229,16 @@ interface Params {
 }
 
 let defaultParams: Params | undefined;
+/** Validated forms of frozen option objects (the policy profiles' and the defaults'). */
+const frozenParams = new WeakMap<RankOptions, Params>();
 
 function params(options: RankOptions | undefined): Params {
   // The defaults are frozen, so their validated form can be reused.
   if (options === undefined) return defaultParams ??= resolveParams(undefined);
-  return resolveParams(options);
+  if (!Object.isFrozen(options)) return resolveParams(options);
+  let p = frozenParams.get(options);
+  if (p === undefined) frozenParams.set(options, p = resolveParams(options));
+  return p;
 }
 
 function resolveParams(options: RankOptions | undefined): Params {

@@ -47,6 +47,8 @@ export interface CacheView {
   readonly limitBytes: number | undefined;
   /** Copies on the SSD, oldest admission first. */
   readonly entries: readonly CacheEntry[];
+  /** Whether the run records a timeline, i.e. whether decisions need their reasons. */
+  readonly explain: boolean;
 }
 
 /** One eviction a policy asks for. */
@@ -317,6 +319,7 @@ export function runSimulation(
       minFreeBytes: minFree,
       limitBytes: limit,
       entries: [...entries.values()],
+      explain: record,
     };
     const decision = policy.onLoad(load, hit, view);
 

@@ -1,30 +1,54 @@
 /**
  * llama-pack's own cache policy as a {@linkcode SimPolicy}: a thin adapter
  * that feeds the simulated loads to the same core functions the live tool
- * uses — {@linkcode recordUse} / {@linkcode usesPerWeek} for the rank and
+ * uses — {@linkcode PolicyTuner} for the ranks and the active profile, and
  * {@linkcode planPlacement} for admission and eviction. No policy logic lives
  * here.
  *
  * @module
  */
 
-import { newEstimate, type RankOptions, recordUse, usesPerWeek } from "../lib/rank.ts";
+import {
+  POLICY_PROFILES,
+  type PolicyProfile,
+  PolicyTuner,
+  type TunerOptions,
+} from "../lib/adapt.ts";
 import { type CachePolicy, DEFAULT_CACHE_POLICY, planPlacement } from "../lib/plan.ts";
-import { formatRank, type RateEstimate } from "../lib/rank.ts";
+import { formatRank, type RankOptions } from "../lib/rank.ts";
 import type { PolicyDecision, SimPolicy } from "./engine.ts";
 
 /** Options of {@linkcode llamaPackPolicy}. */
 export interface LlamaPackPolicyOptions {
   /**
-   * Admission and eviction policy passed to the planner.
-   * @default DEFAULT_CACHE_POLICY (3 uses in 7 days)
+   * The configured admission policy (`cache.min_uses`, `cache.window_days`);
+   * the active profile layers its settings over it.
+   * @default DEFAULT_CACHE_POLICY (copy from the first use into free room)
    */
   cachePolicy?: CachePolicy;
   /**
-   * Rank tuning passed to the rank functions.
-   * @default the rank module's defaults
+   * A fixed rank tuning: runs one custom profile with these rank options (and
+   * {@linkcode LlamaPackPolicyOptions.cachePolicy} as is) instead of choosing
+   * among profiles. For the policy lab.
+   * @default undefined (adaptive)
    */
   rank?: RankOptions;
+  /**
+   * The profiles to choose from (see {@link ../lib/adapt.ts}).
+   * @default POLICY_PROFILES, or only the first when `adaptive` is false
+   */
+  profiles?: readonly PolicyProfile[];
+  /**
+   * Choose among the profiles with shadow caches (`cache.adaptive`); `false`
+   * keeps the first profile (`steady`).
+   * @default {true}
+   */
+  adaptive?: boolean;
+  /**
+   * Score half-life and switch margin of the shadows.
+   * @default the tuner's defaults
+   */
+  tuner?: Omit<TunerOptions, "profiles">;
   /**
    * Name shown in reports.
    * @default "llama-pack"
@@ -32,52 +56,38 @@ export interface LlamaPackPolicyOptions {
   name?: string;
 }
 
-interface ModelState {
-  estimate: RateEstimate;
-  /** Use times inside the admission window, oldest first. */
-  recent: number[];
-}
-
 /**
  * Creates llama-pack's policy for the simulator (a fresh instance per run).
  *
- * @param options Planner policy, rank tuning and the report name.
+ * @param options Configured policy, profiles, rank tuning and the report name.
  * @returns The policy.
  *
- * @example Copy after the third use in a week, then hit
+ * @example Copy a model used on three days, then hit
  * ```ts
  * import assert from "node:assert/strict";
  * import { llamaPackPolicy } from "./llama_pack_policy.ts";
  * import { runSimulation } from "./engine.ts";
  * const loads = [0, 1, 2, 3].map((d) => ({ at: d * 86400, model: "a", size: 8e9, duration: 3600 }));
  * const { summary } = runSimulation({ name: "w", loads, ssdFreeBytes: 50e9 }, llamaPackPolicy());
- * assert(summary.copies === 1 && summary.hits === 1);
+ * assert(summary.copies === 1 && summary.hits === 3);
  * ```
  */
 export function llamaPackPolicy(options: LlamaPackPolicyOptions = {}): SimPolicy {
   const cachePolicy = options.cachePolicy ?? DEFAULT_CACHE_POLICY;
-  const rankOptions = options.rank;
-  const models = new Map<string, ModelState>();
-  const rateOf = (model: string, now: number): number => {
-    const state = models.get(model);
-    return state === undefined ? 0 : usesPerWeek(state.estimate, now, rankOptions);
-  };
+  const profiles: readonly PolicyProfile[] = options.profiles ??
+    (options.rank !== undefined
+      ? [{ name: "custom", summary: "the lab's fixed rank", rank: options.rank, policy: {} }]
+      : options.adaptive === false
+      ? POLICY_PROFILES.slice(0, 1)
+      : POLICY_PROFILES);
+  let tuner: PolicyTuner | undefined;
   return {
     name: options.name ?? "llama-pack",
     onLoad(load, hit, view): PolicyDecision {
       const now = view.now;
-      let state = models.get(load.model);
-      if (state === undefined) {
-        state = { estimate: newEstimate(), recent: [] };
-        models.set(load.model, state);
-      }
-      state.estimate = recordUse(state.estimate, now, rankOptions);
-      state.recent.push(now);
-      const cutoff = now - cachePolicy.windowSeconds;
-      let drop = 0;
-      while (drop < state.recent.length && state.recent[drop]! <= cutoff) drop++;
-      if (drop > 0) state.recent.splice(0, drop);
-      const rate = usesPerWeek(state.estimate, now, rankOptions);
+      tuner ??= new PolicyTuner(cachePolicy, view.capacityBytes, { ...options.tuner, profiles });
+      tuner.observe({ at: now, model: load.model, size: load.size });
+      const rate = tuner.rate(load.model, now);
       if (hit) return { copy: false, evict: [], reason: `kept: rank ${formatRank(rate)}/wk` };
       if (view.entries.some((e) => e.model === load.model)) {
         return { copy: false, evict: [], reason: "copy in progress" };
@@ -92,7 +102,7 @@ export function llamaPackPolicy(options: LlamaPackPolicyOptions = {}): SimPolicy
         cached: view.entries.map((e) => ({
           id: e.model,
           size: e.size,
-          rate: rateOf(e.model, now),
+          rate: tuner!.rate(e.model, now),
           pinned: false,
           inUse: e.state !== "ready" || e.inUseUntil > now,
           ssdOnly: false,
@@ -102,16 +112,18 @@ export function llamaPackPolicy(options: LlamaPackPolicyOptions = {}): SimPolicy
           id: load.model,
           size: load.size,
           rate,
-          usesInWindow: state.recent.length,
+          usesInWindow: tuner.usesInWindow(load.model, now),
           noCache: false,
         },
-        policy: cachePolicy,
+        policy: tuner.policy,
         now,
+        explain: view.explain,
       });
+      const profile = profiles.length > 1 ? ` [${tuner.active.name}]` : "";
       return {
         copy: plan.copy,
         evict: plan.evict.map((e) => ({ model: e.id, reason: e.reason })),
-        reason: plan.reason,
+        reason: plan.reason + profile,
       };
     },
   };

@@ -1,5 +1,6 @@
 import { assertEquals } from "../tests/assert.ts";
 import { planPlacement } from "../lib/plan.ts";
+import { POLICY_PROFILES, profilePolicy } from "../lib/adapt.ts";
 import { newEstimate, recordUse, usesPerWeek } from "../lib/rank.ts";
 import { runSimulation } from "./engine.ts";
 import { llamaPackPolicy } from "./llama_pack_policy.ts";
@@ -14,32 +15,63 @@ function daily(models: string[], ssdGb: number, size = 10): Workload {
 }
 
 Deno.test("llamaPackPolicy() admits after the core's minimum uses", async (t) => {
-  await t.step("default: the third use in a week copies", () => {
+  await t.step("default: the first use copies into free room", () => {
     const { timeline } = runSimulation(daily(["a", "a", "a", "a"], 50), llamaPackPolicy(), {
       timeline: true,
     });
     assertEquals(
       timeline.map((e) => e.kind),
-      ["miss", "miss", "copy", "copied", "hit"],
+      ["copy", "copied", "hit", "hit", "hit"],
     );
   });
+  await t.step(
+    "default: a first use does not displace a copy, a second use in the window may",
+    () => {
+      // "a" fills the 12 GB SSD; "b" once a week does not push it out, "c" twice in a week does.
+      const loads = [
+        { at: 0, model: "a", size: 10 * G, duration: 600 },
+        { at: 10 * D, model: "b", size: 10 * G, duration: 600 },
+        { at: 20 * D, model: "c", size: 10 * G, duration: 600 },
+        { at: 21 * D, model: "c", size: 10 * G, duration: 600 },
+      ];
+      const { timeline } = runSimulation(
+        { name: "t", loads, ssdFreeBytes: 12 * G },
+        llamaPackPolicy(),
+        {
+          timeline: true,
+        },
+      );
+      assertEquals(
+        timeline.filter((e) => e.kind !== "miss" && e.kind !== "hit").map((e) =>
+          `${e.kind} ${e.model}`
+        ),
+        ["copy a", "copied a", "evict a", "copy c", "copied c"],
+      );
+    },
+  );
   await t.step("the policy option reaches the planner", () => {
-    const policy = llamaPackPolicy({ cachePolicy: { minUses: 1, windowSeconds: 7 * D } });
-    const { summary } = runSimulation(daily(["a", "a"], 50), policy);
-    assertEquals(summary.hits, 1);
+    const policy = llamaPackPolicy({ cachePolicy: { minUses: 3, windowSeconds: 7 * D } });
+    const { timeline } = runSimulation(daily(["a", "a", "a", "a"], 50), policy, { timeline: true });
+    assertEquals(
+      timeline.map((e) => e.kind),
+      ["miss", "miss", "copy", "copied", "hit"],
+    );
   });
   await t.step("uses outside the window do not count", () => {
     const w = daily(["a", "a", "a"], 50);
     const spread = { ...w, loads: w.loads.map((l, i) => ({ ...l, at: i * 8 * D })) };
-    assertEquals(runSimulation(spread, llamaPackPolicy()).summary.copies, 0);
+    const policy = llamaPackPolicy({ cachePolicy: { minUses: 2, windowSeconds: 7 * D } });
+    assertEquals(runSimulation(spread, policy).summary.copies, 0);
   });
 });
 
 Deno.test("llamaPackPolicy() passes the planner's decision and reason through", () => {
   const w = daily(["a", "a", "a"], 50);
-  const { timeline } = runSimulation(w, llamaPackPolicy(), { timeline: true });
+  const cachePolicy = { minUses: 3, windowSeconds: 7 * D };
+  const { timeline } = runSimulation(w, llamaPackPolicy({ cachePolicy }), { timeline: true });
+  const steady = POLICY_PROFILES[0]!;
   let est = newEstimate();
-  for (const l of w.loads) est = recordUse(est, l.at);
+  for (const l of w.loads) est = recordUse(est, l.at, steady.rank);
   const now = w.loads[2]!.at;
   const plan = planPlacement({
     space: { freeBytes: 50 * G, minFreeBytes: 0, cacheUsedBytes: 0 },
@@ -47,13 +79,22 @@ Deno.test("llamaPackPolicy() passes the planner's decision and reason through", 
     candidate: {
       id: "a",
       size: 10 * G,
-      rate: usesPerWeek(est, now),
+      rate: usesPerWeek(est, now, steady.rank),
       usesInWindow: 3,
       noCache: false,
     },
+    policy: profilePolicy(cachePolicy, steady),
   });
   assertEquals(plan.copy, true);
-  assertEquals(timeline.find((e) => e.kind === "copy")?.reason, plan.reason);
+  // The reason names the profile that decided.
+  assertEquals(timeline.find((e) => e.kind === "copy")?.reason, `${plan.reason} [steady]`);
+});
+
+Deno.test("llamaPackPolicy() with adaptive false keeps the steady profile", () => {
+  const w = daily(["a", "a", "b", "b"], 50);
+  const { timeline } = runSimulation(w, llamaPackPolicy({ adaptive: false }), { timeline: true });
+  const copy = timeline.find((e) => e.kind === "copy");
+  assertEquals(copy !== undefined && !copy.reason.includes("["), true, copy?.reason);
 });
 
 Deno.test("llamaPackPolicy() name and fresh state per instance", () => {

@@ -37,7 +37,7 @@ export interface SimulationPreset {
  */
 export const DEFAULT_SIMULATIONS: Readonly<Record<string, SimulationPreset>> = Object.freeze({
   simple: {
-    description: "one 10 GiB model used once a day for a week: copied after its 3rd use",
+    description: "one 10 GiB model used once a day for a week: copied after its first use",
     pattern: "test:10g=0s/1h,1d,2d,3d,4d,5d,6d",
     ssd_free_gb: 50,
   },

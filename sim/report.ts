@@ -70,7 +70,7 @@ function clock(seconds: number): string {
  *   loads: [0, 1, 2, 3].map((d) => ({ at: d * 86400, model: "a", size: 8 * 1024 ** 3, duration: 3600 })),
  * };
  * const text = renderSummary(simulate(workload).summary, workload);
- * assert(text.includes("SSD hits         1 of 4 loads (25.0%)"));
+ * assert(text.includes("SSD hits         3 of 4 loads (75.0%)"));
  * ```
  */
 export function renderSummary(

@@ -38,7 +38,7 @@ export interface SimulateOptions extends EngineOptions {
  * import { parsePattern } from "./pattern.ts";
  * const loads = parsePattern("coder:18g=0s/2h,1d,2d,3d,4d");
  * const { summary } = simulate({ name: "demo", loads, ssdFreeBytes: 50 * 1024 ** 3 });
- * assert(summary.loads === 5 && summary.hits === 2); // copied after the 3rd use
+ * assert(summary.loads === 5 && summary.hits === 4); // copied into free room after the 1st use
  * ```
  */
 export function simulate(workload: Workload, options: SimulateOptions = {}): SimulationResult {

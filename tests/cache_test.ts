@@ -307,29 +307,42 @@ Deno.test("llama-pack --check and --recommend answer with exit status and reason
   }
 });
 
-Deno.test("the third use in a week copies the model to the SSD in the background", async () => {
-  const sb = await cacheWorld();
+/** Polls (bounded) until copy job `id` is done or failed, and returns it. */
+async function waitForJob(sb: Sandbox, id: number) {
+  const job = () => withStore(sb, (s) => s.copyJobs().find((j) => j.id === id));
+  for (let i = 0; i < 100 && !["done", "failed"].includes(job()?.state ?? ""); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return job();
+}
+
+/** The job id a `[... in the background, job N]` note names. */
+function jobIdIn(stdout: string): number {
+  const m = stdout.match(/to the SSD in the background, job (\d+)[,\]]/);
+  assert(m, `no background copy started: ${stdout}`);
+  return Number(m[1]);
+}
+
+Deno.test("with cache.min_uses 3, the third use in a week copies the model to the SSD in the background", async () => {
+  const sb = await cacheWorld({ cache: { min_uses: 3 } });
   try {
     const port = String(freePort());
     let third = "";
     for (let i = 1; i <= 3; i++) {
       const r = await sb.run(["-m", "qwen", "--detach", "-p", port]);
       assertEquals(r.code, 0, r.stderr);
-      if (i < 3) assert(!r.stdout.includes("copying"), `use ${i} must not copy: ${r.stdout}`);
-      else third = r.stdout;
+      if (i < 3) {
+        assert(!r.stdout.includes("copying"), `use ${i} must not copy: ${r.stdout}`);
+        assertEquals(withStore(sb, (s) => s.copyJobs()), [], `use ${i} queues no copy`);
+      } else third = r.stdout;
       assertEquals((await sb.run(["-k", "-p", port])).code, 0);
     }
     assertMatch(
       third,
       /\[3 uses in 7 days: copying Qwen3-8B-Q4_K_M\.gguf \(6\.0 MiB\) to the SSD in the background, job \d+\]/,
     );
-    // The detached copier finishes on its own; poll the job (bounded).
-    let state = "";
-    for (let i = 0; i < 100 && !["done", "failed"].includes(state); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      state = withStore(sb, (s) => s.copyJobs()[0]?.state ?? "");
-    }
-    const job = withStore(sb, (s) => s.copyJobs()[0]!);
+    // The detached copier finishes on its own.
+    const job = (await waitForJob(sb, jobIdIn(third)))!;
     assertEquals(job.state, "done", job.message ?? "");
     assertMatch(job.message ?? "", /^copied Qwen3-8B-Q4_K_M\.gguf \(6\.0 MiB\) in/);
     assertEquals(
@@ -344,6 +357,83 @@ Deno.test("the third use in a week copies the model to the SSD in the background
     assertStringIncludes(next.stdout + next.stderr, "from ssd");
     await sb.run(["-k", "-p", port]);
   } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("by default the first use copies a model into free SSD room; one use never evicts another copy", async (t) => {
+  // 12 MiB limit: room for the 6 MiB Qwen, or the 8 MiB Gemma, not both.
+  const sb = await cacheWorld({ ssd_limit_gb: 12 / 1024 });
+  const port = String(freePort());
+  try {
+    await t.step("the first load copies into free room in the background", async () => {
+      const r = await sb.run(["-m", "qwen", "--detach", "-p", port]);
+      assertEquals(r.code, 0, r.stderr);
+      assertStringIncludes(r.stdout + r.stderr, "from hdd");
+      assertMatch(
+        r.stdout,
+        /\[1 use in 7 days: copying Qwen3-8B-Q4_K_M\.gguf \(6\.0 MiB\) to the SSD in the background, job \d+\]/,
+      );
+      assertEquals((await sb.run(["-k", "-p", port])).code, 0);
+      const job = (await waitForJob(sb, jobIdIn(r.stdout)))!;
+      assertEquals(job.state, "done", job.message ?? "");
+      assertMatch(job.message ?? "", /^copied Qwen3-8B-Q4_K_M\.gguf \(6\.0 MiB\) in/);
+      const dest = `${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf`;
+      const hash = (await hashFile(dest)).hash;
+      assertEquals(hash, (await hashFile(`${sb.hdd}/llm/Qwen3-8B-Q4_K_M.gguf`)).hash);
+      assertEquals(
+        withStore(sb, (s) => s.ssdCopies().map((c) => [c.ssd_path, c.size, c.hash])),
+        [[dest, 6 * MIB, hash]],
+      );
+      const next = await sb.run(["-m", "qwen", "--detach", "-p", port]);
+      assertEquals(next.code, 0, next.stderr);
+      assertStringIncludes(next.stdout + next.stderr, "from ssd");
+      assertEquals((await sb.run(["-k", "-p", port])).code, 0);
+    });
+
+    await t.step("one use of a model that does not fit evicts nothing", async () => {
+      const jobsBefore = withStore(sb, (s) => s.copyJobs().length);
+      // 6 MiB of the 12 MiB are held by the Qwen copy: the 8 MiB Gemma does not fit.
+      const r = await sb.run(["-m", "gemma", "--detach", "-p", port, "-v"]);
+      assertEquals(r.code, 0, r.stderr);
+      assert(!r.stdout.includes("copying"), r.stdout);
+      assertStringIncludes(
+        r.stderr,
+        "1 use in the last 7 days, 2 needed before displacing other copies",
+      );
+      assertEquals((await sb.run(["-k", "-p", port])).code, 0);
+      assertEquals(withStore(sb, (s) => s.copyJobs().length), jobsBefore, "no copy queued");
+      assert(await exists(`${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf`), "the Qwen copy stays");
+      assert(!(await exists(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`)));
+      assertEquals(
+        withStore(sb, (s) => s.ssdCopies().map((c) => c.model_id)),
+        ["llm/Qwen3-8B-Q4_K_M.gguf"],
+      );
+    });
+
+    await t.step("the second use may displace a copy worth less", async () => {
+      const r = await sb.run(["-m", "gemma", "--detach", "-p", port]);
+      assertEquals(r.code, 0, r.stderr);
+      assertMatch(
+        r.stdout,
+        /\[2 uses in 7 days: copying Gemma2-9B-Q5_K_M\.gguf \(8\.0 MiB\) to the SSD in the background, job \d+, evicting llm\/Qwen3-8B-Q4_K_M\.gguf \(6\.0 MiB\)\]/,
+      );
+      assertEquals((await sb.run(["-k", "-p", port])).code, 0);
+      const job = (await waitForJob(sb, jobIdIn(r.stdout)))!;
+      assertEquals(job.state, "done", job.message ?? "");
+      assertEquals(
+        (await hashFile(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`)).hash,
+        (await hashFile(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`)).hash,
+      );
+      assert(!(await exists(`${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf`)), "the Qwen copy was evicted");
+      assert(await exists(`${sb.hdd}/llm/Qwen3-8B-Q4_K_M.gguf`), "its HDD original stays");
+      assertEquals(
+        withStore(sb, (s) => s.ssdCopies().map((c) => c.model_id)),
+        ["llm/Gemma2-9B-Q5_K_M.gguf"],
+      );
+    });
+  } finally {
+    await sb.run(["--killall"], { env: { LLAMA_PACK_STOP_GRACE_MS: "200" } });
     await sb.cleanup();
   }
 });
@@ -574,6 +664,19 @@ Deno.test("an SSD copy missing its projector is served with the HDD's projector"
       dry.stdout,
       `-m ${sb.ssd}/vl/ModelA-Q4_K_M.gguf --mmproj ${sb.hdd}/vl/mmproj-F16.gguf`,
     );
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("a background copier whose config is gone fails and writes no default config", async () => {
+  const sb = await makeSandbox();
+  try {
+    await Deno.remove(sb.config);
+    const r = await sb.run(["--run-copier", "1"]);
+    assert(r.code !== 0, r.stdout + r.stderr);
+    assertStringIncludes(r.stderr, "is gone; not copying");
+    assertEquals(await exists(sb.config), false, "no default config was written");
   } finally {
     await sb.cleanup();
   }

@@ -59,7 +59,10 @@ Deno.test("llama-pack first run writes a commented default config and exits 0", 
     assertStringIncludes(r.stdout, "Edit ssd_path, hdd_path and server_binary");
     const text = await Deno.readTextFile(sb.config);
     assertStringIncludes(text, "// The fast SSD directory");
-    assertStringIncludes(text, `"min_uses": 3`);
+    // The cache defaults: copy into free room from the first load, and let the
+    // live tool pick the policy profile.
+    assertStringIncludes(text, `"min_uses": 1,`);
+    assertStringIncludes(text, `"adaptive": true`);
     // Model directories are never created.
     assertEquals(await exists(`${sb.root}/models`), false);
   } finally {

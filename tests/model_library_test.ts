@@ -92,6 +92,10 @@ Deno.test("llama-pack -u scans the tiers, warns about broken files and loops, an
 Deno.test("llama-pack -l lists models lowest rank first with SSD/HDD markers, -v paths, --json, --table", async (t) => {
   const sb = await libraryWorld();
   try {
+    // A 40 GiB cache limit: the 45 GiB Qwen2.5-72B never fits, whatever the
+    // test machine's disk has free, so what -l says about it does not depend
+    // on the host.
+    await sb.writeConfig({ ssd_limit_gb: 40 });
     assertEquals((await sb.run(["-u"])).code, 0);
     const now = Date.now() / 1000;
     const today = formatDate(now);
@@ -169,13 +173,21 @@ Deno.test("llama-pack -l lists models lowest rank first with SSD/HDD markers, -v
       );
       assertStringIncludes(r.stdout, "   qwen2, 32 layers, ctx 4096, 3 shards");
       assert(!r.stdout.includes("why:"));
+      // The active policy profile comes last; with this short history it is the default.
+      assertMatch(r.stdout.trimEnd().split("\n").at(-1)!, /^policy profile: steady \(/);
     });
 
     await t.step("-l -v -v", async () => {
       const r = await sb.run(["-l", "-v", "-v"]);
       assertStringIncludes(r.stdout, "   why: hot: used 3× in the last 7 days");
       assertStringIncludes(r.stdout, "   why: SSD only: no HDD copy, so the cache never evicts it");
-      assertStringIncludes(r.stdout, "   why: not cached: 1 of 3 uses needed in the last 7 days");
+      // Never used: one use in the window is enough to be copied into free room.
+      assertStringIncludes(r.stdout, "   why: not cached: 0 of 1 uses needed in the last 7 days");
+      // Used once but too big for the room left: one use does not displace copies.
+      assertMatch(
+        r.stdout,
+        /\n {3}why: not cached: does not fit: needs 45\.0 GiB, [\d.]+ [KMG]?i?B available above the 0 B minimum free and the 40\.0 GiB cache limit; 1 use in the last 7 days, 2 needed before displacing other copies\n/,
+      );
     });
 
     await t.step("--json", async () => {

@@ -139,6 +139,9 @@ export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<
       return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
     },
     async cleanup() {
+      // Background copiers started by loads in this sandbox outlive the CLI:
+      // stop them first, so none writes into the sandbox after it is removed.
+      await killSandboxProcesses(root);
       await Deno.remove(root, { recursive: true }).catch(() => {});
     },
   };
@@ -159,5 +162,26 @@ export function withStore<T>(sb: Sandbox, fn: (s: StateStore) => T): T {
     return fn(store);
   } finally {
     store.close();
+  }
+}
+
+/** SIGKILLs every `--run-copier` process whose environment points into `root` (Linux /proc). */
+async function killSandboxProcesses(root: string): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir("/proc"));
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const cmdline = await Deno.readTextFile(`/proc/${e.name}/cmdline`);
+      if (!cmdline.includes("--run-copier")) continue;
+      const environ = await Deno.readTextFile(`/proc/${e.name}/environ`);
+      if (environ.includes(`HOME=${root}\0`)) Deno.kill(Number(e.name), "SIGKILL");
+    } catch {
+      // The process ended meanwhile, or is not ours to read.
+    }
   }
 }

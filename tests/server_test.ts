@@ -176,7 +176,12 @@ Deno.test("llama-pack -m merges global, stored and run args flag-aware", async (
         "error: cannot pass --port in the args after --: llama-pack sets the port\nhint: use llama-pack -p/--port before --",
       );
     });
-  }, { global_llama_args: ["--ctx-size", "4096", "--jinja"] });
+  }, {
+    global_llama_args: ["--ctx-size", "4096", "--jinja"],
+    // This test is about argument merging: no background copy to the SSD, so
+    // every run serves the HDD file.
+    cache: { auto: false },
+  });
 });
 
 function fakeBin(sb: Sandbox): string {

@@ -21,7 +21,14 @@ import type { StateStore } from "../state.ts";
 import { formatElapsed, formatSize } from "../units.ts";
 
 import { acquireLock } from "./lock.ts";
-import { copyLockPath, copyModel, evictModel, planCopy, policyOf, ssdSpace } from "./ssd_cache.ts";
+import {
+  copyLockPath,
+  copyModel,
+  evictModel,
+  planCopy,
+  policyTuner,
+  ssdSpace,
+} from "./ssd_cache.ts";
 
 /** What the copier needs from the outside world. */
 export interface CopierDeps {
@@ -111,13 +118,10 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
       if (!model) return finish("failed", `model ${job.model_id} is no longer known`);
       if (model.ssd?.verified) return finish("done", `${model.name} is already on the SSD`);
       const inUse = new Set(pruneServers(store).live.map((s) => s.model_id));
-      const plan = planCopy(model, {
-        index,
-        space: await ssdSpace(config, index),
-        inUse,
-        policy: policyOf(config),
-        now: deps.now(),
-      });
+      const space = await ssdSpace(config, index);
+      const now = deps.now();
+      const tuner = policyTuner(index, config, space, now);
+      const plan = planCopy(model, { index, space, inUse, policy: tuner.policy, now, tuner });
       if (!plan.copy) return finish("done", `not copied: ${plan.reason}`);
 
       // 4. Evict, then copy.

@@ -11,7 +11,7 @@ import { loadIndex } from "../model_index.ts";
 import { countUsesInWindow } from "../plan.ts";
 import { pruneServers } from "../server/records.ts";
 import { formatSize } from "../units.ts";
-import { planCopy, policyOf, reapStaleJobs, ssdSpace } from "./ssd_cache.ts";
+import { planCopy, policyTuner, reapStaleJobs, ssdSpace } from "./ssd_cache.ts";
 
 /**
  * Decides, after a successful load, whether to copy the model to the SSD in
@@ -49,13 +49,16 @@ export async function maybePromote(
   if (queued) {
     return `[copy of ${model.name} to the SSD already ${queued.state} (job ${queued.id})]`;
   }
-  const policy = policyOf(config);
+  const space = await ssdSpace(config, index);
+  const tuner = policyTuner(index, config, space, now);
+  const policy = tuner.policy;
   const plan = planCopy(model, {
     index,
-    space: await ssdSpace(config, index),
+    space,
     inUse: new Set(pruneServers(store).live.map((s) => s.model_id)),
     policy,
     now,
+    tuner,
   });
   if (!plan.copy) {
     ctx.debug(1, `SSD copy: not now: ${plan.reason}`);
@@ -87,6 +90,8 @@ export async function maybePromote(
   const evict = plan.evict.length > 0
     ? `, evicting ${plan.evict.map((e) => `${e.id} (${formatSize(e.size)})`).join(", ")}`
     : "";
-  return `[${uses} uses in ${config.cache.window_days} days: copying ${model.name} ` +
+  return `[${uses} use${
+    uses === 1 ? "" : "s"
+  } in ${config.cache.window_days} days: copying ${model.name} ` +
     `(${formatSize(model.hdd.size)}) to the SSD in the background, job ${jobId}${evict}]`;
 }

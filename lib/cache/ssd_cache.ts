@@ -13,6 +13,13 @@ import type { Config } from "../config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { type IndexedModel, rankOf } from "../model_index.ts";
 import {
+  type ObservedLoad,
+  POLICY_PROFILES,
+  type PolicyTuner,
+  tunerFromHistory,
+} from "../adapt.ts";
+import {
+  availableRoom,
   type CachedCopy,
   type CachePolicy,
   type Candidate,
@@ -98,10 +105,52 @@ export async function ssdSpace(
 }
 
 /**
+ * Replays every recorded use through the policy tuner (`lib/adapt.ts`), the
+ * same way the simulator feeds it, and returns it: its active profile gives
+ * the ranks and the planner settings to decide with.
+ *
+ * @param index The model index (uses, sizes).
+ * @param config The `cache` section (policy, `adaptive`).
+ * @param space The SSD's capacity picture (the shadows' SSD size); none gives an empty shadow SSD.
+ * @param now The time, unix seconds; later uses are ignored.
+ * @returns The tuner.
+ *
+ * @example With no history the `steady` profile is active
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyTuner } from "./ssd_cache.ts";
+ * const cache = { min_uses: 1, window_days: 7, auto: true, adaptive: true };
+ * assert(policyTuner([], { cache }, undefined, 0).active.name === "steady");
+ * ```
+ */
+export function policyTuner(
+  index: readonly IndexedModel[],
+  config: Pick<Config, "cache">,
+  space: SsdSpace | undefined,
+  now: number,
+): PolicyTuner {
+  const capacity = space === undefined
+    ? 0
+    : Math.max(0, availableRoom(space) + space.cacheUsedBytes);
+  const loads: ObservedLoad[] = [];
+  for (const m of index) {
+    const size = m.hdd?.size ?? m.ssd?.size ?? m.size;
+    for (const u of m.uses) if (u.at <= now) loads.push({ at: u.at, model: m.id, size });
+  }
+  return tunerFromHistory(
+    loads,
+    policyOf(config),
+    capacity,
+    config.cache.adaptive ? {} : { profiles: POLICY_PROFILES.slice(0, 1) },
+  );
+}
+
+/**
  * The models on the SSD as the planner sees them.
  *
  * @param index The model index.
- * @param at The time (unix seconds) and the ids of models a running server has loaded.
+ * @param at The time (unix seconds), the ids of models a running server has
+ *   loaded, and the ranks to use (a {@linkcode policyTuner}; the default rank when absent).
  * @returns One cached copy per model with SSD files.
  *
  * @example
@@ -113,14 +162,14 @@ export async function ssdSpace(
  */
 export function cachedCopies(
   index: readonly IndexedModel[],
-  at: { now: number; inUse: ReadonlySet<string> },
+  at: { now: number; inUse: ReadonlySet<string>; tuner?: PolicyTuner },
 ): CachedCopy[] {
-  const { now, inUse } = at;
+  const { now, inUse, tuner } = at;
   return index.filter((m) => m.ssd !== undefined && !m.gone).map((m) => {
     const copy: CachedCopy = {
       id: m.id,
       size: m.ssd!.size,
-      rate: rankOf(m, now),
+      rate: tuner ? tuner.rate(m.id, now) : rankOf(m, now),
       pinned: m.pinned,
       inUse: inUse.has(m.id),
       // Files on the SSD that llama-pack did not copy and verify itself are
@@ -147,7 +196,8 @@ export interface PlanCopyOptions {
  * Asks the core planner whether to copy `model` to the SSD and what to evict first.
  *
  * @param model The candidate.
- * @param input The index, the space picture, the models in use, the policy and the time.
+ * @param input The index, the space picture, the models in use, the policy and the time;
+ *   with a `tuner` ({@linkcode policyTuner}), its ranks and its active profile's policy.
  * @param options Whether the user asked for this copy.
  * @returns The planner's plan.
  *
@@ -170,28 +220,37 @@ export function planCopy(
     inUse: ReadonlySet<string>;
     policy: CachePolicy;
     now: number;
+    tuner?: PolicyTuner;
   },
   options: PlanCopyOptions = {},
 ): PlacementPlan {
-  const cached = cachedCopies(input.index, { now: input.now, inUse: input.inUse });
+  const { tuner } = input;
+  const cached = cachedCopies(input.index, {
+    now: input.now,
+    inUse: input.inUse,
+    ...(tuner ? { tuner } : {}),
+  });
+  const policy = tuner?.policy ?? input.policy;
   const usesInWindow = countUsesInWindow(
     model.uses.map((u) => ({ at: u.at })),
     input.now,
-    input.policy.windowSeconds,
+    policy.windowSeconds,
   );
-  const rate = rankOf(model, input.now);
+  const rate = tuner ? tuner.rate(model.id, input.now) : rankOf(model, input.now);
   const candidate: Candidate = {
     id: model.id,
     size: model.hdd?.size ?? model.size,
     rate: options.manual ? Math.max(rate, 1, ...cached.map((c) => c.rate * 1000 + 1)) : rate,
-    usesInWindow: options.manual ? Math.max(usesInWindow, input.policy.minUses) : usesInWindow,
+    usesInWindow: options.manual
+      ? Math.max(usesInWindow, policy.minUses, policy.minUsesToEvict ?? 0)
+      : usesInWindow,
     noCache: options.manual ? false : model.noCache,
   };
   return planPlacement({
     space: input.space,
     cached,
     candidate,
-    policy: input.policy,
+    policy,
     now: input.now,
   });
 }

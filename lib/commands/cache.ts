@@ -14,7 +14,7 @@ import {
   evictModel,
   filesToCopy,
   planCopy,
-  policyOf,
+  policyTuner,
   reapStaleJobs,
   ssdSpace,
 } from "../cache/ssd_cache.ts";
@@ -93,13 +93,12 @@ async function cacheNow(
 
   const plan = async (model: IndexedModel, index: IndexedModel[]) => {
     const inUse = new Set(inUseServers(store).keys());
-    const p = planCopy(model, {
-      index,
-      space: await ssdSpace(config, index),
-      inUse,
-      policy: policyOf(config),
-      now: ctx.now(),
-    }, { manual: true });
+    const space = await ssdSpace(config, index);
+    const now = ctx.now();
+    const tuner = policyTuner(index, config, space, now);
+    const p = planCopy(model, { index, space, inUse, policy: tuner.policy, now, tuner }, {
+      manual: true,
+    });
     if (!p.copy) {
       const refused = p.refused.map((r) => `${r.id} (${r.reason})`).join("; ");
       throw new LlamaPackError("NO_SPACE", `cannot copy ${model.name} to the SSD: ${p.reason}`, {

@@ -23,7 +23,8 @@ import {
 } from "../plan.ts";
 import { formatRank } from "../rank.ts";
 import type { CopyJobRow } from "../state.ts";
-import { cachedCopies, ssdSpace } from "../cache/ssd_cache.ts";
+import { cachedCopies, policyTuner, ssdSpace } from "../cache/ssd_cache.ts";
+import type { PolicyTuner } from "../adapt.ts";
 import { formatSize } from "../units.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -33,7 +34,7 @@ export interface ListEntriesOptions {
   now: number;
   /** Copy jobs that are queued or running. @default [] */
   jobs?: readonly CopyJobRow[];
-  /** Uses needed within the window to deserve the SSD. @default 3 */
+  /** Uses needed within the window to deserve the SSD. @default 1 */
   minUses?: number;
   /** The window for `minUses` and for hot/cold, in seconds. @default 604800 (7 days) */
   windowSeconds?: number;
@@ -43,6 +44,12 @@ export interface ListEntriesOptions {
   ssdRoot?: string;
   /** Compute the reasons shown by `-v -v`. @default false */
   reasons?: boolean;
+  /**
+   * Ranks and planner settings of the active policy profile (see
+   * `policyTuner`); the default rank and `minUses`/`windowSeconds` when absent.
+   * @default undefined
+   */
+  tuner?: PolicyTuner;
 }
 
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -86,15 +93,17 @@ export function listEntries(
   options: ListEntriesOptions,
 ): ListEntry[] {
   const now = options.now;
-  const minUses = options.minUses ?? DEFAULT_CACHE_POLICY.minUses;
-  const windowSeconds = options.windowSeconds ?? DEFAULT_CACHE_POLICY.windowSeconds;
+  const tuner = options.tuner;
+  const minUses = tuner?.policy.minUses ?? options.minUses ?? DEFAULT_CACHE_POLICY.minUses;
+  const windowSeconds = tuner?.policy.windowSeconds ?? options.windowSeconds ??
+    DEFAULT_CACHE_POLICY.windowSeconds;
   const windowText = `${Math.round(windowSeconds / 86400)} days`;
   const jobs = new Map<string, CopyJobRow>();
   for (const j of options.jobs ?? []) {
     if (j.state === "queued" || j.state === "copying") jobs.set(j.model_id, j);
   }
   const facts = index.map((m) => {
-    const rate = rankOf(m, now);
+    const rate = tuner ? tuner.rate(m.id, now) : rankOf(m, now);
     const inWindow = countUsesInWindow(m.uses.map((u) => ({ at: u.at })), now, windowSeconds);
     const lastUsed = m.uses.length ? Math.max(...m.uses.map((u) => u.at)) : null;
     return { m, rate, inWindow, lastUsed };
@@ -103,7 +112,7 @@ export function listEntries(
   // What the planner would copy now, and why.
   const should = new Map<string, string>();
   // The planner's own view of the SSD (one definition, shared with the copier).
-  const cached = cachedCopies(index, { now, inUse: new Set() });
+  const cached = cachedCopies(index, { now, inUse: new Set(), ...(tuner ? { tuner } : {}) });
   const candidates: Candidate[] = facts
     .filter((f) => !f.m.gone && f.m.hdd !== undefined && f.m.ssd === undefined && !jobs.has(f.m.id))
     .map((f) => ({
@@ -113,7 +122,7 @@ export function listEntries(
       usesInWindow: f.inWindow,
       noCache: f.m.noCache,
     }));
-  const policy = { minUses, windowSeconds };
+  const policy = tuner?.policy ?? { minUses, windowSeconds };
   if (options.space) {
     for (
       const p of planRefill({
@@ -272,12 +281,14 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
   const config = await ctx.config();
   const store = ctx.state();
   const index = loadIndex(store);
+  const now = ctx.now();
+  const space = await ssdSpace(config, index).catch(() => undefined);
+  const tuner = policyTuner(index, config, space, now);
   const entries = listEntries(index, {
-    now: ctx.now(),
+    now,
     jobs: store.copyJobs(["queued", "copying"]),
-    minUses: config.cache.min_uses,
-    windowSeconds: config.cache.window_days * 86400,
-    ...(await ssdSpace(config, index).then((space) => ({ space }), () => ({}))),
+    tuner,
+    ...(space ? { space } : {}),
     ...(config.ssd_path ? { ssdRoot: config.ssd_path } : {}),
     reasons: ctx.cmd.verbose >= 2 || ctx.cmd.json,
   });
@@ -291,5 +302,33 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     view: ctx.cmd.table ? "table" : "lines",
     ...(ctx.isTty ? { width: ctx.columns } : {}),
   }));
+  if (ctx.cmd.verbose >= 1) ctx.out(profileLine(tuner) + "\n");
   return 0;
+}
+
+/**
+ * One line on the active policy profile and how each profile's shadow cache
+ * did, for `-l -v` and `--cache-stats`.
+ *
+ * @param tuner The tuner after the use history.
+ * @returns E.g. `policy profile: steady (shadow SSD byte hits, last ~30 days: steady 62%, …)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyTuner } from "../cache/ssd_cache.ts";
+ * import { profileLine } from "./list.ts";
+ * const cache = { min_uses: 1, window_days: 7, auto: true, adaptive: true };
+ * assert(profileLine(policyTuner([], { cache }, undefined, 0)).startsWith("policy profile: steady"));
+ * ```
+ */
+export function profileLine(tuner: PolicyTuner): string {
+  const standings = tuner.standings();
+  const active = tuner.active;
+  if (standings.length < 2) {
+    return `policy profile: ${active.name} (${active.summary}; adaptive off)`;
+  }
+  const shares = standings.map((s) => `${s.profile.name} ${(s.byteHitRatio * 100).toFixed(0)}%`);
+  return `policy profile: ${active.name} (${active.summary}); shadow SSD byte hits, ` +
+    `last ~30 days: ${shares.join(", ")}`;
 }

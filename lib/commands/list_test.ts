@@ -101,6 +101,7 @@ Deno.test("listEntries() derives each model's SSD and HDD state", async (t) => {
   const entries = listEntries(index, {
     now: NOW,
     jobs: [job],
+    minUses: 3,
     space: { freeBytes: 100 * G, minFreeBytes: 10 * G, cacheUsedBytes: 16 * G },
     ssdRoot: "/ssd",
     reasons: true,

@@ -74,18 +74,21 @@ export async function simulateCommand(ctx: CommandContext): Promise<number> {
     `simulate: ${workload.loads.length} loads; SSD ${formatSize(ssdFreeBytes)} free, ` +
       `${config.ssd_min_free_gb} GiB kept free; HDD ${config.hdd_read_mbps} MB/s, ` +
       `SSD write ${config.ssd_write_mbps} MB/s; admit after ${cachePolicy.minUses} uses in ` +
-      `${config.cache.window_days} days\n`,
+      `${config.cache.window_days} days; adaptive ${config.cache.adaptive}\n`,
   );
   const verbose = ctx.cmd.verbose >= 1;
   const result = simulate(workload, {
     ...engine,
-    policy: llamaPackPolicy({ cachePolicy }),
+    policy: llamaPackPolicy({ cachePolicy, adaptive: config.cache.adaptive }),
     timeline: verbose,
   });
   const comparison = action.compare
     ? await comparePolicies(workload, {
       ...engine,
-      policies: [llamaPackPolicy({ cachePolicy }), ...referencePolicies()],
+      policies: [
+        llamaPackPolicy({ cachePolicy, adaptive: config.cache.adaptive }),
+        ...referencePolicies(),
+      ],
     })
     : undefined;
 

@@ -1,0 +1,417 @@
+/**
+ * Adaptive memory: which of a few policy profiles (how fast ranks forget,
+ * how quickly idle copies lose their value, how much evidence a newcomer
+ * needs before it may displace other copies) suits the way a user loads
+ * models now. Pure: it replays loads, it never reads a clock or a disk.
+ *
+ * ## How it chooses
+ *
+ * Every profile runs its own *shadow cache*: a virtual SSD of the same
+ * capacity, fed the same loads, deciding with the same core functions the
+ * live tool uses ({@link ./rank.ts} and {@link ./plan.ts}). Copies in a
+ * shadow are instant and never in use, so a shadow only measures the policy's
+ * choices. Each shadow scores the bytes it served from its SSD, decayed with
+ * a half-life (default 30 days) so that the recent past counts most. The
+ * active profile is the one with the best score; another profile takes over
+ * only when it leads by more than a share (default 1%) of the decayed bytes
+ * loaded, so two close profiles do not take turns and churn the real SSD.
+ * Until the first load, the first profile (`steady`) is active.
+ *
+ * ## The profiles
+ *
+ * | profile | memory | idle copies | a newcomer displaces others after |
+ * |---|---|---|---|
+ * | `steady` | 3-day short memory, rise threshold 3 | hazard 5 | 2 uses in the window |
+ * | `shifting` | 2-day short memory, rank ≥ 0.6 × short rate | hazard 2 | 2 uses in the window |
+ * | `rapid` | 1-day short memory, rank ≥ 0.8 × short rate | hazard 2 | 1 use |
+ *
+ * Why (policy lab, `bench/RESULTS.md`): a slow memory wins when favourites
+ * are stable or alternate by time of day, a fast one when favourites change
+ * every few days, and no single setting was ahead of every reference policy
+ * on every generated workload; the shadows pick the right one per workload.
+ *
+ * @module
+ */
+
+import {
+  admissionStep,
+  type CachedCopy,
+  type CachePolicy,
+  DEFAULT_CACHE_POLICY,
+  planPlacement,
+} from "./plan.ts";
+import {
+  newEstimate,
+  type RankOptions,
+  type RateEstimate,
+  recordUse,
+  usesPerWeek,
+} from "./rank.ts";
+
+/** One way to run the cache: rank memory and planner settings. */
+export interface PolicyProfile {
+  /** Short name, shown by `-l -v` and `--cache-stats`. */
+  name: string;
+  /** One line on when it wins. */
+  summary: string;
+  /** Rank tuning (see {@linkcode RankOptions}). */
+  rank: RankOptions;
+  /** Planner settings layered over the configured policy. */
+  policy: Partial<Pick<CachePolicy, "idleHazard" | "minUsesToEvict" | "valueMargin">>;
+}
+
+/** The built-in profiles, the default (`steady`) first; see the module doc. */
+export const POLICY_PROFILES: readonly PolicyProfile[] = Object.freeze([
+  {
+    name: "steady",
+    summary: "favourites change slowly or alternate by time of day",
+    rank: { shortHalfLifeSeconds: 3 * 86400, changeThreshold: 3 },
+    policy: { idleHazard: 5, minUsesToEvict: 2 },
+  },
+  {
+    name: "shifting",
+    summary: "favourites change every week or two",
+    rank: { shortRateWeight: 0.6 },
+    policy: { idleHazard: 2, minUsesToEvict: 2 },
+  },
+  {
+    name: "rapid",
+    summary: "favourites change every few days",
+    rank: { shortHalfLifeSeconds: 86400, shortRateWeight: 0.8 },
+    policy: { idleHazard: 2, minUsesToEvict: 1 },
+  },
+]);
+
+/** One load as the tuner sees it. */
+export interface ObservedLoad {
+  /** When, unix seconds (non-decreasing from one call to the next). */
+  at: number;
+  /** The model's id. */
+  model: string;
+  /** Its size in bytes. */
+  size: number;
+}
+
+/** Options of {@linkcode PolicyTuner}. */
+export interface TunerOptions {
+  /**
+   * The profiles to choose from, the default first. One profile turns
+   * adaptation off.
+   * @default {POLICY_PROFILES}
+   */
+  profiles?: readonly PolicyProfile[];
+  /**
+   * Half-life of the shadows' scores, in seconds.
+   * @default {2592000} (30 days)
+   */
+  scoreHalfLifeSeconds?: number;
+  /**
+   * Lead, as a share of the decayed bytes loaded, another profile needs
+   * over the active one to take over.
+   * @default {0.01}
+   */
+  switchShare?: number;
+}
+
+/** A profile's standing, as {@linkcode PolicyTuner.standings} reports it. */
+export interface ProfileStanding {
+  /** The profile. */
+  profile: PolicyProfile;
+  /** Decayed bytes its shadow served from the SSD, as a share of the decayed bytes loaded (0–1). */
+  byteHitRatio: number;
+  /** Whether it is the active profile. */
+  active: boolean;
+}
+
+interface Shadow {
+  profile: PolicyProfile;
+  rank: RankOptions;
+  policy: CachePolicy;
+  estimates: Map<string, RateEstimate>;
+  /** Use times inside the admission window, oldest first. */
+  recent: Map<string, number[]>;
+  cache: Map<string, { size: number; lastUse: number }>;
+  used: number;
+  score: number;
+}
+
+/**
+ * Runs one shadow cache per profile over a stream of loads and names the
+ * profile whose shadow served the most bytes lately (see the module doc).
+ * Deterministic: the same loads give the same choice.
+ *
+ * @example A workload of rapid switches picks a fast memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PolicyTuner } from "./adapt.ts";
+ * const tuner = new PolicyTuner({ minUses: 1, windowSeconds: 7 * 86400 }, 40e9);
+ * assert(tuner.active.name === "steady");
+ * tuner.observe({ at: 0, model: "a", size: 8e9 });
+ * assert(tuner.rate("a", 0) > 0 && tuner.usesInWindow("a", 0) === 1);
+ * ```
+ */
+export class PolicyTuner {
+  readonly #shadows: Shadow[];
+  readonly #capacity: number;
+  readonly #lambda: number;
+  readonly #share: number;
+  #active = 0;
+  #loaded = 0;
+  #at = -Infinity;
+
+  /**
+   * Starts one empty shadow cache per profile; the first profile is active.
+   *
+   * @param base The configured policy; each profile layers its settings over it.
+   * @param capacityBytes Bytes the cache may hold (the shadows' SSD size).
+   * @param options Profiles, score half-life, switch margin.
+   * @throws {RangeError} When the capacity, the half-life or the share is out of range, or there is no profile.
+   */
+  constructor(base: CachePolicy, capacityBytes: number, options: TunerOptions = {}) {
+    const profiles = options.profiles ?? POLICY_PROFILES;
+    const halfLife = options.scoreHalfLifeSeconds ?? 30 * 86400;
+    const share = options.switchShare ?? 0.01;
+    if (profiles.length === 0) throw new RangeError("PolicyTuner: at least one profile is needed");
+    if (!(Number.isFinite(capacityBytes) && capacityBytes >= 0)) {
+      throw new RangeError(
+        `PolicyTuner: capacity must be a finite number ≥ 0 (got ${capacityBytes})`,
+      );
+    }
+    if (!(halfLife > 0)) {
+      throw new RangeError(`PolicyTuner: scoreHalfLifeSeconds must be > 0 (got ${halfLife})`);
+    }
+    if (!(Number.isFinite(share) && share >= 0)) {
+      throw new RangeError(`PolicyTuner: switchShare must be a number ≥ 0 (got ${share})`);
+    }
+    this.#capacity = capacityBytes;
+    this.#lambda = Math.LN2 / halfLife;
+    this.#share = share;
+    this.#shadows = profiles.map((profile) => ({
+      profile,
+      // Frozen, so the rank functions validate it once (see rank.ts).
+      rank: Object.freeze({ ...profile.rank }),
+      policy: profilePolicy(base, profile),
+      estimates: new Map(),
+      recent: new Map(),
+      cache: new Map(),
+      used: 0,
+      score: 0,
+    }));
+  }
+
+  /** The active profile. */
+  get active(): PolicyProfile {
+    return this.#shadows[this.#active]!.profile;
+  }
+
+  /** The active profile's rank options. */
+  get rankOptions(): RankOptions {
+    return this.#shadows[this.#active]!.rank;
+  }
+
+  /** The configured policy with the active profile's settings layered over it. */
+  get policy(): CachePolicy {
+    return this.#shadows[this.#active]!.policy;
+  }
+
+  /**
+   * Feeds one load to every shadow, then re-chooses the active profile.
+   *
+   * @param load The load; times must not go backwards.
+   * @throws {RangeError} When the load's time is before the previous one's, or its size is not a finite number ≥ 0.
+   */
+  observe(load: ObservedLoad): void {
+    if (!(load.at >= this.#at)) {
+      throw new RangeError(
+        `PolicyTuner: load at ${load.at} is before the previous one (${this.#at})`,
+      );
+    }
+    if (!(Number.isFinite(load.size) && load.size >= 0)) {
+      throw new RangeError(`PolicyTuner: size of '${load.model}' must be a finite number ≥ 0`);
+    }
+    const decay = this.#at === -Infinity ? 0 : Math.exp(-this.#lambda * (load.at - this.#at));
+    this.#at = load.at;
+    this.#loaded = this.#loaded * decay + load.size;
+    for (const shadow of this.#shadows) {
+      shadow.score *= decay;
+      step(shadow, load, this.#capacity);
+    }
+    let best = 0;
+    this.#shadows.forEach((s, i) => {
+      if (s.score > this.#shadows[best]!.score) best = i;
+    });
+    const lead = this.#shadows[best]!.score - this.#shadows[this.#active]!.score;
+    if (lead > this.#share * this.#loaded) this.#active = best;
+  }
+
+  /**
+   * A model's rank (uses per week) at `now` under the active profile, from
+   * the loads observed; 0 for a model never seen.
+   *
+   * @param model The model's id.
+   * @param now The time, unix seconds.
+   * @returns Uses per week.
+   */
+  rate(model: string, now: number): number {
+    const shadow = this.#shadows[this.#active]!;
+    const est = shadow.estimates.get(model);
+    return est === undefined ? 0 : usesPerWeek(est, now, shadow.rank);
+  }
+
+  /**
+   * The loads of a model in the policy's window ending at `now`.
+   *
+   * @param model The model's id.
+   * @param now The time, unix seconds (not before the last load observed).
+   * @returns How many.
+   */
+  usesInWindow(model: string, now: number): number {
+    const shadow = this.#shadows[this.#active]!;
+    const recent = shadow.recent.get(model) ?? [];
+    const cutoff = now - shadow.policy.windowSeconds;
+    let n = 0;
+    for (const t of recent) if (t > cutoff && t <= now) n++;
+    return n;
+  }
+
+  /**
+   * Every profile with its shadow's recent byte hit ratio, in profile order.
+   *
+   * @returns The standings.
+   */
+  standings(): ProfileStanding[] {
+    return this.#shadows.map((s, i) => ({
+      profile: s.profile,
+      byteHitRatio: this.#loaded > 0 ? s.score / this.#loaded : 0,
+      active: i === this.#active,
+    }));
+  }
+}
+
+/**
+ * The configured policy with a profile's settings layered over it. The
+ * configured `minUses` and window always hold; a profile's
+ * `minUsesToEvict` never goes below `minUses`.
+ *
+ * @param base The configured policy.
+ * @param profile The profile.
+ * @returns The merged policy.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { POLICY_PROFILES, profilePolicy } from "./adapt.ts";
+ * const p = profilePolicy({ minUses: 3, windowSeconds: 604800 }, POLICY_PROFILES[2]!);
+ * assert(p.minUses === 3 && p.minUsesToEvict === 3 && p.idleHazard === 2);
+ * ```
+ */
+export function profilePolicy(base: CachePolicy, profile: PolicyProfile): CachePolicy {
+  const merged: CachePolicy = { ...DEFAULT_CACHE_POLICY, ...base, ...profile.policy };
+  merged.minUses = base.minUses;
+  merged.windowSeconds = base.windowSeconds;
+  merged.minUsesToEvict = Math.max(merged.minUsesToEvict ?? 0, base.minUses);
+  return merged;
+}
+
+/** One load through one shadow: record the use, then hit or plan with the core planner. */
+function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
+  const now = load.at;
+  const estimate = recordUse(shadow.estimates.get(load.model) ?? newEstimate(), now, shadow.rank);
+  shadow.estimates.set(load.model, estimate);
+  let recent = shadow.recent.get(load.model);
+  if (recent === undefined) shadow.recent.set(load.model, recent = []);
+  recent.push(now);
+  const cutoff = now - shadow.policy.windowSeconds;
+  let drop = 0;
+  while (drop < recent.length && recent[drop]! <= cutoff) drop++;
+  if (drop > 0) recent.splice(0, drop);
+  const entry = shadow.cache.get(load.model);
+  if (entry !== undefined) {
+    shadow.score += load.size;
+    entry.lastUse = now;
+    return;
+  }
+  const candidate = {
+    id: load.model,
+    size: load.size,
+    rate: usesPerWeek(estimate, now, shadow.rank),
+    usesInWindow: recent.length,
+    noCache: false,
+  };
+  const space = { freeBytes: capacity - shadow.used, minFreeBytes: 0, cacheUsedBytes: shadow.used };
+  // Rank the cached copies only when the plan depends on them.
+  const first = admissionStep(space, candidate, shadow.policy);
+  if (first === "gated" || first === "too few uses to evict") return;
+  if (first === "fits") {
+    shadow.cache.set(load.model, { size: load.size, lastUse: now });
+    shadow.used += load.size;
+    return;
+  }
+  const cached: CachedCopy[] = [];
+  for (const [id, e] of shadow.cache) {
+    cached.push({
+      id,
+      size: e.size,
+      rate: usesPerWeek(shadow.estimates.get(id)!, now, shadow.rank),
+      pinned: false,
+      inUse: false,
+      ssdOnly: false,
+      lastUse: e.lastUse,
+    });
+  }
+  const plan = planPlacement({
+    space,
+    cached,
+    candidate,
+    policy: shadow.policy,
+    now,
+    explain: false,
+  });
+  if (!plan.copy) return;
+  for (const e of plan.evict) {
+    shadow.used -= shadow.cache.get(e.id)!.size;
+    shadow.cache.delete(e.id);
+  }
+  shadow.cache.set(load.model, { size: load.size, lastUse: now });
+  shadow.used += load.size;
+}
+
+/**
+ * Replays a use history through a new {@linkcode PolicyTuner}: what the live
+ * tool does before it ranks or plans, so that it decides with the same
+ * profile the simulator would have chosen on the same loads.
+ *
+ * @param loads The loads, in any order (sorted by time here; ties keep their order).
+ * @param base The configured policy.
+ * @param capacityBytes Bytes the cache may hold.
+ * @param options Profiles, score half-life, switch margin.
+ * @returns The tuner after the last load.
+ * @throws {RangeError} As {@linkcode PolicyTuner}, or for a load time that is not finite.
+ *
+ * @example Ranks under the chosen profile
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tunerFromHistory } from "./adapt.ts";
+ * const day = 86400;
+ * const loads = [0, 1, 2].map((d) => ({ at: d * day, model: "a", size: 8e9 }));
+ * const tuner = tunerFromHistory(loads, { minUses: 1, windowSeconds: 7 * day }, 20e9);
+ * assert(tuner.rate("a", 2 * day) > 1 && tuner.rate("b", 2 * day) === 0);
+ * ```
+ */
+export function tunerFromHistory(
+  loads: readonly ObservedLoad[],
+  base: CachePolicy,
+  capacityBytes: number,
+  options: TunerOptions = {},
+): PolicyTuner {
+  for (const load of loads) {
+    if (!Number.isFinite(load.at)) {
+      throw new RangeError(`tunerFromHistory: load time of '${load.model}' must be finite`);
+    }
+  }
+  const sorted = loads.map((load, i) => ({ load, i }))
+    .sort((a, b) => a.load.at - b.load.at || a.i - b.i);
+  const tuner = new PolicyTuner(base, capacityBytes, options);
+  for (const { load } of sorted) tuner.observe(load);
+  return tuner;
+}
