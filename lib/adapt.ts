@@ -275,6 +275,24 @@ export class PolicyTuner {
   }
 
   /**
+   * The active profile as a {@linkcode PolicyChoice}, with the standings.
+   *
+   * @returns The choice.
+   */
+  choice(): PolicyChoice {
+    const shadow = this.#shadows[this.#active]!;
+    return {
+      profile: shadow.profile,
+      policy: shadow.policy,
+      rankOptions: shadow.rank,
+      standings: this.standings().map((s) => ({
+        name: s.profile.name,
+        byteHitRatio: s.byteHitRatio,
+      })),
+    };
+  }
+
+  /**
    * Every profile with its shadow's recent byte hit ratio, in profile order.
    *
    * @returns The standings.
@@ -414,4 +432,48 @@ export function tunerFromHistory(
   const tuner = new PolicyTuner(base, capacityBytes, options);
   for (const { load } of sorted) tuner.observe(load);
   return tuner;
+}
+
+/** A profile chosen for the live tool, with the policy and rank options it implies. */
+export interface PolicyChoice {
+  /** The active profile. */
+  profile: PolicyProfile;
+  /** The configured policy with the profile's settings (see {@linkcode profilePolicy}). */
+  policy: CachePolicy;
+  /** The profile's rank options. */
+  rankOptions: RankOptions;
+  /** Each profile's recent shadow byte hit ratio (0–1), when known; empty otherwise. */
+  standings: { name: string; byteHitRatio: number }[];
+}
+
+/**
+ * The choice of a named profile over the configured policy, e.g. one stored
+ * after the last replay; an unknown name (or none) gives the first profile.
+ *
+ * @param base The configured policy.
+ * @param name The profile's name.
+ * @param standings The shadows' standings, if known.
+ * @returns The choice.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { choiceOf } from "./adapt.ts";
+ * const c = choiceOf({ minUses: 1, windowSeconds: 604800 }, "rapid");
+ * assert(c.profile.name === "rapid" && c.policy.minUsesToEvict === 1);
+ * assert(choiceOf({ minUses: 1, windowSeconds: 604800 }, "nope").profile.name === "steady");
+ * ```
+ */
+export function choiceOf(
+  base: CachePolicy,
+  name: string | undefined,
+  standings: PolicyChoice["standings"] = [],
+): PolicyChoice {
+  const profile = POLICY_PROFILES.find((p) => p.name === name) ?? POLICY_PROFILES[0]!;
+  return {
+    profile,
+    policy: profilePolicy(base, profile),
+    rankOptions: profile.rank,
+    standings,
+  };
 }

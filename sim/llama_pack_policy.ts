@@ -14,7 +14,12 @@ import {
   PolicyTuner,
   type TunerOptions,
 } from "../lib/adapt.ts";
-import { type CachePolicy, DEFAULT_CACHE_POLICY, planPlacement } from "../lib/plan.ts";
+import {
+  admissionStep,
+  type CachePolicy,
+  DEFAULT_CACHE_POLICY,
+  planPlacement,
+} from "../lib/plan.ts";
 import { formatRank, type RankOptions } from "../lib/rank.ts";
 import type { PolicyDecision, SimPolicy } from "./engine.ts";
 
@@ -92,13 +97,28 @@ export function llamaPackPolicy(options: LlamaPackPolicyOptions = {}): SimPolicy
       if (view.entries.some((e) => e.model === load.model)) {
         return { copy: false, evict: [], reason: "copy in progress" };
       }
+      const space = {
+        freeBytes: view.freeBytes,
+        minFreeBytes: view.minFreeBytes,
+        cacheUsedBytes: view.usedBytes,
+        ...(view.limitBytes === undefined ? {} : { limitBytes: view.limitBytes }),
+      };
+      const candidate = {
+        id: load.model,
+        size: load.size,
+        rate,
+        usesInWindow: tuner.usesInWindow(load.model, now),
+        noCache: false,
+      };
+      if (!view.explain) {
+        // Without a timeline no reason is shown: skip ranking the copies when the plan
+        // does not depend on them (the planner's own first step decides the same way).
+        const first = admissionStep(space, candidate, tuner.policy);
+        if (first === "fits") return { copy: true, evict: [], reason: "" };
+        if (first !== "evict") return { copy: false, evict: [], reason: "" };
+      }
       const plan = planPlacement({
-        space: {
-          freeBytes: view.freeBytes,
-          minFreeBytes: view.minFreeBytes,
-          cacheUsedBytes: view.usedBytes,
-          ...(view.limitBytes === undefined ? {} : { limitBytes: view.limitBytes }),
-        },
+        space,
         cached: view.entries.map((e) => ({
           id: e.model,
           size: e.size,
@@ -108,13 +128,7 @@ export function llamaPackPolicy(options: LlamaPackPolicyOptions = {}): SimPolicy
           ssdOnly: false,
           lastUse: e.lastUse,
         })),
-        candidate: {
-          id: load.model,
-          size: load.size,
-          rate,
-          usesInWindow: tuner.usesInWindow(load.model, now),
-          noCache: false,
-        },
+        candidate,
         policy: tuner.policy,
         now,
         explain: view.explain,

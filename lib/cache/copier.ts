@@ -22,11 +22,12 @@ import { formatElapsed, formatSize } from "../units.ts";
 
 import { acquireLock } from "./lock.ts";
 import {
+  choosePolicy,
   copyLockPath,
   copyModel,
   evictModel,
   planCopy,
-  policyTuner,
+  savePolicyChoice,
   ssdSpace,
 } from "./ssd_cache.ts";
 
@@ -120,8 +121,9 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
       const inUse = new Set(pruneServers(store).live.map((s) => s.model_id));
       const space = await ssdSpace(config, index);
       const now = deps.now();
-      const tuner = policyTuner(index, config, space, now);
-      const plan = planCopy(model, { index, space, inUse, policy: tuner.policy, now, tuner });
+      const choice = choosePolicy(index, config, space, now);
+      await savePolicyChoice(deps.stateDir, choice, now).catch(() => {});
+      const plan = planCopy(model, { index, space, inUse, policy: choice.policy, now, choice });
       if (!plan.copy) return finish("done", `not copied: ${plan.reason}`);
 
       // 4. Evict, then copy.

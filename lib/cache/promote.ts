@@ -11,7 +11,7 @@ import { loadIndex } from "../model_index.ts";
 import { countUsesInWindow } from "../plan.ts";
 import { pruneServers } from "../server/records.ts";
 import { formatSize } from "../units.ts";
-import { planCopy, policyTuner, reapStaleJobs, ssdSpace } from "./ssd_cache.ts";
+import { choosePolicy, planCopy, reapStaleJobs, savePolicyChoice, ssdSpace } from "./ssd_cache.ts";
 
 /**
  * Decides, after a successful load, whether to copy the model to the SSD in
@@ -50,15 +50,16 @@ export async function maybePromote(
     return `[copy of ${model.name} to the SSD already ${queued.state} (job ${queued.id})]`;
   }
   const space = await ssdSpace(config, index);
-  const tuner = policyTuner(index, config, space, now);
-  const policy = tuner.policy;
+  const choice = choosePolicy(index, config, space, now);
+  await savePolicyChoice(ctx.stateDir, choice, now).catch(() => {});
+  const policy = choice.policy;
   const plan = planCopy(model, {
     index,
     space,
     inUse: new Set(pruneServers(store).live.map((s) => s.model_id)),
     policy,
     now,
-    tuner,
+    choice,
   });
   if (!plan.copy) {
     ctx.debug(1, `SSD copy: not now: ${plan.reason}`);

@@ -12,12 +12,7 @@ import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { type IndexedModel, rankOf } from "../model_index.ts";
-import {
-  type ObservedLoad,
-  POLICY_PROFILES,
-  type PolicyTuner,
-  tunerFromHistory,
-} from "../adapt.ts";
+import { choiceOf, type ObservedLoad, type PolicyChoice, tunerFromHistory } from "../adapt.ts";
 import {
   availableRoom,
   type CachedCopy,
@@ -104,45 +99,111 @@ export async function ssdSpace(
   return space;
 }
 
+/** How far back {@linkcode choosePolicy} replays uses (the shadows' scores halve every 30 days). */
+export const POLICY_REPLAY_SECONDS = 90 * 86400;
+
 /**
- * Replays every recorded use through the policy tuner (`lib/adapt.ts`), the
- * same way the simulator feeds it, and returns it: its active profile gives
- * the ranks and the planner settings to decide with.
+ * Replays the last 90 days of recorded uses through the policy tuner
+ * (`lib/adapt.ts`), the same way the simulator feeds it, and returns the
+ * profile it chose: the policy and rank options to decide with. With
+ * `cache.adaptive: false`, the `steady` profile without a replay.
  *
  * @param index The model index (uses, sizes).
  * @param config The `cache` section (policy, `adaptive`).
  * @param space The SSD's capacity picture (the shadows' SSD size); none gives an empty shadow SSD.
  * @param now The time, unix seconds; later uses are ignored.
- * @returns The tuner.
+ * @returns The choice.
  *
- * @example With no history the `steady` profile is active
+ * @example With no history the `steady` profile is chosen
  * ```ts
  * import assert from "node:assert/strict";
- * import { policyTuner } from "./ssd_cache.ts";
+ * import { choosePolicy } from "./ssd_cache.ts";
  * const cache = { min_uses: 1, window_days: 7, auto: true, adaptive: true };
- * assert(policyTuner([], { cache }, undefined, 0).active.name === "steady");
+ * assert(choosePolicy([], { cache }, undefined, 0).profile.name === "steady");
  * ```
  */
-export function policyTuner(
+export function choosePolicy(
   index: readonly IndexedModel[],
   config: Pick<Config, "cache">,
   space: SsdSpace | undefined,
   now: number,
-): PolicyTuner {
+): PolicyChoice {
+  if (!config.cache.adaptive) return choiceOf(policyOf(config), undefined);
   const capacity = space === undefined
     ? 0
     : Math.max(0, availableRoom(space) + space.cacheUsedBytes);
   const loads: ObservedLoad[] = [];
+  const from = now - POLICY_REPLAY_SECONDS;
   for (const m of index) {
     const size = m.hdd?.size ?? m.ssd?.size ?? m.size;
-    for (const u of m.uses) if (u.at <= now) loads.push({ at: u.at, model: m.id, size });
+    for (const u of m.uses) {
+      if (u.at <= now && u.at > from) loads.push({ at: u.at, model: m.id, size });
+    }
   }
-  return tunerFromHistory(
-    loads,
-    policyOf(config),
-    capacity,
-    config.cache.adaptive ? {} : { profiles: POLICY_PROFILES.slice(0, 1) },
-  );
+  return tunerFromHistory(loads, policyOf(config), capacity).choice();
+}
+
+/**
+ * Remembers the last choice in `<stateDir>/policy.json` (written to a temp
+ * file, then renamed), so that `-l` can show ranks without a replay.
+ *
+ * @param stateDir The state directory.
+ * @param choice The choice.
+ * @param now When it was made, unix seconds.
+ * @throws {Deno.errors.PermissionDenied} Or another I/O error when the file cannot be written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { choiceOf } from "../adapt.ts";
+ * import { loadPolicyChoice, savePolicyChoice } from "./ssd_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * await savePolicyChoice(dir, choiceOf({ minUses: 1, windowSeconds: 604800 }, "rapid"), 0);
+ * const cache = { min_uses: 1, window_days: 7, auto: true, adaptive: true };
+ * assert((await loadPolicyChoice(dir, { cache })).profile.name === "rapid");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function savePolicyChoice(
+  stateDir: string,
+  choice: PolicyChoice,
+  now: number,
+): Promise<void> {
+  await Deno.mkdir(stateDir, { recursive: true });
+  const path = join(stateDir, "policy.json");
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  const data = { profile: choice.profile.name, standings: choice.standings, at: now };
+  await Deno.writeTextFile(tmp, JSON.stringify(data) + "\n");
+  await Deno.rename(tmp, path);
+}
+
+/**
+ * The last stored choice (see {@linkcode savePolicyChoice}) over the current
+ * config; `steady` when none is stored, the file is unreadable, or
+ * `cache.adaptive` is false.
+ *
+ * @param stateDir The state directory.
+ * @param config The `cache` section.
+ * @returns The choice.
+ */
+export async function loadPolicyChoice(
+  stateDir: string,
+  config: Pick<Config, "cache">,
+): Promise<PolicyChoice> {
+  const base = policyOf(config);
+  if (!config.cache.adaptive) return choiceOf(base, undefined);
+  try {
+    const data = JSON.parse(await Deno.readTextFile(join(stateDir, "policy.json")));
+    const standings = Array.isArray(data?.standings)
+      ? data.standings.filter((s: unknown) =>
+        typeof (s as { name?: unknown })?.name === "string" &&
+        typeof (s as { byteHitRatio?: unknown })?.byteHitRatio === "number"
+      )
+      : [];
+    return choiceOf(base, typeof data?.profile === "string" ? data.profile : undefined, standings);
+  } catch {
+    return choiceOf(base, undefined);
+  }
 }
 
 /**
@@ -150,7 +211,7 @@ export function policyTuner(
  *
  * @param index The model index.
  * @param at The time (unix seconds), the ids of models a running server has
- *   loaded, and the ranks to use (a {@linkcode policyTuner}; the default rank when absent).
+ *   loaded, and the policy choice whose rank options to use (the default rank when absent).
  * @returns One cached copy per model with SSD files.
  *
  * @example
@@ -162,14 +223,14 @@ export function policyTuner(
  */
 export function cachedCopies(
   index: readonly IndexedModel[],
-  at: { now: number; inUse: ReadonlySet<string>; tuner?: PolicyTuner },
+  at: { now: number; inUse: ReadonlySet<string>; choice?: PolicyChoice },
 ): CachedCopy[] {
-  const { now, inUse, tuner } = at;
+  const { now, inUse, choice } = at;
   return index.filter((m) => m.ssd !== undefined && !m.gone).map((m) => {
     const copy: CachedCopy = {
       id: m.id,
       size: m.ssd!.size,
-      rate: tuner ? tuner.rate(m.id, now) : rankOf(m, now),
+      rate: rankOf(m, now, choice?.rankOptions),
       pinned: m.pinned,
       inUse: inUse.has(m.id),
       // Files on the SSD that llama-pack did not copy and verify itself are
@@ -197,7 +258,7 @@ export interface PlanCopyOptions {
  *
  * @param model The candidate.
  * @param input The index, the space picture, the models in use, the policy and the time;
- *   with a `tuner` ({@linkcode policyTuner}), its ranks and its active profile's policy.
+ *   with a `choice` ({@linkcode choosePolicy}), its rank options and its profile's policy.
  * @param options Whether the user asked for this copy.
  * @returns The planner's plan.
  *
@@ -220,23 +281,23 @@ export function planCopy(
     inUse: ReadonlySet<string>;
     policy: CachePolicy;
     now: number;
-    tuner?: PolicyTuner;
+    choice?: PolicyChoice;
   },
   options: PlanCopyOptions = {},
 ): PlacementPlan {
-  const { tuner } = input;
+  const { choice } = input;
   const cached = cachedCopies(input.index, {
     now: input.now,
     inUse: input.inUse,
-    ...(tuner ? { tuner } : {}),
+    ...(choice ? { choice } : {}),
   });
-  const policy = tuner?.policy ?? input.policy;
+  const policy = choice?.policy ?? input.policy;
   const usesInWindow = countUsesInWindow(
     model.uses.map((u) => ({ at: u.at })),
     input.now,
     policy.windowSeconds,
   );
-  const rate = tuner ? tuner.rate(model.id, input.now) : rankOf(model, input.now);
+  const rate = rankOf(model, input.now, choice?.rankOptions);
   const candidate: Candidate = {
     id: model.id,
     size: model.hdd?.size ?? model.size,

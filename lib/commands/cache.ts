@@ -13,8 +13,8 @@ import {
   copyModel,
   evictModel,
   filesToCopy,
+  loadPolicyChoice,
   planCopy,
-  policyTuner,
   reapStaleJobs,
   ssdSpace,
 } from "../cache/ssd_cache.ts";
@@ -95,8 +95,8 @@ async function cacheNow(
     const inUse = new Set(inUseServers(store).keys());
     const space = await ssdSpace(config, index);
     const now = ctx.now();
-    const tuner = policyTuner(index, config, space, now);
-    const p = planCopy(model, { index, space, inUse, policy: tuner.policy, now, tuner }, {
+    const choice = await loadPolicyChoice(ctx.stateDir, config);
+    const p = planCopy(model, { index, space, inUse, policy: choice.policy, now, choice }, {
       manual: true,
     });
     if (!p.copy) {

@@ -23,8 +23,8 @@ import {
 } from "../plan.ts";
 import { formatRank } from "../rank.ts";
 import type { CopyJobRow } from "../state.ts";
-import { cachedCopies, policyTuner, ssdSpace } from "../cache/ssd_cache.ts";
-import type { PolicyTuner } from "../adapt.ts";
+import { cachedCopies, loadPolicyChoice, ssdSpace } from "../cache/ssd_cache.ts";
+import type { PolicyChoice } from "../adapt.ts";
 import { formatSize } from "../units.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -45,11 +45,11 @@ export interface ListEntriesOptions {
   /** Compute the reasons shown by `-v -v`. @default false */
   reasons?: boolean;
   /**
-   * Ranks and planner settings of the active policy profile (see
-   * `policyTuner`); the default rank and `minUses`/`windowSeconds` when absent.
+   * Rank options and planner settings of the active policy profile (see
+   * `choosePolicy`); the default rank and `minUses`/`windowSeconds` when absent.
    * @default undefined
    */
-  tuner?: PolicyTuner;
+  choice?: PolicyChoice;
 }
 
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -93,9 +93,9 @@ export function listEntries(
   options: ListEntriesOptions,
 ): ListEntry[] {
   const now = options.now;
-  const tuner = options.tuner;
-  const minUses = tuner?.policy.minUses ?? options.minUses ?? DEFAULT_CACHE_POLICY.minUses;
-  const windowSeconds = tuner?.policy.windowSeconds ?? options.windowSeconds ??
+  const choice = options.choice;
+  const minUses = choice?.policy.minUses ?? options.minUses ?? DEFAULT_CACHE_POLICY.minUses;
+  const windowSeconds = choice?.policy.windowSeconds ?? options.windowSeconds ??
     DEFAULT_CACHE_POLICY.windowSeconds;
   const windowText = `${Math.round(windowSeconds / 86400)} days`;
   const jobs = new Map<string, CopyJobRow>();
@@ -103,7 +103,7 @@ export function listEntries(
     if (j.state === "queued" || j.state === "copying") jobs.set(j.model_id, j);
   }
   const facts = index.map((m) => {
-    const rate = tuner ? tuner.rate(m.id, now) : rankOf(m, now);
+    const rate = rankOf(m, now, choice?.rankOptions);
     const inWindow = countUsesInWindow(m.uses.map((u) => ({ at: u.at })), now, windowSeconds);
     const lastUsed = m.uses.length ? Math.max(...m.uses.map((u) => u.at)) : null;
     return { m, rate, inWindow, lastUsed };
@@ -112,7 +112,7 @@ export function listEntries(
   // What the planner would copy now, and why.
   const should = new Map<string, string>();
   // The planner's own view of the SSD (one definition, shared with the copier).
-  const cached = cachedCopies(index, { now, inUse: new Set(), ...(tuner ? { tuner } : {}) });
+  const cached = cachedCopies(index, { now, inUse: new Set(), ...(choice ? { choice } : {}) });
   const candidates: Candidate[] = facts
     .filter((f) => !f.m.gone && f.m.hdd !== undefined && f.m.ssd === undefined && !jobs.has(f.m.id))
     .map((f) => ({
@@ -122,7 +122,7 @@ export function listEntries(
       usesInWindow: f.inWindow,
       noCache: f.m.noCache,
     }));
-  const policy = tuner?.policy ?? { minUses, windowSeconds };
+  const policy = choice?.policy ?? { minUses, windowSeconds };
   if (options.space) {
     for (
       const p of planRefill({
@@ -283,11 +283,12 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
   const index = loadIndex(store);
   const now = ctx.now();
   const space = await ssdSpace(config, index).catch(() => undefined);
-  const tuner = policyTuner(index, config, space, now);
+  // The choice the last load made (a replay of the history is for loads, not for listing).
+  const choice = await loadPolicyChoice(ctx.stateDir, config);
   const entries = listEntries(index, {
     now,
     jobs: store.copyJobs(["queued", "copying"]),
-    tuner,
+    choice,
     ...(space ? { space } : {}),
     ...(config.ssd_path ? { ssdRoot: config.ssd_path } : {}),
     reasons: ctx.cmd.verbose >= 2 || ctx.cmd.json,
@@ -302,33 +303,33 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     view: ctx.cmd.table ? "table" : "lines",
     ...(ctx.isTty ? { width: ctx.columns } : {}),
   }));
-  if (ctx.cmd.verbose >= 1) ctx.out(profileLine(tuner) + "\n");
+  if (ctx.cmd.verbose >= 1) ctx.out(profileLine(choice, config.cache.adaptive) + "\n");
   return 0;
 }
 
 /**
  * One line on the active policy profile and how each profile's shadow cache
- * did, for `-l -v` and `--cache-stats`.
+ * did at the last load, for `-l -v`.
  *
- * @param tuner The tuner after the use history.
- * @returns E.g. `policy profile: steady (shadow SSD byte hits, last ~30 days: steady 62%, …)`.
+ * @param choice The stored choice.
+ * @param adaptive Whether `cache.adaptive` is on.
+ * @returns E.g. `policy profile: steady (…); shadow SSD byte hits at the last load: steady 62%, …`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { policyTuner } from "../cache/ssd_cache.ts";
+ * import { choiceOf } from "../adapt.ts";
  * import { profileLine } from "./list.ts";
- * const cache = { min_uses: 1, window_days: 7, auto: true, adaptive: true };
- * assert(profileLine(policyTuner([], { cache }, undefined, 0)).startsWith("policy profile: steady"));
+ * const choice = choiceOf({ minUses: 1, windowSeconds: 604800 }, undefined);
+ * assert(profileLine(choice, true).startsWith("policy profile: steady"));
  * ```
  */
-export function profileLine(tuner: PolicyTuner): string {
-  const standings = tuner.standings();
-  const active = tuner.active;
-  if (standings.length < 2) {
-    return `policy profile: ${active.name} (${active.summary}; adaptive off)`;
-  }
-  const shares = standings.map((s) => `${s.profile.name} ${(s.byteHitRatio * 100).toFixed(0)}%`);
-  return `policy profile: ${active.name} (${active.summary}); shadow SSD byte hits, ` +
-    `last ~30 days: ${shares.join(", ")}`;
+export function profileLine(choice: PolicyChoice, adaptive: boolean): string {
+  const head = `policy profile: ${choice.profile.name} (${choice.profile.summary}`;
+  if (!adaptive) return `${head}; adaptive off)`;
+  if (choice.standings.length === 0) return `${head}; no loads replayed yet)`;
+  const shares = choice.standings.map((s) => `${s.name} ${(s.byteHitRatio * 100).toFixed(0)}%`);
+  return `${head}); shadow SSD byte hits over the last ~30 days, at the last load: ${
+    shares.join(", ")
+  }`;
 }
