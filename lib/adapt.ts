@@ -37,6 +37,7 @@ import {
   admissionStep,
   type CachedCopy,
   type CachePolicy,
+  countUsesInWindow,
   DEFAULT_CACHE_POLICY,
   planPlacement,
 } from "./plan.ts";
@@ -268,10 +269,7 @@ export class PolicyTuner {
   usesInWindow(model: string, now: number): number {
     const shadow = this.#shadows[this.#active]!;
     const recent = shadow.recent.get(model) ?? [];
-    const cutoff = now - shadow.policy.windowSeconds;
-    let n = 0;
-    for (const t of recent) if (t > cutoff && t <= now) n++;
-    return n;
+    return countUsesInWindow(recent.map((at) => ({ at })), now, shadow.policy.windowSeconds);
   }
 
   /**

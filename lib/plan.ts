@@ -680,14 +680,15 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
   }
   const victims = cheapestVictims(eligible, need, policy.maxSearchNodes);
   const lost = victims.reduce((s, c) => s + valueOf(c), 0);
+  // Execution order: lowest value first.
+  const ordered = [...victims].sort((a, b) => valueOf(a) - valueOf(b) || byRateThenAge(a, b));
   if (!explain) {
     // The same decision, without the text (shadow caches replaying many loads).
     if (!(value > policy.valueMargin * lost)) return no("");
-    const evict = [...victims].sort((a, b) => valueOf(a) - valueOf(b) || byRateThenAge(a, b));
     return {
       id: candidate.id,
       copy: true,
-      evict: evict.map((c) => ({ id: c.id, size: c.size, reason: "" })),
+      evict: ordered.map((c) => ({ id: c.id, size: c.size, reason: "" })),
       reason: "",
       refused: [],
     };
@@ -719,17 +720,15 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
   const otherText = other
     ? `; cheaper than evicting ${listIds(other.set)} (${gibPerWeek(1, other.lost)})`
     : "";
-  const evict = [...victims]
-    .sort((a, b) => valueOf(a) - valueOf(b) || byRateThenAge(a, b))
-    .map((c) => ({
-      id: c.id,
-      size: c.size,
-      reason:
-        `ranked ${rankText(shownRate.get(c.id) ?? c.rate)} < candidate ${
-          rankText(candidate.rate)
-        }; ` +
-        `loses ${gibPerWeek(c.rate, c.size)} of SSD loads`,
-    }));
+  const evict = ordered.map((c) => ({
+    id: c.id,
+    size: c.size,
+    reason:
+      `ranked ${rankText(shownRate.get(c.id) ?? c.rate)} < candidate ${
+        rankText(candidate.rate)
+      }; ` +
+      `loses ${gibPerWeek(c.rate, c.size)} of SSD loads`,
+  }));
   return {
     id: candidate.id,
     copy: true,

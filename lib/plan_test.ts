@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../tests/assert.ts";
 import { LlamaPackError } from "./errors.ts";
 import {
+  admissionStep,
   applyPlacement,
   availableRoom,
   type CachedCopy,
@@ -790,6 +791,28 @@ Deno.test("property: more free space never turns a copy into a refusal nor adds 
       });
       const freed = (p: PlacementPlan) => p.evict.reduce((s, e) => s + e.size, 0);
       return !before.copy || (after.copy && freed(after) <= freed(before));
+    }),
+    RUNS,
+  );
+});
+
+Deno.test("property: explain false and admissionStep() decide exactly as the explained plan", () => {
+  const now = 1_700_000_000;
+  fc.assert(
+    fc.property(scenarioArb, fc.boolean(), (sc, withNow) => {
+      const input = { ...sc, ...(withNow ? { now } : {}) };
+      const full = planPlacement(input);
+      const quiet = planPlacement({ ...input, explain: false });
+      const same = full.copy === quiet.copy &&
+        full.evict.map((e) => e.id).join() === quiet.evict.map((e) => e.id).join();
+      if (sc.cached.some((c) => c.id === sc.candidate.id)) return same;
+      const step = admissionStep(sc.space, sc.candidate);
+      const stepAgrees = step === "evict"
+        ? true
+        : step === "fits"
+        ? full.copy && full.evict.length === 0
+        : !full.copy;
+      return same && stepAgrees;
     }),
     RUNS,
   );
