@@ -20,23 +20,23 @@
  */
 
 export * from "./lib/errors.ts";
-export * from "./lib/units.ts";
-export * from "./lib/paths.ts";
-export * from "./lib/config.ts";
-export * from "./lib/state.ts";
-export * from "./lib/cli_args.ts";
-export { helpText } from "./lib/help.ts";
+export * from "./lib/core/units.ts";
+export * from "./lib/config/paths.ts";
+export * from "./lib/config/config.ts";
+export * from "./lib/state/store.ts";
+export * from "./lib/cli/args.ts";
+export { helpText } from "./lib/cli/help.ts";
 export { type AppIo, runApp, VERSION } from "./lib/app.ts";
 export type { Command, CommandContext, Output } from "./lib/commands/context.ts";
-export * from "./lib/model_index.ts";
-export * from "./lib/rank.ts";
-export * from "./lib/match.ts";
-export * from "./lib/plan.ts";
-export * from "./lib/adapt.ts";
-export * from "./lib/gguf.ts";
-export * from "./lib/scan.ts";
-export * from "./lib/library.ts";
-export * from "./lib/list_view.ts";
+export * from "./lib/core/model_index.ts";
+export * from "./lib/core/rank.ts";
+export * from "./lib/core/match.ts";
+export * from "./lib/core/plan.ts";
+export * from "./lib/core/adapt.ts";
+export * from "./lib/scan/gguf.ts";
+export * from "./lib/scan/scan.ts";
+export * from "./lib/core/library.ts";
+export * from "./lib/core/list_view.ts";
 export * from "./lib/server/adapter.ts";
 export * from "./lib/server/llama_server.ts";
 export * from "./lib/server/merge_args.ts";
@@ -48,7 +48,7 @@ export * from "./lib/cache/copy.ts";
 export * from "./lib/cache/evict.ts";
 export * from "./lib/cache/tiers.ts";
 export * from "./lib/cache/lock.ts";
-export * from "./lib/cache/progress_bar.ts";
+export * from "./lib/core/progress_bar.ts";
 export * from "./sim/workload.ts";
 export * from "./sim/pattern.ts";
 export * from "./sim/trace.ts";
@@ -58,7 +58,7 @@ export * from "./sim/llama_pack_policy.ts";
 export * from "./sim/optimum.ts";
 export * from "./sim/simulate.ts";
 export * from "./sim/report.ts";
-export * from "./sim/presets.ts";
+export * from "./lib/core/sim_presets.ts";
 
 // `deno run -A jsr:@llama-pack/llama-pack …` runs the CLI.
 if (import.meta.main) {

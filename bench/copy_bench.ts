@@ -16,7 +16,7 @@
  */
 
 import { copyToSsd } from "../lib/cache/copy.ts";
-import { formatSize, parseSize } from "../lib/units.ts";
+import { formatSize, parseSize } from "../lib/core/units.ts";
 import { writeRandomFile } from "../tests/fs_util.ts";
 
 async function run(cmd: string, args: string[]): Promise<boolean> {

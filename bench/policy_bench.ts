@@ -7,9 +7,9 @@
  * @module
  */
 
-import { type CachedCopy, type Candidate, planPlacement, planRefill } from "../lib/plan.ts";
-import { newEstimate, rankFromUses, recordUse, usesPerWeek } from "../lib/rank.ts";
-import { type MatchCandidate, matchModels } from "../lib/match.ts";
+import { type CachedCopy, type Candidate, planPlacement, planRefill } from "../lib/core/plan.ts";
+import { newEstimate, rankFromUses, recordUse, usesPerWeek } from "../lib/core/rank.ts";
+import { type MatchCandidate, matchModels } from "../lib/core/match.ts";
 
 const G = 1024 ** 3;
 const T0 = 1_700_000_000;

@@ -21,7 +21,7 @@ import { referencePolicies } from "../sim/reference.ts";
 import { renderComparison } from "../sim/report.ts";
 import { comparePolicies, type Comparison } from "../sim/simulate.ts";
 import { librarySize } from "../sim/workload.ts";
-import { formatSize } from "../lib/units.ts";
+import { formatSize } from "../lib/core/units.ts";
 
 const variants = Deno.args.includes("--variants");
 const quick = Deno.args.includes("--quick");

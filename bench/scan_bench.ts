@@ -9,10 +9,15 @@
  */
 
 import { type LibrarySpec, makeLibrary } from "../tests/gguf_writer.ts";
-import { type HeaderRecord, type MetadataCache, type ScanRoot, scanTiers } from "../lib/scan.ts";
-import { buildLibrary } from "../lib/library.ts";
-import { type ListEntry, listJson, renderList } from "../lib/list_view.ts";
-import { StateStore } from "../lib/state.ts";
+import {
+  type HeaderRecord,
+  type MetadataCache,
+  type ScanRoot,
+  scanTiers,
+} from "../lib/scan/scan.ts";
+import { buildLibrary } from "../lib/core/library.ts";
+import { type ListEntry, listJson, renderList } from "../lib/core/list_view.ts";
+import { StateStore } from "../lib/state/store.ts";
 import { storeMetadataCache } from "../lib/commands/update.ts";
 
 const GIB = 1024 ** 3;

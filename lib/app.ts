@@ -7,11 +7,11 @@
  */
 
 import { causeChain, LlamaPackError } from "./errors.ts";
-import { parseCliArgs } from "./cli_args.ts";
-import { type Config, loadConfig, writeDefaultConfig } from "./config.ts";
-import { helpText } from "./help.ts";
-import { configPath, type Env, stateDir } from "./paths.ts";
-import { StateStore } from "./state.ts";
+import { parseCliArgs } from "./cli/args.ts";
+import { type Config, loadConfig, writeDefaultConfig } from "./config/config.ts";
+import { helpText } from "./cli/help.ts";
+import { configPath, type Env, stateDir } from "./config/paths.ts";
+import { StateStore } from "./state/store.ts";
 import type { Command, CommandContext, Output } from "./commands/context.ts";
 import denoJson from "../deno.json" with { type: "json" };
 

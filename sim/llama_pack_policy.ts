@@ -13,14 +13,14 @@ import {
   type PolicyProfile,
   PolicyTuner,
   type TunerOptions,
-} from "../lib/adapt.ts";
+} from "../lib/core/adapt.ts";
 import {
   admissionStep,
   type CachePolicy,
   DEFAULT_CACHE_POLICY,
   planPlacement,
-} from "../lib/plan.ts";
-import { formatRank, type RankOptions } from "../lib/rank.ts";
+} from "../lib/core/plan.ts";
+import { formatRank, type RankOptions } from "../lib/core/rank.ts";
 import type { PolicyDecision, SimPolicy } from "./engine.ts";
 
 /** Options of {@linkcode llamaPackPolicy}. */

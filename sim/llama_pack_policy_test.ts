@@ -1,7 +1,7 @@
 import { assertEquals } from "../tests/assert.ts";
-import { planPlacement } from "../lib/plan.ts";
-import { POLICY_PROFILES, profilePolicy } from "../lib/adapt.ts";
-import { newEstimate, recordUse, usesPerWeek } from "../lib/rank.ts";
+import { planPlacement } from "../lib/core/plan.ts";
+import { POLICY_PROFILES, profilePolicy } from "../lib/core/adapt.ts";
+import { newEstimate, recordUse, usesPerWeek } from "../lib/core/rank.ts";
 import { runSimulation } from "./engine.ts";
 import { llamaPackPolicy } from "./llama_pack_policy.ts";
 import type { Workload } from "./workload.ts";

@@ -17,7 +17,7 @@
  */
 
 import { LlamaPackError } from "../lib/errors.ts";
-import { parseDuration, parseSize } from "../lib/units.ts";
+import { parseDuration, parseSize } from "../lib/core/units.ts";
 import { type Load, sortLoads } from "./workload.ts";
 
 /** Options of {@linkcode parsePattern}. */

@@ -18,7 +18,7 @@
 
 import type { CacheEntry, CacheView, PolicyDecision, SimPolicy } from "./engine.ts";
 import type { Load } from "./workload.ts";
-import { formatSize } from "../lib/units.ts";
+import { formatSize } from "../lib/core/units.ts";
 
 const DAY = 86400;
 const GB = 1e9;

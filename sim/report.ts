@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatDuration, formatSize } from "../lib/units.ts";
+import { formatDuration, formatSize } from "../lib/core/units.ts";
 import type { SimulationSummary, TimelineEvent } from "./engine.ts";
 import type { Comparison } from "./simulate.ts";
 import type { Workload } from "./workload.ts";

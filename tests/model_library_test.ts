@@ -5,8 +5,8 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { hfEntries, makeLibrary, shardEntries, type WriteGgufOptions } from "./gguf_writer.ts";
 import { makeSandbox, type Sandbox } from "./sandbox.ts";
-import { StateStore } from "../lib/state.ts";
-import { formatDate } from "../lib/list_view.ts";
+import { StateStore } from "../lib/state/store.ts";
+import { formatDate } from "../lib/core/list_view.ts";
 
 const GIB = 1024 ** 3;
 const GEMMA: WriteGgufOptions = {

@@ -7,7 +7,7 @@
  */
 
 import { dirname, join } from "node:path";
-import { StateStore } from "../lib/state.ts";
+import { StateStore } from "../lib/state/store.ts";
 
 /** The fake llama-server executable. */
 export const FAKE_SERVER: string = new URL("./fixtures/llama-server", import.meta.url).pathname;

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { makeSandbox, type Sandbox } from "./sandbox.ts";
-import { StateStore } from "../lib/state.ts";
+import { StateStore } from "../lib/state/store.ts";
 
 const GIB = 1024 ** 3;
 

@@ -10,15 +10,15 @@
  * @module
  */
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { loadIndex } from "../model_index.ts";
+import { loadIndex } from "../core/model_index.ts";
 import { serverAdapter } from "../server/adapter.ts";
 import { waitReady } from "../server/health.ts";
 import { isSameProcess } from "../server/process.ts";
 import { identityOf, pruneServers } from "../server/records.ts";
-import type { StateStore } from "../state.ts";
-import { formatElapsed, formatSize } from "../units.ts";
+import type { StateStore } from "../state/store.ts";
+import { formatElapsed, formatSize } from "../core/units.ts";
 
 import { acquireLock } from "./lock.ts";
 import {
@@ -66,7 +66,7 @@ export interface CopyJobOutcome {
  * ```ts
  * import assert from "node:assert/strict";
  * import { runCopyJob } from "./copier.ts";
- * import { StateStore } from "../state.ts";
+ * import { StateStore } from "../state/store.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);
  * const deps = { store, config: {} as never, stateDir: dir, now: () => 0, log: () => {} };

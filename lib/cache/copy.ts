@@ -21,7 +21,7 @@
 import { statfs } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { LlamaPackError } from "../errors.ts";
-import { formatSize } from "../units.ts";
+import { formatSize } from "../core/units.ts";
 import { createHasher, hashBytes, hashFile } from "./hash.ts";
 import { acquireLock, type FileLock } from "./lock.ts";
 import { isInside, lstatOrUndefined, statOrUndefined } from "./fs_checks.ts";

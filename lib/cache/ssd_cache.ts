@@ -9,10 +9,10 @@
  */
 
 import { join } from "node:path";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { type IndexedModel, rankOf } from "../model_index.ts";
-import { choiceOf, type ObservedLoad, type PolicyChoice, tunerFromHistory } from "../adapt.ts";
+import { type IndexedModel, rankOf } from "../core/model_index.ts";
+import { choiceOf, type ObservedLoad, type PolicyChoice, tunerFromHistory } from "../core/adapt.ts";
 import {
   availableRoom,
   type CachedCopy,
@@ -22,10 +22,10 @@ import {
   type PlacementPlan,
   planPlacement,
   type SsdSpace,
-} from "../plan.ts";
+} from "../core/plan.ts";
 import { readProcessIdentity } from "../server/process.ts";
-import type { CopyJobRow, FileRow, StateStore } from "../state.ts";
-import { GIB } from "../units.ts";
+import type { CopyJobRow, FileRow, StateStore } from "../state/store.ts";
+import { GIB } from "../core/units.ts";
 import { cleanupPartials, copyToSsd, type RemovedPartial } from "./copy.ts";
 import { deleteSsdCopy } from "./evict.ts";
 import { diskFree } from "./tiers.ts";
@@ -155,7 +155,7 @@ export function choosePolicy(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { choiceOf } from "../adapt.ts";
+ * import { choiceOf } from "../core/adapt.ts";
  * import { loadPolicyChoice, savePolicyChoice } from "./ssd_cache.ts";
  * const dir = await Deno.makeTempDir();
  * await savePolicyChoice(dir, choiceOf({ minUses: 1, windowSeconds: 604800 }, "rapid"), 0);
@@ -424,7 +424,7 @@ export interface ModelCopyResult {
  * @example Copying a one-file model
  * ```ts
  * import assert from "node:assert/strict";
- * import { StateStore } from "../state.ts";
+ * import { StateStore } from "../state/store.ts";
  * import { copyModel } from "./ssd_cache.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.mkdir(`${dir}/hdd`); await Deno.mkdir(`${dir}/ssd`);
@@ -677,7 +677,7 @@ export async function evictModel(
  * @example Nothing to reap in an empty store
  * ```ts
  * import assert from "node:assert/strict";
- * import { StateStore } from "../state.ts";
+ * import { StateStore } from "../state/store.ts";
  * import { reapStaleJobs } from "./ssd_cache.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);

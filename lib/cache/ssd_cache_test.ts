@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/assert.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { loadIndex } from "../model_index.ts";
-import { StateStore } from "../state.ts";
+import { loadIndex } from "../core/model_index.ts";
+import { StateStore } from "../state/store.ts";
 import { runCopyJob } from "./copier.ts";
 import { hashFile } from "./hash.ts";
 import {
@@ -16,7 +16,7 @@ import {
   reapStaleJobs,
   savePolicyChoice,
 } from "./ssd_cache.ts";
-import { choiceOf } from "../adapt.ts";
+import { choiceOf } from "../core/adapt.ts";
 
 const MIB = 1024 ** 2;
 

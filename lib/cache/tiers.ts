@@ -10,7 +10,7 @@
 import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
-import { formatSize } from "../units.ts";
+import { formatSize } from "../core/units.ts";
 
 /** What a tier is. */
 export type TierKind = "ssd" | "hdd";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/assert.ts";
 import { LlamaPackError } from "../errors.ts";
-import { GIB } from "../units.ts";
+import { GIB } from "../core/units.ts";
 import {
   checkFit,
   directoryBytes,

@@ -7,7 +7,7 @@
  */
 
 import { acquireLock } from "../cache/lock.ts";
-import { formatProgress } from "../cache/progress_bar.ts";
+import { formatProgress } from "../core/progress_bar.ts";
 import {
   copyLockPath,
   copyModel,
@@ -18,12 +18,12 @@ import {
   reapStaleJobs,
   ssdSpace,
 } from "../cache/ssd_cache.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { findModel, type IndexedModel, loadIndex } from "../model_index.ts";
+import { findModel, type IndexedModel, loadIndex } from "../core/model_index.ts";
 import { pruneServers } from "../server/records.ts";
-import type { ServerRow, StateStore } from "../state.ts";
-import { formatElapsed, formatSize } from "../units.ts";
+import type { ServerRow, StateStore } from "../state/store.ts";
+import { formatElapsed, formatSize } from "../core/units.ts";
 
 import type { CommandContext } from "./context.ts";
 

@@ -15,10 +15,10 @@ import {
   tierStats,
 } from "../cache/tiers.ts";
 import { reapStaleJobs } from "../cache/ssd_cache.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { type Env, expandHome } from "../paths.ts";
-import { formatSize, GIB } from "../units.ts";
+import { type Env, expandHome } from "../config/paths.ts";
+import { formatSize, GIB } from "../core/units.ts";
 import type { CommandContext } from "./context.ts";
 
 /** The configured tiers: `ssd`, then `hdd` (or `hdd1`, `hdd2`, … for several paths). */

@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { CliCommand } from "../cli_args.ts";
-import type { Config } from "../config.ts";
-import type { Env } from "../paths.ts";
-import type { StateStore } from "../state.ts";
+import type { CliCommand } from "../cli/args.ts";
+import type { Config } from "../config/config.ts";
+import type { Env } from "../config/paths.ts";
+import type { StateStore } from "../state/store.ts";
 
 /** Where a command writes for the user. */
 export interface Output {

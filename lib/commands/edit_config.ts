@@ -7,7 +7,7 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
-import { loadConfig, splitWords, writeDefaultConfig } from "../config.ts";
+import { loadConfig, splitWords, writeDefaultConfig } from "../config/config.ts";
 import type { CommandContext } from "./context.ts";
 
 /**

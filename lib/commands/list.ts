@@ -11,8 +11,8 @@
  */
 
 import { join } from "node:path";
-import { type ListEntry, listJson, type ListMeta, renderList } from "../list_view.ts";
-import { type IndexedModel, loadIndex, rankOf } from "../model_index.ts";
+import { type ListEntry, listJson, type ListMeta, renderList } from "../core/list_view.ts";
+import { type IndexedModel, loadIndex, rankOf } from "../core/model_index.ts";
 import {
   type Candidate,
   countUsesInWindow,
@@ -20,12 +20,12 @@ import {
   planPlacement,
   planRefill,
   type SsdSpace,
-} from "../plan.ts";
-import { formatRank } from "../rank.ts";
-import type { CopyJobRow } from "../state.ts";
+} from "../core/plan.ts";
+import { formatRank } from "../core/rank.ts";
+import type { CopyJobRow } from "../state/store.ts";
 import { cachedCopies, loadPolicyChoice, ssdSpace } from "../cache/ssd_cache.ts";
-import type { PolicyChoice } from "../adapt.ts";
-import { formatSize } from "../units.ts";
+import type { PolicyChoice } from "../core/adapt.ts";
+import { formatSize } from "../core/units.ts";
 import type { CommandContext } from "./context.ts";
 
 /** Options of {@linkcode listEntries}. */
@@ -72,7 +72,7 @@ const str = (v: unknown) => (typeof v === "string" ? v : null);
  * ```ts
  * import assert from "node:assert/strict";
  * import { listEntries } from "./list.ts";
- * import { buildIndex } from "../model_index.ts";
+ * import { buildIndex } from "../core/model_index.ts";
  * const row = (id: string) => ({ id, name: id, size: 8 * 1024 ** 3, fingerprint: "f", first_seen: 0,
  *   last_seen: 0, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null });
  * const file = (id: string) => ({ path: `/h/${id}`, model_id: id, tier: "hdd" as const, root: "/h",
@@ -318,7 +318,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { choiceOf } from "../adapt.ts";
+ * import { choiceOf } from "../core/adapt.ts";
  * import { profileLine } from "./list.ts";
  * const choice = choiceOf({ minUses: 1, windowSeconds: 604800 }, undefined);
  * assert(profileLine(choice, true).startsWith("policy profile: steady"));

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { buildIndex } from "../model_index.ts";
-import type { CopyJobRow, FileRow, ModelRow, SsdCopyRow, UseRow } from "../state.ts";
+import { buildIndex } from "../core/model_index.ts";
+import type { CopyJobRow, FileRow, ModelRow, SsdCopyRow, UseRow } from "../state/store.ts";
 import { listEntries } from "./list.ts";
 
 const G = 1024 ** 3;

@@ -8,9 +8,9 @@
 
 import { join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
-import { formatDuration } from "../units.ts";
-import { findModel, type IndexedModel, loadIndex, type TierCopy } from "../model_index.ts";
-import type { ServerRow, StateStore } from "../state.ts";
+import { formatDuration } from "../core/units.ts";
+import { findModel, type IndexedModel, loadIndex, type TierCopy } from "../core/model_index.ts";
+import type { ServerRow, StateStore } from "../state/store.ts";
 import { type ServerAdapter, serverAdapter } from "../server/adapter.ts";
 import { type HealthTick, waitReady } from "../server/health.ts";
 import { portInUse, type ServerProcess, spawnServer } from "../server/process.ts";
@@ -21,7 +21,7 @@ import {
   stopRecordedServer,
 } from "../server/records.ts";
 import { nextServerState, type ServerEvent, type ServerState } from "../server/lifecycle.ts";
-import { maybePromote } from "../cache/promote.ts";
+import { maybePromote } from "./promote.ts";
 import type { CommandContext } from "./context.ts";
 
 /** How long a stop waits after SIGTERM before SIGKILL, unless `LLAMA_PACK_STOP_GRACE_MS` says otherwise. */

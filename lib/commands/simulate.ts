@@ -10,10 +10,10 @@
  */
 
 import { statfs } from "node:fs/promises";
-import { type Config, didYouMean } from "../config.ts";
+import { type Config, didYouMean } from "../config/config.ts";
 import { errorMessage, LlamaPackError } from "../errors.ts";
-import { findModel, type IndexedModel, loadIndex } from "../model_index.ts";
-import { formatSize, GIB } from "../units.ts";
+import { findModel, type IndexedModel, loadIndex } from "../core/model_index.ts";
+import { formatSize, GIB } from "../core/units.ts";
 import { llamaPackPolicy } from "../../sim/llama_pack_policy.ts";
 import { isPattern, parsePattern } from "../../sim/pattern.ts";
 import { referencePolicies } from "../../sim/reference.ts";

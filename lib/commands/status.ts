@@ -9,7 +9,7 @@
 import { serverAdapter } from "../server/adapter.ts";
 import { pruneServers } from "../server/records.ts";
 import { reapStaleJobs } from "../cache/ssd_cache.ts";
-import { renderStatus, type ServerStatus, statusJson } from "../server/status_view.ts";
+import { renderStatus, type ServerStatus, statusJson } from "../core/status_view.ts";
 import type { CommandContext } from "./context.ts";
 
 async function probeHealth(

@@ -8,9 +8,14 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
-import { buildLibrary, type KnownModel, type LibraryModel, type ModelCopy } from "../library.ts";
-import { type HeaderRecord, type MetadataCache, type ScanRoot, scanTiers } from "../scan.ts";
-import type { FileRow, ScannedModelRecord, StateStore } from "../state.ts";
+import {
+  buildLibrary,
+  type KnownModel,
+  type LibraryModel,
+  type ModelCopy,
+} from "../core/library.ts";
+import { type HeaderRecord, type MetadataCache, type ScanRoot, scanTiers } from "../scan/scan.ts";
+import type { FileRow, ScannedModelRecord, StateStore } from "../state/store.ts";
 import type { CommandContext } from "./context.ts";
 
 /**

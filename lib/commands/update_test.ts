@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { type ScannedModelRecord, StateStore } from "../state.ts";
+import { type ScannedModelRecord, StateStore } from "../state/store.ts";
 import { storeMetadataCache } from "./update.ts";
 
 async function withStore(fn: (store: StateStore) => void | Promise<void>): Promise<void> {

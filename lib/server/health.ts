@@ -8,7 +8,7 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
-import { formatDuration } from "../units.ts";
+import { formatDuration } from "../core/units.ts";
 import type { HealthState } from "./adapter.ts";
 
 /** One poll of the health URL, as reported to {@linkcode WaitReadyOptions.onTick}. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ServerRow, StateStore } from "../state.ts";
+import type { ServerRow, StateStore } from "../state/store.ts";
 import {
   isSameProcess,
   type ProcessIdentity,
@@ -75,7 +75,7 @@ export interface CheckedServers {
  * @example An empty store
  * ```ts
  * import assert from "node:assert/strict";
- * import { StateStore } from "../state.ts";
+ * import { StateStore } from "../state/store.ts";
  * import { pruneServers } from "./records.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);
@@ -107,7 +107,7 @@ export function pruneServers(store: StateStore): CheckedServers {
  *
  * @example Forgetting nothing
  * ```ts
- * import { StateStore } from "../state.ts";
+ * import { StateStore } from "../state/store.ts";
  * import { forgetServer } from "./records.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);
@@ -147,7 +147,7 @@ export interface StopRecordedOptions extends StopServerOptions {
  * @example Stopping a server that is already gone
  * ```ts
  * import assert from "node:assert/strict";
- * import { StateStore } from "../state.ts";
+ * import { StateStore } from "../state/store.ts";
  * import { stopRecordedServer } from "./records.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);

@@ -11,7 +11,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 
 /** Versioned schema migrations; index + 1 is the schema version. Append only. */
 const MIGRATIONS: readonly string[] = [
@@ -209,7 +209,7 @@ export interface StateStoreOptions {
  * @example Recording and reading uses
  * ```ts
  * import assert from "node:assert/strict";
- * import { StateStore } from "./state.ts";
+ * import { StateStore } from "./store.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);
  * store.recordUse({ modelId: "gemma", at: 1000, tier: "hdd" });

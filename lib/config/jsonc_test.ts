@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { assertEquals } from "../tests/assert.ts";
+import { assertEquals } from "../../tests/assert.ts";
 import { type JsoncNode, parseJsonc, propertyValue } from "./jsonc.ts";
 
 /** Rebuilds the plain value a tree stands for. */

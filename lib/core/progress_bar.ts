@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatDuration, formatSize } from "../units.ts";
+import { formatDuration, formatSize } from "./units.ts";
 
 /** What the bar shows. */
 export interface ProgressFigures {

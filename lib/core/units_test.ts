@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "../tests/assert.ts";
-import { LlamaPackError } from "./errors.ts";
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { LlamaPackError } from "../errors.ts";
 import { formatDuration, formatElapsed, formatSize, parseDuration, parseSize } from "./units.ts";
 
 Deno.test("parseSize() reads binary units and rejects typos with where and what", async (t) => {

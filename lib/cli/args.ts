@@ -6,9 +6,9 @@
  * @module
  */
 
-import { LlamaPackError } from "./errors.ts";
-import { parseDuration, parseSize } from "./units.ts";
-import { didYouMean } from "./config.ts";
+import { LlamaPackError } from "../errors.ts";
+import { parseDuration, parseSize } from "../core/units.ts";
+import { didYouMean } from "../config/config.ts";
 
 /** What the user asked llama-pack to do. */
 export type CliAction =
@@ -143,7 +143,7 @@ function usage(message: string): LlamaPackError {
  * @example Loading a model with extra server args
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseCliArgs } from "./cli_args.ts";
+ * import { parseCliArgs } from "./args.ts";
  * const cmd = parseCliArgs(["-m", "gemma5", "--store", "--", "-c", "8192"]);
  * assert(cmd.action.kind === "run" && cmd.action.store);
  * assert(cmd.passthrough?.join(" ") === "-c 8192");

@@ -26,9 +26,9 @@ export interface SimulationPreset {
  * @example Running a preset
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_SIMULATIONS } from "./presets.ts";
- * import { parsePattern } from "./pattern.ts";
- * import { simulate } from "./simulate.ts";
+ * import { DEFAULT_SIMULATIONS } from "./sim_presets.ts";
+ * import { parsePattern } from "../../sim/pattern.ts";
+ * import { simulate } from "../../sim/simulate.ts";
  * const preset = DEFAULT_SIMULATIONS["simple"]!;
  * const loads = parsePattern(preset.pattern);
  * const { summary } = simulate({ name: "simple", loads, ssdFreeBytes: preset.ssd_free_gb * 1024 ** 3 });

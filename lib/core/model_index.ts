@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { FileRow, ModelRow, SsdCopyRow, StateStore, UseRow } from "./state.ts";
+import type { FileRow, ModelRow, SsdCopyRow, StateStore, UseRow } from "../state/store.ts";
 import { rankFromUses, type RankOptions } from "./rank.ts";
 import { matchModels, type ScoredMatch } from "./match.ts";
 

@@ -24,10 +24,10 @@
  * @module
  */
 
-import { PARTIAL_DIR } from "./cache/copy.ts";
-import { isInside } from "./cache/fs_checks.ts";
+import { PARTIAL_DIR } from "../cache/copy.ts";
+import { isInside } from "../cache/fs_checks.ts";
 import { join } from "node:path";
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 import { type GgufHeader, type GgufInfo, readGgufHeader } from "./gguf.ts";
 
 /** A storage tier. */
@@ -187,7 +187,7 @@ const inside = (child: string, parent: string) => child === parent || isInside(p
  * ```ts
  * import assert from "node:assert/strict";
  * import { scanTiers, type HeaderRecord } from "./scan.ts";
- * import { makeLibrary } from "../tests/gguf_writer.ts";
+ * import { makeLibrary } from "../../tests/gguf_writer.ts";
  * const root = await Deno.makeTempDir();
  * try {
  *   await makeLibrary(root, { "llm/a.gguf": { size: 1024 ** 3 }, "llm/bad.gguf": { corrupt: "garbage" } });

@@ -6,12 +6,18 @@
  * @module
  */
 
-import type { CommandContext } from "../commands/context.ts";
-import { loadIndex } from "../model_index.ts";
-import { countUsesInWindow } from "../plan.ts";
+import type { CommandContext } from "./context.ts";
+import { loadIndex } from "../core/model_index.ts";
+import { countUsesInWindow } from "../core/plan.ts";
 import { pruneServers } from "../server/records.ts";
-import { formatSize } from "../units.ts";
-import { choosePolicy, planCopy, reapStaleJobs, savePolicyChoice, ssdSpace } from "./ssd_cache.ts";
+import { formatSize } from "../core/units.ts";
+import {
+  choosePolicy,
+  planCopy,
+  reapStaleJobs,
+  savePolicyChoice,
+  ssdSpace,
+} from "../cache/ssd_cache.ts";
 
 /**
  * Decides, after a successful load, whether to copy the model to the SSD in

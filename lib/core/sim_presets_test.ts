@@ -1,7 +1,7 @@
-import { assert, assertEquals } from "../tests/assert.ts";
-import { isPattern, parsePattern } from "./pattern.ts";
-import { DEFAULT_SIMULATIONS } from "./presets.ts";
-import { comparePolicies } from "./simulate.ts";
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { isPattern, parsePattern } from "../../sim/pattern.ts";
+import { DEFAULT_SIMULATIONS } from "./sim_presets.ts";
+import { comparePolicies } from "../../sim/simulate.ts";
 
 Deno.test("DEFAULT_SIMULATIONS parse, run and show the cache at work", async (t) => {
   assertEquals(Object.keys(DEFAULT_SIMULATIONS), [

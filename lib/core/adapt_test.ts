@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
-import { generateWorkload, STANDARD_SPECS } from "../bench/workloads.ts";
-import { cacheCapacity } from "../sim/workload.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { generateWorkload, STANDARD_SPECS } from "../../bench/workloads.ts";
+import { cacheCapacity } from "../../sim/workload.ts";
 import {
   type ObservedLoad,
   POLICY_PROFILES,

@@ -65,7 +65,7 @@
  * @module
  */
 
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 import { formatDuration, formatSize, GIB } from "./units.ts";
 import { formatRank, type UseEvent } from "./rank.ts";
 

@@ -1,8 +1,8 @@
-import { assert, assertEquals } from "../tests/assert.ts";
-import { hfEntries, makeLibrary, shardEntries } from "../tests/gguf_writer.ts";
-import { LlamaPackError } from "./errors.ts";
-import { PARTIAL_DIR } from "./cache/copy.ts";
-import { buildLibrary } from "./library.ts";
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { hfEntries, makeLibrary, shardEntries } from "../../tests/gguf_writer.ts";
+import { LlamaPackError } from "../errors.ts";
+import { PARTIAL_DIR } from "../cache/copy.ts";
+import { buildLibrary } from "../core/library.ts";
 import {
   type HeaderRecord,
   type MetadataCache,

@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertNotEquals, assertRejects } from "../tests/assert.ts";
-import { type GgufCorruption, writeGguf, type WriteGgufOptions } from "../tests/gguf_writer.ts";
-import { LlamaPackError } from "./errors.ts";
+import { assert, assertEquals, assertNotEquals, assertRejects } from "../../tests/assert.ts";
+import { type GgufCorruption, writeGguf, type WriteGgufOptions } from "../../tests/gguf_writer.ts";
+import { LlamaPackError } from "../errors.ts";
 import {
   fingerprintFile,
   type GgufInfo,

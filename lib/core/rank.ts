@@ -115,7 +115,7 @@
  * @module
  */
 
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 
 /** Seconds in a week: the unit of the rank. */
 export const WEEK_SECONDS = 7 * 86400;

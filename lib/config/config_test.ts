@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../tests/assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/assert.ts";
 import {
   defaultConfigText,
   didYouMean,
@@ -8,7 +8,7 @@ import {
   splitWords,
   writeDefaultConfig,
 } from "./config.ts";
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 
 const ok = (extra = "") =>
   `{

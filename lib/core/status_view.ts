@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatDuration, formatSize } from "../units.ts";
+import { formatDuration, formatSize } from "./units.ts";
 
 /** One running server as `--status` shows it. */
 export interface ServerStatus {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 
 const SIZE_UNITS: Record<string, number> = {
   "": 1,

@@ -12,10 +12,10 @@
 import { type JsoncNode as Node, parseJsonc, propertyValue } from "./jsonc.ts";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 import { type Env, expandHome } from "./paths.ts";
-import { DEFAULT_SIMULATIONS, type SimulationPreset } from "../sim/presets.ts";
-import { SERVER_ADAPTERS } from "./server/adapter.ts";
+import { DEFAULT_SIMULATIONS, type SimulationPreset } from "../core/sim_presets.ts";
+import { SERVER_ADAPTERS } from "../server/adapter.ts";
 
 export type { SimulationPreset };
 

@@ -12,7 +12,7 @@
 
 import { GGMLFileQuantizationType, gguf, parseGGUFQuantLabel } from "@huggingface/gguf";
 import xxhash from "xxhash-wasm";
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 
 /** The metadata llama-pack keeps for one GGUF file; unknown values are `null`. */
 export interface GgufInfo {
@@ -130,7 +130,7 @@ const TYPE_BYTES: Record<number, number> = { 0: 4, 1: 2, 24: 1, 25: 2, 26: 4, 27
  * ```ts
  * import assert from "node:assert/strict";
  * import { readGgufHeader } from "./gguf.ts";
- * import { writeGguf } from "../tests/gguf_writer.ts";
+ * import { writeGguf } from "../../tests/gguf_writer.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   await writeGguf(`${dir}/m.gguf`, { parameterCount: 8e9, fileType: "Q5_K_M", size: 5 * 1024 ** 3 });

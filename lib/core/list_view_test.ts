@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertStringIncludes } from "../tests/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
 import {
   formatDate,
   formatParams,

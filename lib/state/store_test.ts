@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
-import { SCHEMA_VERSION, StateStore } from "./state.ts";
-import { LlamaPackError } from "./errors.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { SCHEMA_VERSION, StateStore } from "./store.ts";
+import { LlamaPackError } from "../errors.ts";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
@@ -97,7 +97,7 @@ Deno.test("StateStore survives 8 processes recording 200 uses each at once", asy
   const dir = await Deno.makeTempDir();
   try {
     StateStore.open(dir).close();
-    const script = new URL("../tests/fixtures/record_uses.ts", import.meta.url).pathname;
+    const script = new URL("../../tests/fixtures/record_uses.ts", import.meta.url).pathname;
     const procs = Array.from({ length: 8 }, (_, i) =>
       new Deno.Command(Deno.execPath(), {
         args: ["run", "--allow-all", script, dir, "200", String(i)],

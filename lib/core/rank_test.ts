@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
-import { LlamaPackError } from "./errors.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { LlamaPackError } from "../errors.ts";
 import {
   DEFAULT_RANK_OPTIONS,
   formatRank,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { assert, assertEquals, assertStringIncludes, assertThrows } from "../tests/assert.ts";
-import { LlamaPackError } from "./errors.ts";
+import { assert, assertEquals, assertStringIncludes, assertThrows } from "../../tests/assert.ts";
+import { LlamaPackError } from "../errors.ts";
 import {
   admissionStep,
   applyPlacement,

@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
-import { type CliAction, FLAGS, parseCliArgs } from "./cli_args.ts";
-import { LlamaPackError } from "./errors.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { type CliAction, FLAGS, parseCliArgs } from "./args.ts";
+import { LlamaPackError } from "../errors.ts";
 import { helpText } from "./help.ts";
 
 Deno.test("parseCliArgs() maps every alias of the seed's --help to its action", async (t) => {

@@ -27,8 +27,8 @@
  * @module
  */
 
-import type { GgufInfo } from "./gguf.ts";
-import type { ScannedFile, Tier } from "./scan.ts";
+import type { GgufInfo } from "../scan/gguf.ts";
+import type { ScannedFile, Tier } from "../scan/scan.ts";
 
 /** One tier's copy of a model: all its files in one directory. */
 export interface ModelCopy {
@@ -315,7 +315,7 @@ const sameContent = (a: { fingerprint: string; weightsSize: number }, b: typeof 
  * ```ts
  * import assert from "node:assert/strict";
  * import { buildLibrary } from "./library.ts";
- * import type { ScannedFile } from "./scan.ts";
+ * import type { ScannedFile } from "../scan/scan.ts";
  * const info = {
  *   architecture: "llama", name: "x", parameterCount: 8e9, sizeLabel: null, quant: "Q4_K_M",
  *   contextLength: 8192, layerCount: 32, expertCount: null, splitNo: null, splitCount: null,

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { LlamaPackError } from "./errors.ts";
+import { LlamaPackError } from "../errors.ts";
 
 /** A model that a query can match. */
 export interface MatchCandidate {
