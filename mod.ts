@@ -31,8 +31,11 @@ export type { Command, CommandContext, Output } from "./lib/commands/context.ts"
 export * from "./lib/core/model_index.ts";
 export * from "./lib/core/rank.ts";
 export * from "./lib/core/match.ts";
-export * from "./lib/core/plan.ts";
-export * from "./lib/core/adapt.ts";
+export * from "./lib/core/cache_policy.ts";
+export * from "./lib/core/placement.ts";
+export * from "./lib/core/refill.ts";
+export * from "./lib/core/profiles.ts";
+export * from "./lib/core/tuner.ts";
 export * from "./lib/scan/gguf.ts";
 export * from "./lib/scan/scan.ts";
 export * from "./lib/core/library.ts";

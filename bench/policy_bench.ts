@@ -7,7 +7,9 @@
  * @module
  */
 
-import { type CachedCopy, type Candidate, planPlacement, planRefill } from "../lib/core/plan.ts";
+import { type CachedCopy, type Candidate } from "../lib/core/cache_policy.ts";
+import { planPlacement } from "../lib/core/placement.ts";
+import { planRefill } from "../lib/core/refill.ts";
 import { newEstimate, rankFromUses, recordUse, usesPerWeek } from "../lib/core/rank.ts";
 import { type MatchCandidate, matchModels } from "../lib/core/match.ts";
 

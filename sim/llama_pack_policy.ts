@@ -8,18 +8,10 @@
  * @module
  */
 
-import {
-  POLICY_PROFILES,
-  type PolicyProfile,
-  PolicyTuner,
-  type TunerOptions,
-} from "../lib/core/adapt.ts";
-import {
-  admissionStep,
-  type CachePolicy,
-  DEFAULT_CACHE_POLICY,
-  planPlacement,
-} from "../lib/core/plan.ts";
+import { POLICY_PROFILES, type PolicyProfile } from "../lib/core/profiles.ts";
+import { PolicyTuner, type TunerOptions } from "../lib/core/tuner.ts";
+import { admissionStep, planPlacement } from "../lib/core/placement.ts";
+import { type CachePolicy, DEFAULT_CACHE_POLICY } from "../lib/core/cache_policy.ts";
 import { formatRank, type RankOptions } from "../lib/core/rank.ts";
 import type { PolicyDecision, SimPolicy } from "./engine.ts";
 

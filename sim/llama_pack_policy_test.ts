@@ -1,6 +1,6 @@
 import { assertEquals } from "../tests/assert.ts";
-import { planPlacement } from "../lib/core/plan.ts";
-import { POLICY_PROFILES, profilePolicy } from "../lib/core/adapt.ts";
+import { planPlacement } from "../lib/core/placement.ts";
+import { POLICY_PROFILES, profilePolicy } from "../lib/core/profiles.ts";
 import { newEstimate, recordUse, usesPerWeek } from "../lib/core/rank.ts";
 import { runSimulation } from "./engine.ts";
 import { llamaPackPolicy } from "./llama_pack_policy.ts";

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { type IndexedModel, rankOf } from "../core/model_index.ts";
-import { choiceOf, type ObservedLoad, type PolicyChoice, tunerFromHistory } from "../core/adapt.ts";
+import { choiceOf, type PolicyChoice } from "../core/profiles.ts";
+import { type ObservedLoad, tunerFromHistory } from "../core/tuner.ts";
 import {
   availableRoom,
   type CachedCopy,
@@ -20,9 +21,9 @@ import {
   type Candidate,
   countUsesInWindow,
   type PlacementPlan,
-  planPlacement,
   type SsdSpace,
-} from "../core/plan.ts";
+} from "../core/cache_policy.ts";
+import { planPlacement } from "../core/placement.ts";
 import { readProcessIdentity } from "../server/process.ts";
 import type { CopyJobRow, FileRow, StateStore } from "../state/store.ts";
 import { GIB } from "../core/units.ts";
@@ -155,7 +156,7 @@ export function choosePolicy(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { choiceOf } from "../core/adapt.ts";
+ * import { choiceOf } from "../core/profiles.ts";
  * import { loadPolicyChoice, savePolicyChoice } from "./ssd_cache.ts";
  * const dir = await Deno.makeTempDir();
  * await savePolicyChoice(dir, choiceOf({ minUses: 1, windowSeconds: 604800 }, "rapid"), 0);

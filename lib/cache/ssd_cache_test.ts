@@ -16,7 +16,7 @@ import {
   reapStaleJobs,
   savePolicyChoice,
 } from "./ssd_cache.ts";
-import { choiceOf } from "../core/adapt.ts";
+import { choiceOf } from "../core/profiles.ts";
 
 const MIB = 1024 ** 2;
 

@@ -17,14 +17,14 @@ import {
   type Candidate,
   countUsesInWindow,
   DEFAULT_CACHE_POLICY,
-  planPlacement,
-  planRefill,
   type SsdSpace,
-} from "../core/plan.ts";
+} from "../core/cache_policy.ts";
+import { planPlacement } from "../core/placement.ts";
+import { planRefill } from "../core/refill.ts";
 import { formatRank } from "../core/rank.ts";
 import type { CopyJobRow } from "../state/store.ts";
 import { cachedCopies, loadPolicyChoice, ssdSpace } from "../cache/ssd_cache.ts";
-import type { PolicyChoice } from "../core/adapt.ts";
+import type { PolicyChoice } from "../core/profiles.ts";
 import { formatSize } from "../core/units.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -318,7 +318,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { choiceOf } from "../core/adapt.ts";
+ * import { choiceOf } from "../core/profiles.ts";
  * import { profileLine } from "./list.ts";
  * const choice = choiceOf({ minUses: 1, windowSeconds: 604800 }, undefined);
  * assert(profileLine(choice, true).startsWith("policy profile: steady"));

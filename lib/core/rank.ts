@@ -115,7 +115,18 @@
  * @module
  */
 
-import { LlamaPackError } from "../errors.ts";
+import { params, type RankOptions } from "./rank_params.ts";
+import {
+  advance,
+  longIntegral,
+  longRateAfter,
+  type RateEstimate,
+  record,
+  stillActive,
+} from "./rate_memory.ts";
+
+export { DEFAULT_RANK_OPTIONS, type RankOptions } from "./rank_params.ts";
+export type { RateEstimate } from "./rate_memory.ts";
 
 /** Seconds in a week: the unit of the rank. */
 export const WEEK_SECONDS = 7 * 86400;
@@ -126,178 +137,6 @@ export interface UseEvent {
   at: number;
   /** How long the server ran, in seconds; accepted but not used by the rank. */
   duration?: number;
-}
-
-/**
- * A model's incremental rate state: plain JSON-serialisable data, updated by
- * {@linkcode recordUse} and read by {@linkcode usesPerWeek}.
- */
-export interface RateEstimate {
-  /** How many uses were recorded. */
-  uses: number;
-  /** Time the counts below refer to (the latest use), unix seconds; `null` if never used. */
-  at: number | null;
-  /** Use count decayed with the short half-life, at `at`. */
-  short: number;
-  /** Use count of the long memory, decayed with the long half-life, at `at`. */
-  long: number;
-  /** Seconds of decayed observation behind `long`, at `at`. */
-  exposure: number;
-  /** Change-detector statistic (nats), at `at`. */
-  drift: number;
-  /** How many popularity shifts were detected. */
-  shifts: number;
-  /** When the current level of use began: the first use or the latest detected shift (unix seconds). */
-  since?: number;
-}
-
-/** Tuning of the rank; every field is optional. */
-export interface RankOptions {
-  /**
-   * Half-life of the short memory, in seconds.
-   * @default {172800} (2 days)
-   */
-  shortHalfLifeSeconds?: number;
-  /**
-   * Half-life of the long memory, in seconds; must exceed the short one.
-   * @default {1814400} (21 days)
-   */
-  longHalfLifeSeconds?: number;
-  /**
-   * Evidence (nats of log-likelihood ratio) the change detector needs at a use
-   * before the long memory restarts from the short one (a rise in use).
-   * `Infinity` turns rise detection off.
-   * @default {2}
-   */
-  changeThreshold?: number;
-  /**
-   * Evidence the change detector needs while a model is not used before the
-   * long memory restarts from the short one (a fall in use). Raise it to keep
-   * a steady model's history through longer idle spells. `Infinity` turns
-   * fall detection (and the regime hazard) off.
-   * @default {4}
-   */
-  declineThreshold?: number;
-  /**
-   * Regime hazard: how much longer a model's current level of use is
-   * expected to last, as a multiple of how long it has lasted so far (see the
-   * module doc). Lower values drop idle models faster. `Infinity` (or
-   * `declineThreshold` `Infinity`) turns it off.
-   * @default {6}
-   */
-  regimeFactor?: number;
-  /**
-   * How many seconds of observation a model's first use stands for: right
-   * after its first use a model ranks one use per this long, and the long
-   * memory's exposure grows from here towards its full length. At most the
-   * long memory's full exposure (`longHalfLifeSeconds / ln 2`), which is what
-   * a larger value means. Only used while the change detector is on (either
-   * threshold finite); with both thresholds `Infinity` the rank is the plain
-   * decayed count.
-   * @default {604800} (7 days: one use ranks 1.0/wk)
-   */
-  firstUseExposureSeconds?: number;
-  /**
-   * The rank is at least this share of the short-memory rate (see the module
-   * doc), so a model that just became busy climbs before the change detector
-   * has the evidence to restart the long memory. 0 turns it off. Only used
-   * while the change detector is on.
-   * @default {0.4}
-   */
-  shortRateWeight?: number;
-}
-
-/** The defaults of {@linkcode RankOptions}, tuned with the policy lab (`bench/RESULTS.md`). */
-export const DEFAULT_RANK_OPTIONS: Readonly<Required<RankOptions>> = Object.freeze({
-  shortHalfLifeSeconds: 2 * 86400,
-  longHalfLifeSeconds: 21 * 86400,
-  changeThreshold: 2,
-  declineThreshold: 4,
-  regimeFactor: 6,
-  firstUseExposureSeconds: 7 * 86400,
-  shortRateWeight: 0.4,
-});
-
-interface Params {
-  ls: number; // λ short, 1/s
-  ll: number; // λ long, 1/s
-  threshold: number; // at a use
-  decline: number; // between uses
-  regime: number; // expected regime length / exposure
-  first: number; // exposure at the first use, seconds (≤ 1/ll)
-  shortWeight: number; // floor of the rank as a share of the short rate
-}
-
-let defaultParams: Params | undefined;
-/** Validated forms of frozen option objects (the policy profiles' and the defaults'). */
-const frozenParams = new WeakMap<RankOptions, Params>();
-
-function params(options: RankOptions | undefined): Params {
-  // The defaults are frozen, so their validated form can be reused.
-  if (options === undefined) return defaultParams ??= resolveParams(undefined);
-  if (!Object.isFrozen(options)) return resolveParams(options);
-  let p = frozenParams.get(options);
-  if (p === undefined) frozenParams.set(options, p = resolveParams(options));
-  return p;
-}
-
-function resolveParams(options: RankOptions | undefined): Params {
-  const hs = options?.shortHalfLifeSeconds ?? DEFAULT_RANK_OPTIONS.shortHalfLifeSeconds;
-  const hl = options?.longHalfLifeSeconds ?? DEFAULT_RANK_OPTIONS.longHalfLifeSeconds;
-  const threshold = options?.changeThreshold ?? DEFAULT_RANK_OPTIONS.changeThreshold;
-  if (!(Number.isFinite(hs) && hs > 0)) {
-    throw new LlamaPackError(
-      "CONFIG",
-      `rank options: shortHalfLifeSeconds must be a positive number of seconds (got ${hs})`,
-    );
-  }
-  if (!(Number.isFinite(hl) && hl > hs)) {
-    throw new LlamaPackError(
-      "CONFIG",
-      `rank options: longHalfLifeSeconds must be a number of seconds above shortHalfLifeSeconds ${hs} (got ${hl})`,
-    );
-  }
-  const decline = options?.declineThreshold ?? DEFAULT_RANK_OPTIONS.declineThreshold;
-  for (const [key, value] of [["changeThreshold", threshold], ["declineThreshold", decline]]) {
-    if (!(typeof value === "number" && value > 0)) {
-      throw new LlamaPackError(
-        "CONFIG",
-        `rank options: ${key} must be a positive number or Infinity (got ${value})`,
-      );
-    }
-  }
-  const regime = options?.regimeFactor ?? DEFAULT_RANK_OPTIONS.regimeFactor;
-  if (!(typeof regime === "number" && regime > 0)) {
-    throw new LlamaPackError(
-      "CONFIG",
-      `rank options: regimeFactor must be a positive number or Infinity (got ${regime})`,
-    );
-  }
-  const first = options?.firstUseExposureSeconds ?? DEFAULT_RANK_OPTIONS.firstUseExposureSeconds;
-  if (!(typeof first === "number" && first > 0)) {
-    throw new LlamaPackError(
-      "CONFIG",
-      `rank options: firstUseExposureSeconds must be a positive number of seconds (got ${first})`,
-    );
-  }
-  const shortWeight = options?.shortRateWeight ?? DEFAULT_RANK_OPTIONS.shortRateWeight;
-  if (!(Number.isFinite(shortWeight) && shortWeight >= 0)) {
-    throw new LlamaPackError(
-      "CONFIG",
-      `rank options: shortRateWeight must be a number ≥ 0 (got ${shortWeight})`,
-    );
-  }
-  const full = hl / Math.LN2;
-  const detector = Number.isFinite(threshold) || Number.isFinite(decline);
-  return {
-    ls: Math.LN2 / hs,
-    ll: Math.LN2 / hl,
-    threshold,
-    decline,
-    regime,
-    first: detector ? Math.min(first, full) : full,
-    shortWeight: detector ? shortWeight : 0,
-  };
 }
 
 /**
@@ -314,100 +153,6 @@ function resolveParams(options: RankOptions | undefined): Params {
  */
 export function newEstimate(): RateEstimate {
   return { uses: 0, at: null, short: 0, long: 0, exposure: 0, drift: 0, shifts: 0 };
-}
-
-/** Long-memory rate (uses/second) `d` seconds after the state's time. */
-function longRateAfter(e: RateEstimate, p: Params, d: number): number {
-  const exposure = 1 / p.ll - (1 / p.ll - e.exposure) * Math.exp(-p.ll * d);
-  return exposure > 0 ? (e.long * Math.exp(-p.ll * d)) / exposure : 0;
-}
-
-/** ∫₀^d rate_l: uses the long memory expects in the next `d` seconds. */
-function longIntegral(e: RateEstimate, p: Params, d: number): number {
-  const c = 1 - p.ll * e.exposure; // in [0, 1)
-  const x = Math.exp(-p.ll * d);
-  if (c < 1e-9) return e.long * (1 - x);
-  return (e.long / c) * (Math.log1p(-c * x) - Math.log1p(-c));
-}
-
-/** ∫₀^d rate_s: uses the short memory expects in the next `d` seconds. */
-function shortIntegral(e: RateEstimate, p: Params, d: number): number {
-  return e.short * -Math.expm1(-p.ls * d);
-}
-
-/**
- * First time in [0, `within`] at which the short rate no longer exceeds the
- * long rate, or `Infinity` when that is later than `within`.
- */
-function turningPoint(e: RateEstimate, p: Params, within: number): number {
-  const diff = (d: number) => p.ls * e.short * Math.exp(-p.ls * d) - longRateAfter(e, p, d);
-  if (diff(0) <= 0) return 0;
-  if (diff(within) > 0) return Infinity;
-  let lo = 0;
-  let hi = within;
-  for (let i = 0; i < 100 && hi - lo > 1e-6; i++) {
-    const mid = (lo + hi) / 2;
-    if (diff(mid) > 0) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
-/** The state `d` seconds later, with no use in between and no shift detected. */
-function decayed(e: RateEstimate, p: Params, d: number, drift: number): RateEstimate {
-  return {
-    ...e,
-    at: (e.at ?? 0) + d,
-    short: e.short * Math.exp(-p.ls * d),
-    long: e.long * Math.exp(-p.ll * d),
-    exposure: 1 / p.ll - (1 / p.ll - e.exposure) * Math.exp(-p.ll * d),
-    drift,
-  };
-}
-
-/** Restarts the long memory from the short one (a detected popularity shift). */
-function shift(e: RateEstimate, p: Params): RateEstimate {
-  return {
-    ...e,
-    long: e.short,
-    exposure: 1 / p.ls,
-    drift: 0,
-    shifts: e.shifts + 1,
-    ...(e.at === null ? {} : { since: e.at }),
-  };
-}
-
-/**
- * Advances a used estimate to time `to` (≥ its `at`) with no use in between,
- * running the change detector in closed form.
- */
-function advance(e: RateEstimate, p: Params, to: number): RateEstimate {
-  let cur = e;
-  for (let guard = 0; guard < 64; guard++) {
-    const d = to - (cur.at ?? to);
-    if (d <= 0) return cur;
-    // g(u) = ∫₀^u (rate_l − rate_s) falls, then rises (the rate ratio only falls),
-    // so the clamped CUSUM is max(D₀ + g, 0) before the turning point, rising after.
-    const turning = turningPoint(cur, p, d);
-    const turn = Math.min(turning, d);
-    const g = (u: number) => longIntegral(cur, p, u) - shortIntegral(cur, p, u);
-    const floor = Math.min(-cur.drift, g(turn));
-    const driftAt = (u: number) =>
-      Math.max(0, g(u) - (u <= turn ? Math.min(-cur.drift, g(u)) : floor));
-    const end = driftAt(d);
-    // A fall is only detected once the long rate is at or above the short one
-    // (after the turning point); before it the statistic only shrinks.
-    if (!(end >= p.decline) || turning > d) return { ...decayed(cur, p, d, end), at: to };
-    let lo = turn;
-    let hi = d;
-    for (let i = 0; i < 80; i++) {
-      const mid = (lo + hi) / 2;
-      if (driftAt(mid) >= p.decline) hi = mid;
-      else lo = mid;
-    }
-    cur = shift(decayed(cur, p, hi, 0), p);
-  }
-  return cur;
 }
 
 /**
@@ -437,44 +182,6 @@ export function recordUse(est: RateEstimate, at: number, options?: RankOptions):
     throw new RangeError(`recordUse: use time must be a finite number (got ${at})`);
   }
   return record(est, at, params(options));
-}
-
-function record(est: RateEstimate, at: number, p: Params): RateEstimate {
-  if (est.uses === 0 || est.at === null) {
-    return {
-      uses: 1,
-      at,
-      short: 1,
-      long: 1,
-      exposure: p.first,
-      drift: 0,
-      shifts: est.shifts,
-      since: at,
-    };
-  }
-  if (at < est.at) {
-    const back = est.at - at;
-    return {
-      ...est,
-      uses: est.uses + 1,
-      short: est.short + Math.exp(-p.ls * back),
-      long: est.long + Math.exp(-p.ll * back),
-    };
-  }
-  const before = advance(est, p, at);
-  const rs = p.ls * before.short;
-  const rl = longRateAfter(before, p, 0);
-  const drift = rs > 0 && rl > 0 ? Math.max(0, before.drift + Math.log(rs / rl)) : before.drift;
-  const after: RateEstimate = {
-    ...before,
-    uses: before.uses + 1,
-    short: before.short + 1,
-    long: before.long + 1,
-    drift,
-  };
-  // Restart only towards a higher rate, so a use never lowers the rank.
-  const rise = p.ls * after.short > longRateAfter(after, p, 0);
-  return drift >= p.threshold && rise ? shift(after, p) : after;
 }
 
 /**
@@ -523,21 +230,6 @@ export function usesPerWeek(est: RateEstimate, now: number, options?: RankOption
     base = Math.max(base, short * WEEK_SECONDS);
   }
   return d > 0 ? base * stillActive(est, p, d) : base;
-}
-
-/**
- * Probability that a model is still in the regime its estimate describes after
- * `gap` seconds without a use (1 when the regime hazard is off).
- */
-function stillActive(est: RateEstimate, p: Params, gap: number): number {
-  if (!Number.isFinite(p.regime) || !Number.isFinite(p.decline)) return 1;
-  const rate = longRateAfter(est, p, 0);
-  if (est.since === undefined || est.at === null) return 1;
-  const tau = p.regime * Math.max(est.at - est.since, 1 / p.ls);
-  if (!(tau > 0)) return 1;
-  const a = rate + 1 / tau;
-  const x = Math.exp(-a * gap);
-  return x / (x + (1 - x) / (tau * a));
 }
 
 /**

@@ -1,20 +1,17 @@
 import fc from "fast-check";
-import { assert, assertEquals, assertStringIncludes, assertThrows } from "../../tests/assert.ts";
+import { assertEquals, assertStringIncludes, assertThrows } from "../../tests/assert.ts";
 import { LlamaPackError } from "../errors.ts";
+import { admissionStep, applyPlacement, planPlacement } from "./placement.ts";
 import {
-  admissionStep,
-  applyPlacement,
   availableRoom,
   type CachedCopy,
   type CachePolicy,
   type Candidate,
-  countUsesInWindow,
   DEFAULT_CACHE_POLICY,
   type PlacementPlan,
-  planPlacement,
-  planRefill,
   type SsdSpace,
-} from "./plan.ts";
+} from "./cache_policy.ts";
+import { planRefill } from "./refill.ts";
 
 const G = 1024 ** 3;
 
@@ -389,25 +386,6 @@ Deno.test("planPlacement() rejects bad input", async (t) => {
   }
 });
 
-Deno.test("availableRoom() is the tighter of free space and the limit", async (t) => {
-  const cases: [string, SsdSpace, number][] = [
-    ["no limit", { freeBytes: 100, minFreeBytes: 30, cacheUsedBytes: 500 }, 70],
-    ["limit binds", { freeBytes: 100, minFreeBytes: 30, limitBytes: 520, cacheUsedBytes: 500 }, 20],
-    ["free binds", { freeBytes: 100, minFreeBytes: 30, limitBytes: 900, cacheUsedBytes: 500 }, 70],
-    ["below minimum", { freeBytes: 10, minFreeBytes: 30, cacheUsedBytes: 0 }, -20],
-  ];
-  for (const [name, s, room] of cases) {
-    await t.step(name, () => assertEquals(availableRoom(s), room));
-  }
-});
-
-Deno.test("countUsesInWindow() counts (now − window, now]", () => {
-  const now = 1000;
-  const uses = [{ at: 900 }, { at: 901 }, { at: 1000 }, { at: 1001 }, { at: 100 }];
-  assertEquals(countUsesInWindow(uses, now, 100), 2);
-  assertEquals(countUsesInWindow([], now, 100), 0);
-});
-
 Deno.test("applyPlacement() removes victims, adds the copy and moves the bytes", () => {
   const cached = [copy("cold", 10, 0.5), copy("hot", 10, 9)];
   const s = space(15, cached);
@@ -425,48 +403,6 @@ Deno.test("applyPlacement() removes victims, adds the copy and moves the bytes",
   assertEquals(applyPlacement({ space: s, cached }, refusedPlan, candidate), { space: s, cached });
 });
 
-Deno.test("planRefill() fills freed space by rate, each step on the state the last one left", async (t) => {
-  await t.step("highest rate first, then what still fits", () => {
-    const cached = [copy("kept", 10, 9)];
-    const plans = planRefill({
-      space: space(50, cached),
-      cached,
-      candidates: [
-        cand("low", 15, 1),
-        cand("high", 30, 6),
-        cand("mid", 10, 3),
-        cand("kept", 10, 9),
-      ],
-    });
-    assertEquals(plans.map((p) => p.id), ["high", "mid"]);
-    assert(plans.every((p) => p.copy && p.evict.length === 0));
-  });
-  await t.step("may evict colder copies but never an earlier refill", () => {
-    const cached = [copy("cold", 20, 0.2)];
-    const plans = planRefill({
-      space: space(30, cached),
-      cached,
-      candidates: [cand("b", 20, 2), cand("a", 20, 4)],
-    });
-    assertEquals(plans.map((p) => [p.id, p.evict.map((e) => e.id)]), [["a", []], ["b", ["cold"]]]);
-  });
-  await t.step("skips candidates that fail admission", () => {
-    const plans = planRefill({
-      space: space(100, []),
-      cached: [],
-      candidates: [
-        cand("few", 5, 9, { usesInWindow: 0 }),
-        cand("hdd", 5, 9, { noCache: true }),
-        cand("ok", 5, 1),
-      ],
-    });
-    assertEquals(plans.map((p) => p.id), ["ok"]);
-  });
-});
-
-// ---- properties ----
-
-/** True about once in `n`. */
 const rarely = (n: number) => fc.integer({ min: 1, max: n }).map((x) => x === 1);
 const sizeArb = fc.integer({ min: 0, max: 150 }).map((g) => g * G); // whole GiB keeps sums exact
 /** Rates in uses/week, tenths (fc.double leans to extremes like 1e-300). */

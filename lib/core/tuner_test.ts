@@ -1,13 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { generateWorkload, STANDARD_SPECS } from "../../bench/workloads.ts";
 import { cacheCapacity } from "../../sim/workload.ts";
-import {
-  type ObservedLoad,
-  POLICY_PROFILES,
-  PolicyTuner,
-  profilePolicy,
-  tunerFromHistory,
-} from "./adapt.ts";
+import { type ObservedLoad, PolicyTuner, tunerFromHistory } from "./tuner.ts";
+import { POLICY_PROFILES, profilePolicy } from "./profiles.ts";
 import { rankFromUses } from "./rank.ts";
 
 const D = 86400;
