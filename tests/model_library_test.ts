@@ -6,7 +6,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./asser
 import { hfEntries, makeLibrary, shardEntries, type WriteGgufOptions } from "./gguf_writer.ts";
 import { makeSandbox, type Sandbox } from "./sandbox.ts";
 import { StateStore } from "../lib/state/store.ts";
-import { formatDate } from "../lib/core/list_view.ts";
+import { formatDate } from "../lib/core/list_entry.ts";
 
 const GIB = 1024 ** 3;
 const GEMMA: WriteGgufOptions = {

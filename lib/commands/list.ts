@@ -11,7 +11,9 @@
  */
 
 import { join } from "node:path";
-import { type ListEntry, listJson, type ListMeta, renderList } from "../core/list_view.ts";
+import type { ListEntry, ListMeta } from "../core/list_entry.ts";
+import { listJson } from "../core/list_json.ts";
+import { renderList } from "../core/list_view.ts";
 import { type IndexedModel, loadIndex, rankOf } from "../core/model_index.ts";
 import {
   type Candidate,

@@ -25,79 +25,13 @@
 
 import Table from "cli-table3";
 import { formatSize } from "./units.ts";
-
-/** Where a model stands on the SSD. */
-export type SsdState =
-  /** A verified copy is on the SSD. */
-  | "verified"
-  /** A copy is running (or queued when `progress` is absent). */
-  | "copying"
-  /** Files are on the SSD but no verified copy record backs them (`ssd?`). */
-  | "unverified"
-  /** The policy wants it cached; no copy yet. */
-  | "should"
-  /** Not on the SSD. */
-  | "none";
-
-/** The metadata shown with `-v`. */
-export interface ListMeta {
-  /** `general.architecture`. */
-  architecture?: string | null;
-  /** Trained context length. */
-  contextLength?: number | null;
-  /** Layer count. */
-  layerCount?: number | null;
-  /** Expert count (mixture of experts). */
-  expertCount?: number | null;
-  /** Number of shards. */
-  shardCount?: number;
-  /** Attached projector file names. */
-  projectors?: string[];
-  /** User flags such as `pinned`, `no-cache`. */
-  flags?: string[];
-}
-
-/** One model as `-l` shows it. */
-export interface ListEntry {
-  /** Stable model id. */
-  id: string;
-  /** Display name. */
-  name: string;
-  /** Rank: higher is more useful. */
-  rank: number;
-  /** Number of uses. */
-  uses: number;
-  /** Last use, unix seconds; `null` = never. */
-  lastUsed: number | null;
-  /** First seen by a scan, unix seconds. */
-  firstSeen: number | null;
-  /** Parameter count. */
-  params: number | null;
-  /** Quantization, e.g. `"Q4_K_M"`. */
-  quant: string | null;
-  /** Bytes of one copy. */
-  size: number | null;
-  /** SSD state. */
-  ssd: {
-    state: SsdState;
-    /** For `verified`: hot (`SSD`) or cold (`ssd`). */
-    hot?: boolean;
-    /** The SSD path (verified or copy destination). */
-    path?: string;
-    /** For `copying`: fraction done, 0..1. */
-    progress?: number;
-  };
-  /** HDD copy. */
-  hdd: { present: boolean; path?: string };
-  /** True when the files are gone and only usage stats remain. */
-  statsOnly: boolean;
-  /** True when the model lives only on the SSD. */
-  ssdOnly: boolean;
-  /** Metadata for `-v`. */
-  meta?: ListMeta;
-  /** Reasons behind rank and cache decisions, for `-v -v`. */
-  reasons?: string[];
-}
+import {
+  formatDate,
+  formatParams,
+  type ListEntry,
+  type ListMeta,
+  sortEntries,
+} from "./list_entry.ts";
 
 /** Options of {@linkcode renderList}. */
 export interface RenderListOptions {
@@ -125,80 +59,6 @@ const C = {
   date: "\x1b[34m",
 } as const;
 type Paint = (code: keyof typeof C, s: string) => string;
-
-/**
- * Formats a UTC date as `YYYY-MM-DD`.
- *
- * @param unixSeconds Seconds since the epoch, or `null`.
- * @param never Text for `null`. @default "never"
- * @returns The date.
- *
- * @example Formatting dates
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatDate } from "./list_view.ts";
- * assert(formatDate(1764288000) === "2025-11-28");
- * assert(formatDate(null) === "never");
- * ```
- */
-export function formatDate(unixSeconds: number | null, never = "never"): string {
-  if (unixSeconds === null || !Number.isFinite(unixSeconds)) return never;
-  return new Date(unixSeconds * 1000).toISOString().slice(0, 10);
-}
-
-/**
- * Formats a parameter count: `9.2B`, `14.8B`, `236B`, `135M`, `1.1T`.
- *
- * @param n Parameters, or `null`.
- * @returns The short form, or `"?"` for `null`.
- *
- * @example Formatting parameter counts
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatParams } from "./list_view.ts";
- * assert(formatParams(9.24e9) === "9.2B");
- * assert(formatParams(236e9) === "236B");
- * assert(formatParams(135e6) === "135M");
- * ```
- */
-export function formatParams(n: number | null): string {
-  if (n === null || !Number.isFinite(n) || n <= 0) return "?";
-  const units: [number, string][] = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
-  for (const [u, s] of units) {
-    if (n >= u * 0.95) {
-      const v = n / u;
-      return `${v >= 100 ? Math.round(v) : v.toFixed(1)}${s}`;
-    }
-  }
-  return String(Math.round(n));
-}
-
-/**
- * Sorts entries as `-l` shows them: lowest rank first; ties by last use
- * (never first), then name, then id.
- *
- * @param entries The entries (not modified).
- * @returns A sorted copy.
- *
- * @example Sorting
- * ```ts
- * import assert from "node:assert/strict";
- * import { sortEntries, type ListEntry } from "./list_view.ts";
- * const e = (name: string, rank: number): ListEntry => ({
- *   id: name, name, rank, uses: 0, lastUsed: null, firstSeen: null, params: null, quant: null,
- *   size: null, ssd: { state: "none" }, hdd: { present: true }, statsOnly: false, ssdOnly: false,
- * });
- * assert(sortEntries([e("b", 2), e("a", 1)])[1]!.name === "b");
- * ```
- */
-export function sortEntries(entries: readonly ListEntry[]): ListEntry[] {
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const rank = (e: ListEntry) => (Number.isFinite(e.rank) ? e.rank : -Infinity);
-  return [...entries].sort((a, b) =>
-    rank(a) - rank(b) || (a.lastUsed ?? -Infinity) - (b.lastUsed ?? -Infinity) ||
-    cmp(a.name, b.name) || cmp(a.id, b.id)
-  );
-}
 
 function ssdMarker(e: ListEntry, paint: Paint): [string, number] {
   let text: string;
@@ -275,7 +135,8 @@ function keyLine(paint: Paint, entries: readonly ListEntry[]): string {
  * @example Two models, plain text
  * ```ts
  * import assert from "node:assert/strict";
- * import { renderList, type ListEntry } from "./list_view.ts";
+ * import { renderList } from "./list_view.ts";
+ * import type { ListEntry } from "./list_entry.ts";
  * const base = { uses: 0, lastUsed: null, firstSeen: 1760227200, params: 9.2e9, quant: "Q5_K_M",
  *   size: null, statsOnly: false, ssdOnly: false } as const;
  * const entries: ListEntry[] = [
@@ -408,92 +269,3 @@ function renderTable(
 
 // deno-lint-ignore no-control-regex
 const visibleLength = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
-
-/** One model in `--json` output (dates as ISO 8601 UTC strings). */
-export interface ListJsonModel {
-  /** Stable id. */
-  id: string;
-  /** Display name. */
-  name: string;
-  /** Rank. */
-  rank: number;
-  /** Number of uses. */
-  uses: number;
-  /** Last use, or `null` for never. */
-  lastUsed: string | null;
-  /** First seen, or `null`. */
-  firstSeen: string | null;
-  /** Parameter count. */
-  params: number | null;
-  /** Quantization. */
-  quant: string | null;
-  /** Bytes of one copy. */
-  size: number | null;
-  /** SSD state, path and progress. */
-  ssd: { state: SsdState; hot: boolean; path: string | null; progress: number | null };
-  /** HDD presence and path. */
-  hdd: { present: boolean; path: string | null };
-  /** Files gone, stats only. */
-  statsOnly: boolean;
-  /** Only on the SSD. */
-  ssdOnly: boolean;
-  /** Metadata. */
-  meta: ListMeta | null;
-  /** Reasons behind rank and cache decisions. */
-  reasons: string[];
-}
-
-/** The `--json` document. */
-export interface ListJson {
-  /** Models, lowest rank first (as the text view). */
-  models: ListJsonModel[];
-}
-
-/**
- * Builds the `--json` document: the same data as the text view, sorted the
- * same way, every field present (`null` when unknown).
- *
- * @param entries The models.
- * @returns A JSON-ready object; print it with `JSON.stringify(x, null, 2)`.
- *
- * @example JSON for one model
- * ```ts
- * import assert from "node:assert/strict";
- * import { listJson } from "./list_view.ts";
- * const doc = listJson([{ id: "a", name: "A.gguf", rank: 1, uses: 2, lastUsed: 0, firstSeen: null,
- *   params: 8e9, quant: "Q8_0", size: 8e9, ssd: { state: "should" }, hdd: { present: true },
- *   statsOnly: false, ssdOnly: false }]);
- * assert(doc.models[0]!.lastUsed === "1970-01-01T00:00:00Z");
- * assert(doc.models[0]!.ssd.path === null);
- * ```
- */
-export function listJson(entries: readonly ListEntry[]): ListJson {
-  const iso = (t: number | null) =>
-    t === null || !Number.isFinite(t)
-      ? null
-      : new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-  return {
-    models: sortEntries(entries).map((e) => ({
-      id: e.id,
-      name: e.name,
-      rank: e.rank,
-      uses: e.uses,
-      lastUsed: iso(e.lastUsed),
-      firstSeen: iso(e.firstSeen),
-      params: e.params,
-      quant: e.quant,
-      size: e.size,
-      ssd: {
-        state: e.ssd.state,
-        hot: e.ssd.hot ?? false,
-        path: e.ssd.path ?? null,
-        progress: e.ssd.progress ?? null,
-      },
-      hdd: { present: e.hdd.present, path: e.hdd.path ?? null },
-      statsOnly: e.statsOnly,
-      ssdOnly: e.ssdOnly,
-      meta: e.meta ?? null,
-      reasons: e.reasons ?? [],
-    })),
-  };
-}

@@ -1,13 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
-import {
-  formatDate,
-  formatParams,
-  LIST_KEY,
-  type ListEntry,
-  listJson,
-  renderList,
-  sortEntries,
-} from "./list_view.ts";
+import { formatDate, formatParams, type ListEntry, sortEntries } from "./list_entry.ts";
+import { LIST_KEY, renderList } from "./list_view.ts";
+import { listJson } from "./list_json.ts";
 
 const day = (iso: string) => Date.parse(`${iso}T12:00:00Z`) / 1000;
 

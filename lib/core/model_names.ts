@@ -1,0 +1,67 @@
+/**
+ * What a model file's name says: whether it is one shard of a split model
+ * (`Name-00002-of-00003.gguf`) and how to name it for people (the Hugging
+ * Face hub layout becomes `org/repo/file.gguf`).
+ *
+ * @module
+ */
+
+/** Parsed shard file name. */
+export interface ShardName {
+  /** Everything before `-0000i-of-0000n.gguf`. */
+  prefix: string;
+  /** 1-based shard number. */
+  no: number;
+  /** Number of shards. */
+  count: number;
+}
+
+const SHARD_RE = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i;
+
+/**
+ * Parses a split-model file name such as `Qwen-72B-00002-of-00003.gguf`.
+ *
+ * @param fileName A file name (no directory).
+ * @returns The prefix, shard number and count, or `null` when not a shard name.
+ *
+ * @example Parsing shard names
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseShardName } from "./model_names.ts";
+ * assert(parseShardName("Big-00002-of-00003.gguf")?.no === 2);
+ * assert(parseShardName("Big.gguf") === null);
+ * ```
+ */
+export function parseShardName(fileName: string): ShardName | null {
+  const m = SHARD_RE.exec(fileName);
+  if (!m) return null;
+  const no = Number(m[2]);
+  const count = Number(m[3]);
+  if (no < 1 || count < 1 || no > count) return null;
+  return { prefix: m[1]!, no, count };
+}
+
+const HF_RE = /(?:^|\/)models--([^/]+)\/snapshots\/[^/]+\/(.+)$/;
+
+/**
+ * Names a file from its relative path: in the Hugging Face hub layout
+ * (`models--org--name/snapshots/<rev>/x.gguf`) it is `org/name/x.gguf`,
+ * otherwise the file name.
+ *
+ * @param relPath Relative path, `/`-separated.
+ * @returns The display name.
+ *
+ * @example Naming files
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { displayName } from "./model_names.ts";
+ * assert(displayName("models--bartowski--Qwen3-8B-GGUF/snapshots/abc/Qwen3-8B-Q4_K_M.gguf")
+ *   === "bartowski/Qwen3-8B-GGUF/Qwen3-8B-Q4_K_M.gguf");
+ * assert(displayName("llm/x.gguf") === "x.gguf");
+ * ```
+ */
+export function displayName(relPath: string): string {
+  const m = HF_RE.exec(relPath);
+  if (m) return `${m[1]!.replace("--", "/")}/${m[2]}`;
+  return relPath.slice(relPath.lastIndexOf("/") + 1);
+}
