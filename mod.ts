@@ -58,6 +58,7 @@ export * from "./lib/core/progress_bar.ts";
 export * from "./sim/workload.ts";
 export * from "./sim/pattern.ts";
 export * from "./sim/trace.ts";
+export * from "./sim/policy_api.ts";
 export * from "./sim/engine.ts";
 export * from "./sim/reference.ts";
 export * from "./sim/llama_pack_policy.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type CachedCopy, type Candidate } from "../lib/core/cache_policy.ts";
+import type { CachedCopy, Candidate } from "../lib/core/cache_policy.ts";
 import { planPlacement } from "../lib/core/placement.ts";
 import { planRefill } from "../lib/core/refill.ts";
 import { newEstimate, rankFromUses, recordUse, usesPerWeek } from "../lib/core/rank.ts";

@@ -14,7 +14,7 @@
  */
 
 import { generateWorkload, STANDARD_SPECS } from "./workloads.ts";
-import type { SimPolicy } from "../sim/engine.ts";
+import type { SimPolicy } from "../sim/policy_api.ts";
 import { llamaPackPolicy } from "../sim/llama_pack_policy.ts";
 import { loadSolver } from "../sim/optimum.ts";
 import { referencePolicies } from "../sim/reference.ts";

@@ -16,7 +16,7 @@ import {
   scanTiers,
 } from "../lib/scan/scan.ts";
 import { buildLibrary } from "../lib/core/library.ts";
-import { type ListEntry } from "../lib/core/list_entry.ts";
+import type { ListEntry } from "../lib/core/list_entry.ts";
 import { listJson } from "../lib/core/list_json.ts";
 import { renderList } from "../lib/core/list_view.ts";
 import { StateStore } from "../lib/state/store.ts";

@@ -1,12 +1,7 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
-import {
-  type CacheView,
-  type PolicyDecision,
-  runSimulation,
-  type SimPolicy,
-  type TimelineEvent,
-} from "./engine.ts";
+import type { CacheView, PolicyDecision, SimPolicy, TimelineEvent } from "./policy_api.ts";
+import { runSimulation } from "./engine.ts";
 import { llamaPackPolicy } from "./llama_pack_policy.ts";
 import { referencePolicies } from "./reference.ts";
 import { cacheCapacity, type Load, type Workload } from "./workload.ts";

@@ -13,7 +13,7 @@ import { PolicyTuner, type TunerOptions } from "../lib/core/tuner.ts";
 import { admissionStep, planPlacement } from "../lib/core/placement.ts";
 import { type CachePolicy, DEFAULT_CACHE_POLICY } from "../lib/core/cache_policy.ts";
 import { formatRank, type RankOptions } from "../lib/core/rank.ts";
-import type { PolicyDecision, SimPolicy } from "./engine.ts";
+import type { PolicyDecision, SimPolicy } from "./policy_api.ts";
 
 /** Options of {@linkcode llamaPackPolicy}. */
 export interface LlamaPackPolicyOptions {

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { CacheEntry, CacheView, PolicyDecision, SimPolicy } from "./engine.ts";
+import type { CacheEntry, CacheView, PolicyDecision, SimPolicy } from "./policy_api.ts";
 import type { Load } from "./workload.ts";
 import { formatSize } from "../lib/core/units.ts";
 

@@ -1,5 +1,6 @@
 import { assertEquals } from "../tests/assert.ts";
-import { runSimulation, type SimPolicy } from "./engine.ts";
+import { runSimulation } from "./engine.ts";
+import type { SimPolicy } from "./policy_api.ts";
 import { gdsfPolicy, lfuDaPolicy, lruPolicy, originalPolicy } from "./reference.ts";
 import type { Workload } from "./workload.ts";
 

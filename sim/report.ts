@@ -8,7 +8,7 @@
  */
 
 import { formatDuration, formatSize } from "../lib/core/units.ts";
-import type { SimulationSummary, TimelineEvent } from "./engine.ts";
+import type { SimulationSummary, TimelineEvent } from "./policy_api.ts";
 import type { Comparison } from "./simulate.ts";
 import type { Workload } from "./workload.ts";
 

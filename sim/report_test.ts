@@ -1,5 +1,5 @@
 import { assertEquals } from "../tests/assert.ts";
-import type { SimulationSummary, TimelineEvent } from "./engine.ts";
+import type { SimulationSummary, TimelineEvent } from "./policy_api.ts";
 import { renderComparison, renderSummary, renderTimeline } from "./report.ts";
 import type { Comparison } from "./simulate.ts";
 import type { Workload } from "./workload.ts";

@@ -6,12 +6,13 @@
  * @module
  */
 
-import { type EngineOptions, runSimulation, type SimPolicy } from "./engine.ts";
-import type { SimulationResult, SimulationSummary } from "./engine.ts";
+import type { EngineOptions, SimPolicy } from "./policy_api.ts";
+import { runSimulation } from "./engine.ts";
+import type { SimulationResult, SimulationSummary } from "./policy_api.ts";
 import { llamaPackPolicy } from "./llama_pack_policy.ts";
 import { type HighsSolver, type OfflineOptimum, offlineOptimum } from "./optimum.ts";
 import { referencePolicies } from "./reference.ts";
-import { ENGINE_DEFAULTS } from "./engine.ts";
+import { ENGINE_DEFAULTS } from "./policy_api.ts";
 import type { Workload } from "./workload.ts";
 
 /** Options of {@linkcode simulate}. */

@@ -21,7 +21,7 @@ import { renderComparison, renderSummary, renderTimeline } from "../../sim/repor
 import { comparePolicies, simulate } from "../../sim/simulate.ts";
 import { parseTrace } from "../../sim/trace.ts";
 import { type Load, sortLoads, type Workload } from "../../sim/workload.ts";
-import type { EngineOptions } from "../../sim/engine.ts";
+import type { EngineOptions } from "../../sim/policy_api.ts";
 import type { CommandContext } from "./context.ts";
 
 type SimulateAction = Extract<CommandContext["cmd"]["action"], { kind: "simulate" }>;
