@@ -12,7 +12,7 @@
 
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { loadIndex } from "../core/model_index.ts";
+import { loadIndex } from "../state/load_index.ts";
 import { serverAdapter } from "../server/adapter.ts";
 import { waitReady } from "../server/health.ts";
 import { isSameProcess } from "../server/process.ts";

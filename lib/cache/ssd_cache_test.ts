@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/assert.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { loadIndex } from "../core/model_index.ts";
+import { loadIndex } from "../state/load_index.ts";
 import { StateStore } from "../state/store.ts";
 import { runCopyJob } from "./copier.ts";
 import { hashFile } from "./hash.ts";

@@ -20,7 +20,8 @@ import {
 } from "../cache/ssd_cache.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { findModel, type IndexedModel, loadIndex } from "../core/model_index.ts";
+import { findModel, type IndexedModel } from "../core/model_index.ts";
+import { loadIndex } from "../state/load_index.ts";
 import { pruneServers } from "../server/records.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import { formatElapsed, formatSize } from "../core/units.ts";

@@ -14,7 +14,8 @@ import { join } from "node:path";
 import type { ListEntry, ListMeta } from "../core/list_entry.ts";
 import { listJson } from "../core/list_json.ts";
 import { renderList } from "../core/list_view.ts";
-import { type IndexedModel, loadIndex, rankOf } from "../core/model_index.ts";
+import { type IndexedModel, rankOf } from "../core/model_index.ts";
+import { loadIndex } from "../state/load_index.ts";
 import {
   type Candidate,
   countUsesInWindow,

@@ -7,7 +7,7 @@
  */
 
 import type { CommandContext } from "./context.ts";
-import { loadIndex } from "../core/model_index.ts";
+import { loadIndex } from "../state/load_index.ts";
 import { countUsesInWindow } from "../core/cache_policy.ts";
 import { pruneServers } from "../server/records.ts";
 import { formatSize } from "../core/units.ts";

@@ -9,7 +9,8 @@
 import { join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { formatDuration } from "../core/units.ts";
-import { findModel, type IndexedModel, loadIndex, type TierCopy } from "../core/model_index.ts";
+import { findModel, type IndexedModel, type TierCopy } from "../core/model_index.ts";
+import { loadIndex } from "../state/load_index.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import { type ServerAdapter, serverAdapter } from "../server/adapter.ts";
 import { type HealthTick, waitReady } from "../server/health.ts";

@@ -12,7 +12,8 @@
 import { statfs } from "node:fs/promises";
 import { type Config, didYouMean } from "../config/config.ts";
 import { errorMessage, LlamaPackError } from "../errors.ts";
-import { findModel, type IndexedModel, loadIndex } from "../core/model_index.ts";
+import { findModel, type IndexedModel } from "../core/model_index.ts";
+import { loadIndex } from "../state/load_index.ts";
 import { formatSize, GIB } from "../core/units.ts";
 import { llamaPackPolicy } from "../../sim/llama_pack_policy.ts";
 import { isPattern, parsePattern } from "../../sim/pattern.ts";

@@ -1,8 +1,9 @@
 /**
  * The model index: what llama-pack knows about each model, assembled from the
- * state store's rows. {@linkcode buildIndex} is pure; {@linkcode loadIndex}
- * reads the store. Every command that needs "which models exist, where are
- * their copies, how hot are they" goes through here.
+ * state store's rows. {@linkcode buildIndex} is pure; `loadIndex` in
+ * `lib/state/load_index.ts` feeds it the store's rows. Every command that
+ * needs "which models exist, where are their copies, how hot are they" goes
+ * through here.
  *
  * Conventions the scanner writes by: each model has one `files` row per file
  * per tier; weight files (single file or every shard) have role `model`,
@@ -12,7 +13,7 @@
  * @module
  */
 
-import type { FileRow, ModelRow, SsdCopyRow, StateStore, UseRow } from "../state/store.ts";
+import type { FileRow, ModelRow, SsdCopyRow, UseRow } from "./records.ts";
 import { rankFromUses, type RankOptions } from "./rank.ts";
 import { matchModels, type ScoredMatch } from "./match.ts";
 
@@ -155,21 +156,6 @@ export function buildIndex(rows: {
       ssd,
       uses: usesBy.get(m.id) ?? [],
     };
-  });
-}
-
-/**
- * Reads the whole index from the store. Needs the state dir's read permission.
- *
- * @param store The state store.
- * @returns The index.
- */
-export function loadIndex(store: StateStore): IndexedModel[] {
-  return buildIndex({
-    models: store.models(),
-    files: store.files(),
-    copies: store.ssdCopies(),
-    uses: store.uses(),
   });
 }
 

@@ -1,8 +1,6 @@
-import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assertEquals } from "../../tests/assert.ts";
 import { SCHEMA_VERSION, StateStore } from "./store.ts";
-import { LlamaPackError } from "../errors.ts";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 
 Deno.test("StateStore.open() creates the schema at the current version", async () => {
   const dir = await Deno.makeTempDir();
@@ -16,79 +14,6 @@ Deno.test("StateStore.open() creates the schema at the current version", async (
     // Re-opening is a no-op migration.
     StateStore.open(join(dir, "nested", "state")).close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("StateStore.open() refuses a database newer than this build", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const db = new DatabaseSync(join(dir, "state.db"));
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
-    db.close();
-    const err = assertThrows(() => StateStore.open(dir), LlamaPackError);
-    assertEquals(err.code, "STATE");
-    assert(err.message.includes("newer than this llama-pack"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("StateStore stores args, flags, uses, servers and copies", async (t) => {
-  const dir = await Deno.makeTempDir();
-  const s = StateStore.open(dir);
-  try {
-    await t.step("stored args round-trip and clear", () => {
-      s.setStoredArgs("gemma", ["-c", "8192"]);
-      assertEquals(s.storedArgs("gemma"), ["-c", "8192"]);
-      s.setStoredArgs("gemma", []);
-      assertEquals(s.storedArgs("gemma"), []);
-      assertEquals(s.storedArgs("unknown"), []);
-    });
-    await t.step("flags", () => {
-      s.setFlag("gemma", "pinned", true);
-      assertEquals(s.model("gemma")?.pinned, 1);
-      s.setFlag("gemma", "pinned", false);
-      assertEquals(s.model("gemma")?.pinned, 0);
-    });
-    await t.step("uses in time order, finishUse fills duration", () => {
-      const b = s.recordUse({ modelId: "gemma", at: 200 });
-      s.recordUse({ modelId: "gemma", at: 100, tier: "ssd", readySeconds: 1.5 });
-      s.finishUse(b, { duration: 60 });
-      const rows = s.uses("gemma");
-      assertEquals(rows.map((r) => r.at), [100, 200]);
-      assertEquals(rows[1]!.duration, 60);
-      assertEquals(rows[0]!.tier, "ssd");
-    });
-    await t.step("renameModel moves history and settings", () => {
-      s.setStoredArgs("old", ["-ngl", "40"]);
-      s.recordUse({ modelId: "old", at: 5 });
-      s.setStoredArgs("new", []);
-      s.renameModel("old", "new");
-      assertEquals(s.uses("new").length, 1);
-      assertEquals(s.storedArgs("new"), ["-ngl", "40"]);
-      assertEquals(s.model("old"), undefined);
-    });
-    await t.step("a failed transaction writes nothing", () => {
-      const before = s.uses().length;
-      assertThrows(() =>
-        s.tx(() => {
-          s.recordUse({ modelId: "x", at: 1 });
-          throw new Error("boom");
-        })
-      );
-      assertEquals(s.uses().length, before);
-    });
-    await t.step("copy jobs and gguf cache", () => {
-      const id = s.addCopyJob("gemma", 100, 10);
-      s.updateCopyJob(id, { state: "copying", bytes_done: 50, now: 11 });
-      assertEquals(s.copyJobs(["copying"])[0]?.bytes_done, 50);
-      s.ggufCacheSet("/a.gguf", 10, 1.5, { arch: "llama" });
-      assertEquals(s.ggufCacheGet("/a.gguf", 10, 1.5), { arch: "llama" });
-      assertEquals(s.ggufCacheGet("/a.gguf", 11, 1.5), undefined);
-    });
-  } finally {
-    s.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

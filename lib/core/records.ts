@@ -1,0 +1,158 @@
+/**
+ * The plain records llama-pack keeps about models: the rows of the state
+ * store's tables and what a scan hands the store. Types only — no code — so
+ * the pure core (the model index, the planners) and the adapters that read
+ * and write the rows (`lib/state/`) share one definition.
+ *
+ * Times are unix seconds; flags stored as SQLite integers are `0` or `1`.
+ *
+ * @module
+ */
+
+/** One recorded load of a model. */
+export interface UseRow {
+  /** Row id. */
+  id: number;
+  /** The model's id. */
+  model_id: string;
+  /** When the load started (unix seconds). */
+  at: number;
+  /** How long the server ran (seconds), when known. */
+  duration: number | null;
+  /** The port it served on. */
+  port: number | null;
+  /** The tier it loaded from (`ssd` or `hdd`). */
+  tier: string | null;
+  /** Seconds from spawn to ready, when known. */
+  ready_seconds: number | null;
+}
+
+/** A model row. */
+export interface ModelRow {
+  /** Stable id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Total size of its files (bytes). */
+  size: number;
+  /** Header fingerprint, for following renames. */
+  fingerprint: string | null;
+  /** First time a scan saw it (unix seconds). */
+  first_seen: number;
+  /** Last time a scan saw it (unix seconds). */
+  last_seen: number;
+  /** 1 when its files are gone (stats only). */
+  gone: number;
+  /** 1 when it exists only on the SSD. */
+  ssd_only: number;
+  /** GGUF metadata as JSON. */
+  metadata: string | null;
+  /** 1 = never evict from the SSD. */
+  pinned: number;
+  /** 1 = never copy to the SSD. */
+  no_cache: number;
+  /** Stored server args as JSON. */
+  stored_args: string | null;
+}
+
+/** A file row. */
+export interface FileRow {
+  /** Absolute path as found under the root (not resolved: Hugging Face snapshots link to hashed blobs, and shards are found beside the first one by name). */
+  path: string;
+  /** The model it belongs to. */
+  model_id: string;
+  /** `ssd` or `hdd`. */
+  tier: "ssd" | "hdd";
+  /** The configured root it was found under. */
+  root: string;
+  /** Path relative to the root. */
+  rel: string;
+  /** `model`, `shard` or `mmproj`. */
+  role: string;
+  /** Size in bytes. */
+  size: number;
+  /** Modification time (unix seconds). */
+  mtime: number;
+}
+
+/** A running server that llama-pack started. */
+export interface ServerRow {
+  /** Host it listens on. */
+  host: string;
+  /** Port it listens on. */
+  port: number;
+  /** Process id (also its process group id). */
+  pid: number;
+  /** Process start time from `/proc/<pid>/stat` (guards against PID reuse). */
+  start_time: string;
+  /** The command line it was started with (NUL-joined). */
+  cmdline: string;
+  /** The model it serves. */
+  model_id: string;
+  /** The model file it was given. */
+  model_path: string;
+  /** The tier it loaded from. */
+  tier: string;
+  /** Its log file. */
+  log_path: string;
+  /** When it was started (unix seconds). */
+  started_at: number;
+  /** The use row this run recorded. */
+  use_id: number | null;
+}
+
+/** A verified SSD copy. */
+export interface SsdCopyRow {
+  /** The copy's path on the SSD. */
+  ssd_path: string;
+  /** The model it belongs to. */
+  model_id: string;
+  /** The permanent original it was copied from. */
+  hdd_path: string;
+  /** Size in bytes. */
+  size: number;
+  /** Content hash (xxh64 hex) computed while copying. */
+  hash: string;
+  /** When it was verified (unix seconds). */
+  verified_at: number;
+}
+
+/** A background or foreground copy job. */
+export interface CopyJobRow {
+  /** Row id. */
+  id: number;
+  /** The model being copied. */
+  model_id: string;
+  /** Where it is. */
+  state: "queued" | "copying" | "done" | "failed";
+  /** Bytes copied so far. */
+  bytes_done: number;
+  /** Bytes to copy. */
+  bytes_total: number;
+  /** The copier's pid. */
+  pid: number | null;
+  /** When it was queued (unix seconds). */
+  created_at: number;
+  /** Last progress update (unix seconds). */
+  updated_at: number;
+  /** Why it failed, or what it did. */
+  message: string | null;
+}
+
+/** A model found by a scan, as the state store's `applyScan` records it. */
+export interface ScannedModelRecord {
+  /** Stable id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Bytes of one copy (weights and projectors). */
+  size: number;
+  /** Header fingerprint of the first weight file. */
+  fingerprint: string;
+  /** Found only on the SSD. */
+  ssdOnly: boolean;
+  /** GGUF metadata and library facts, stored as JSON. */
+  metadata: unknown;
+  /** Its files on every tier (`model_id` is filled in). */
+  files: Omit<FileRow, "model_id">[];
+}

@@ -1,0 +1,133 @@
+/**
+ * The state database's schema: the migrations that build it, in order, and
+ * the code that applies the pending ones when the store is opened.
+ *
+ * @module
+ */
+
+import { LlamaPackError } from "../errors.ts";
+import type { Sql } from "./sql.ts";
+
+/** Versioned schema migrations; index + 1 is the schema version. Append only. */
+const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE models (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    fingerprint TEXT,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    gone INTEGER NOT NULL DEFAULT 0,
+    ssd_only INTEGER NOT NULL DEFAULT 0,
+    metadata TEXT,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    no_cache INTEGER NOT NULL DEFAULT 0,
+    stored_args TEXT
+  );
+  CREATE TABLE files (
+    path TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    tier TEXT NOT NULL CHECK (tier IN ('ssd', 'hdd')),
+    root TEXT NOT NULL,
+    rel TEXT NOT NULL,
+    role TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    PRIMARY KEY (path, model_id)
+  );
+  CREATE INDEX files_model ON files(model_id);
+  CREATE TABLE uses (
+    id INTEGER PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    duration REAL,
+    port INTEGER,
+    tier TEXT,
+    ready_seconds REAL
+  );
+  CREATE INDEX uses_model ON uses(model_id, at);
+  CREATE TABLE servers (
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    start_time TEXT NOT NULL,
+    cmdline TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    model_path TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    log_path TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    use_id INTEGER,
+    PRIMARY KEY (host, port)
+  );
+  CREATE TABLE ssd_copies (
+    ssd_path TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    hdd_path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    verified_at REAL NOT NULL
+  );
+  CREATE TABLE copy_jobs (
+    id INTEGER PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'copying', 'done', 'failed')),
+    bytes_done INTEGER NOT NULL DEFAULT 0,
+    bytes_total INTEGER NOT NULL DEFAULT 0,
+    pid INTEGER,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    message TEXT
+  );
+  CREATE TABLE gguf_cache (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    info TEXT NOT NULL
+  );
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION: number = MIGRATIONS.length;
+
+/**
+ * Applies the migrations the database has not had yet, in one transaction.
+ *
+ * @param sql The connection.
+ * @param dir The state directory, named in errors.
+ * @throws {LlamaPackError} `STATE` when the database is newer than this build.
+ *
+ * @example Migrating a new database
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DatabaseSync } from "node:sqlite";
+ * import { migrateSchema, SCHEMA_VERSION } from "./schema.ts";
+ * import { Sql } from "./sql.ts";
+ * const sql = new Sql(new DatabaseSync(":memory:"));
+ * migrateSchema(sql, ":memory:");
+ * assert(sql.get<{ user_version: number }>("PRAGMA user_version")?.user_version === SCHEMA_VERSION);
+ * sql.db.close();
+ * ```
+ */
+export function migrateSchema(sql: Sql, dir: string): void {
+  const version = () =>
+    Number(
+      (sql.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+    );
+  if (version() > MIGRATIONS.length) {
+    throw new LlamaPackError(
+      "STATE",
+      `state database in '${dir}' has schema ${version()}, newer than this llama-pack (${MIGRATIONS.length}): upgrade llama-pack`,
+    );
+  }
+  if (version() === MIGRATIONS.length) return;
+  sql.tx(() => {
+    for (let v = version(); v < MIGRATIONS.length; v++) {
+      sql.db.exec(MIGRATIONS[v]!);
+      sql.db.exec(`PRAGMA user_version = ${v + 1}`);
+    }
+  });
+}
