@@ -8,7 +8,8 @@
 
 import { causeChain, LlamaPackError } from "./errors.ts";
 import { parseCliArgs } from "./cli/args.ts";
-import { type Config, loadConfig, writeDefaultConfig } from "./config/config.ts";
+import type { Config } from "./config/config.ts";
+import { loadConfig, writeDefaultConfig } from "./config/config_file.ts";
 import { helpText } from "./cli/help.ts";
 import { configPath, type Env, stateDir } from "./config/paths.ts";
 import { StateStore } from "./state/store.ts";

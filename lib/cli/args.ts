@@ -8,7 +8,7 @@
 
 import { LlamaPackError } from "../errors.ts";
 import { parseDuration, parseSize } from "../core/units.ts";
-import { didYouMean } from "../config/config.ts";
+import { didYouMean } from "../core/words.ts";
 
 /** What the user asked llama-pack to do. */
 export type CliAction =

@@ -7,7 +7,8 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
-import { loadConfig, splitWords, writeDefaultConfig } from "../config/config.ts";
+import { loadConfig, writeDefaultConfig } from "../config/config_file.ts";
+import { splitWords } from "../core/words.ts";
 import type { CommandContext } from "./context.ts";
 
 /**

@@ -10,7 +10,8 @@
  */
 
 import { statfs } from "node:fs/promises";
-import { type Config, didYouMean } from "../config/config.ts";
+import type { Config } from "../config/config.ts";
+import { didYouMean } from "../core/words.ts";
 import { errorMessage, LlamaPackError } from "../errors.ts";
 import { findModel, type IndexedModel } from "../core/model_index.ts";
 import { loadIndex } from "../state/load_index.ts";
