@@ -41,6 +41,7 @@ export * from "./lib/core/placement.ts";
 export * from "./lib/core/refill.ts";
 export * from "./lib/core/profiles.ts";
 export * from "./lib/core/tuner.ts";
+export * from "./lib/core/scanned.ts";
 export * from "./lib/scan/gguf.ts";
 export * from "./lib/scan/scan.ts";
 export * from "./lib/core/library.ts";

@@ -27,8 +27,7 @@
  * @module
  */
 
-import type { GgufInfo } from "../scan/gguf.ts";
-import type { ScannedFile, Tier } from "../scan/scan.ts";
+import type { GgufInfo, ScannedFile, Tier } from "./scanned.ts";
 import { displayName, parseShardName } from "./model_names.ts";
 
 /** One tier's copy of a model: all its files in one directory. */
@@ -256,7 +255,7 @@ const sameContent = (a: { fingerprint: string; weightsSize: number }, b: typeof 
  * ```ts
  * import assert from "node:assert/strict";
  * import { buildLibrary } from "./library.ts";
- * import type { ScannedFile } from "../scan/scan.ts";
+ * import type { ScannedFile } from "./scanned.ts";
  * const info = {
  *   architecture: "llama", name: "x", parameterCount: 8e9, sizeLabel: null, quant: "Q4_K_M",
  *   contextLength: 8192, layerCount: 32, expertCount: null, splitNo: null, splitCount: null,

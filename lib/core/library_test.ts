@@ -1,9 +1,8 @@
 import fc from "fast-check";
 import { assert, assertEquals } from "../../tests/assert.ts";
-import type { GgufInfo } from "../scan/gguf.ts";
+import type { GgufInfo, ScannedFile, Tier } from "./scanned.ts";
 import { buildLibrary, type KnownModel } from "./library.ts";
 import { displayName, parseShardName } from "./model_names.ts";
-import type { ScannedFile, Tier } from "../scan/scan.ts";
 
 const INFO: GgufInfo = {
   architecture: "llama",

@@ -13,32 +13,9 @@
 import { GGMLFileQuantizationType, gguf, parseGGUFQuantLabel } from "@huggingface/gguf";
 import xxhash from "xxhash-wasm";
 import { LlamaPackError } from "../errors.ts";
+import type { GgufInfo } from "../core/scanned.ts";
 
-/** The metadata llama-pack keeps for one GGUF file; unknown values are `null`. */
-export interface GgufInfo {
-  /** `general.architecture`, e.g. `"llama"`, `"qwen3moe"`, `"clip"`. */
-  architecture: string | null;
-  /** `general.name`. */
-  name: string | null;
-  /** Parameters: `general.parameter_count`, else from the size label, else summed tensor shapes. */
-  parameterCount: number | null;
-  /** `general.size_label`, e.g. `"8B"`, `"8x7B"`. */
-  sizeLabel: string | null;
-  /** Quantization named from `general.file_type` (e.g. `"Q4_K_M"`), else from the file name. */
-  quant: string | null;
-  /** `<arch>.context_length`: the trained context. */
-  contextLength: number | null;
-  /** `<arch>.block_count`: transformer layers. */
-  layerCount: number | null;
-  /** `<arch>.expert_count` for mixture-of-experts models. */
-  expertCount: number | null;
-  /** `split.no`: 0-based shard number of a split model. */
-  splitNo: number | null;
-  /** `split.count`: number of shards of a split model. */
-  splitCount: number | null;
-  /** True for a multimodal projector (`general.type = "mmproj"` or arch `clip`). */
-  isProjector: boolean;
-}
+export type { GgufInfo } from "../core/scanned.ts";
 
 /** A GGUF file's metadata and fingerprint, as {@linkcode readGgufHeader} returns them. */
 export interface GgufHeader {
