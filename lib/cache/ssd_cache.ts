@@ -29,7 +29,7 @@ import type { CopyJobRow, FileRow, StateStore } from "../state/store.ts";
 import { GIB } from "../core/units.ts";
 import { cleanupPartials, copyToSsd, type RemovedPartial } from "./copy.ts";
 import { deleteSsdCopy } from "./evict.ts";
-import { diskFree } from "./tiers.ts";
+import { diskFree } from "./tier_space.ts";
 
 /**
  * The lock file that lets one copy to the SSD run at a time.

@@ -10,10 +10,10 @@ import {
   checkFit,
   recommendTier,
   renderTierStats,
-  statTier,
   type TierInput,
   tierStats,
-} from "../cache/tiers.ts";
+} from "../core/tiers.ts";
+import { statTier } from "../cache/tier_space.ts";
 import { reapStaleJobs } from "../cache/ssd_cache.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
