@@ -57,6 +57,7 @@ export * from "./lib/server/health.ts";
 export * from "./lib/server/lifecycle.ts";
 export * from "./lib/cache/hash.ts";
 export * from "./lib/cache/copy.ts";
+export * from "./lib/cache/partials.ts";
 export * from "./lib/cache/evict.ts";
 export * from "./lib/core/tiers.ts";
 export * from "./lib/cache/tier_space.ts";

@@ -441,7 +441,7 @@ Deno.test("by default the first use copies a model into free SSD room; one use n
 Deno.test("llama-pack --cache cleans up what an interrupted copy left", async () => {
   const sb = await cacheWorld();
   try {
-    const { partialPaths } = await import("../lib/cache/copy.ts");
+    const { partialPaths } = await import("../lib/cache/partials.ts");
     const p = await partialPaths(sb.ssd, `${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`);
     await Deno.mkdir(p.dir, { recursive: true });
     await Deno.writeFile(p.temp, new Uint8Array(3 * MIB)); // a copy killed with -9

@@ -6,7 +6,8 @@
  */
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./assert.ts";
-import { cleanupPartials, copyToSsd, PARTIAL_DIR } from "../lib/cache/copy.ts";
+import { copyToSsd } from "../lib/cache/copy.ts";
+import { cleanupPartials, PARTIAL_DIR } from "../lib/cache/partials.ts";
 import { deleteSsdCopy } from "../lib/cache/evict.ts";
 import { hashFile } from "../lib/cache/hash.ts";
 import { LlamaPackError } from "../lib/errors.ts";

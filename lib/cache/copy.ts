@@ -11,27 +11,30 @@
  *    overwrite, and fsync the directory.
  *
  * A copy killed at any point leaves at most a temp file in the hidden
- * directory, which {@linkcode cleanupPartials} removes. Out of space,
+ * directory, which `cleanupPartials` (`partials.ts`) removes. Out of space,
  * permission denied and read-only SSDs end in a `COPY` error with everything
- * the copy created removed.
+ * the copy created removed. The streaming of the bytes is in `copy_stream.ts`.
  *
  * @module
  */
 
 import { statfs } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { formatSize } from "../core/units.ts";
-import { createHasher, hashBytes, hashFile } from "./hash.ts";
+import { hashFile } from "./hash.ts";
 import { acquireLock, type FileLock } from "./lock.ts";
 import { isInside, lstatOrUndefined, statOrUndefined } from "./fs_checks.ts";
-
-/** The hidden directory, directly under the SSD root, that holds copies in progress. */
-export const PARTIAL_DIR = ".llama-pack-partial";
-
-const DEFAULT_BUFFER = 8 << 20;
-/** Reads of the verify pass: 4 MiB chunks stay in CPU caches between read and hash (measured fastest). */
-const VERIFY_BUFFER = 4 << 20;
+import { osReason } from "./os_errors.ts";
+import { PARTIAL_DIR, type PartialInfo, partialPaths } from "./partials.ts";
+import {
+  checkUnchanged,
+  DEFAULT_COPY_BUFFER,
+  hashWithProgress,
+  type SourceStamp,
+  stampOf,
+  streamCopy,
+} from "./copy_stream.ts";
 
 /** Progress of a copy, reported while it runs. */
 export interface CopyProgress {
@@ -116,68 +119,6 @@ export interface CopyResult {
   /** `true` when the destination already held a verified copy and nothing was written. */
   reused: boolean;
 }
-
-/** The files a copy to one destination uses in the partial directory. */
-export interface PartialPaths {
-  /** The partial directory, `<ssd_root>/.llama-pack-partial`. */
-  dir: string;
-  /** The temp file the copy writes. */
-  temp: string;
-  /** The JSON sidecar saying what the temp file is. */
-  sidecar: string;
-  /** The per-destination lock file. */
-  lock: string;
-}
-
-/**
- * Names the partial files for a destination: `<file name>.<xxh64 of the
- * path relative to the SSD root>.part|.json|.lock`, so a later run finds them.
- *
- * @param ssdRoot The SSD cache root.
- * @param dest The final path of the copy, inside `ssdRoot`.
- * @returns The partial directory and the temp, sidecar and lock paths.
- *
- * @example Naming the temp file of a copy
- * ```ts
- * import assert from "node:assert/strict";
- * import { partialPaths } from "./copy.ts";
- * const p = await partialPaths("/ssd", "/ssd/llm/Gemma2-9B.gguf");
- * assert(p.dir === "/ssd/.llama-pack-partial");
- * assert(/^\/ssd\/\.llama-pack-partial\/Gemma2-9B\.gguf\.[0-9a-f]{16}\.part$/.test(p.temp));
- * ```
- */
-export async function partialPaths(ssdRoot: string, dest: string): Promise<PartialPaths> {
-  const root = resolve(ssdRoot);
-  const rel = relative(root, resolve(dest));
-  const key = await hashBytes(new TextEncoder().encode(rel));
-  const dir = join(root, PARTIAL_DIR);
-  const stem = join(dir, `${basename(dest).slice(0, 160)}.${key}`);
-  return { dir, temp: `${stem}.part`, sidecar: `${stem}.json`, lock: `${stem}.lock` };
-}
-
-/** What a sidecar file records about a copy in progress. */
-export interface PartialInfo {
-  /** The source (HDD) path. */
-  src: string;
-  /** The final destination path. */
-  dest: string;
-  /** The source's size in bytes. */
-  size: number;
-  /** The source's mtime, ms since the epoch. */
-  mtimeMs: number;
-  /** Process id of the copier. */
-  pid: number;
-  /** When the copy started, unix seconds. */
-  startedAt: number;
-}
-
-interface SourceStamp {
-  size: number;
-  mtimeMs: number;
-  ino: number | null;
-  dev: number;
-}
-
 /**
  * Copies a model file onto the SSD with the copy protocol described in this
  * module. Never overwrites a destination that is not a verified copy of the
@@ -330,249 +271,7 @@ export async function copyToSsd(
   }
 }
 
-/** One leftover removed by {@linkcode cleanupPartials}. */
-export interface RemovedPartial {
-  /** The file removed. */
-  path: string;
-  /** Its size in bytes. */
-  bytes: number;
-  /** The destination its copy was heading for, when its sidecar said. */
-  dest?: string;
-}
-
-/**
- * Removes the leftovers of interrupted copies: temp files, sidecars and lock
- * files in `<ssd_root>/.llama-pack-partial/` whose copy is not running (its
- * lock is free). Touches nothing outside that directory, and only files whose
- * names the copy protocol makes. Needs `--allow-read --allow-write`.
- *
- * @param ssdRoot The SSD cache root.
- * @returns What was removed (empty when there was nothing to clean).
- * @throws {LlamaPackError} `UNSAFE` when the partial directory is a symlink; `IO` when it cannot be read.
- *
- * @example Cleaning an SSD root with no partial directory
- * ```ts
- * import assert from "node:assert/strict";
- * import { cleanupPartials } from "./copy.ts";
- * const dir = await Deno.makeTempDir();
- * try {
- *   assert((await cleanupPartials(dir)).length === 0);
- * } finally {
- *   await Deno.remove(dir, { recursive: true });
- * }
- * ```
- */
-export async function cleanupPartials(ssdRoot: string): Promise<RemovedPartial[]> {
-  const dir = join(resolve(ssdRoot), PARTIAL_DIR);
-  const dirInfo = await lstatOrUndefined(dir);
-  if (dirInfo === undefined) return [];
-  if (!dirInfo.isDirectory) {
-    throw new LlamaPackError(
-      "UNSAFE",
-      `cannot clean partial copies in ${dir}: it is not a plain directory (symlink?)`,
-    );
-  }
-  const stems = new Set<string>();
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      const m = /^(.+\.[0-9a-f]{16})\.(part|json|lock)$/.exec(entry.name);
-      if (m && entry.isFile) stems.add(m[1]!);
-    }
-  } catch (err) {
-    throw new LlamaPackError("IO", `cannot read ${dir}: ${osReason(err)}`, { cause: err });
-  }
-  const removed: RemovedPartial[] = [];
-  for (const stem of [...stems].sort()) {
-    const lockPath = join(dir, `${stem}.lock`);
-    const lock = await acquireLock(lockPath, { wait: false, removeOnRelease: true });
-    if (lock === null) continue; // a copy is running
-    try {
-      const sidecar = join(dir, `${stem}.json`);
-      let dest: string | undefined;
-      try {
-        const info = JSON.parse(await Deno.readTextFile(sidecar)) as Partial<PartialInfo>;
-        if (typeof info.dest === "string") dest = info.dest;
-      } catch {
-        // no or unreadable sidecar
-      }
-      for (const path of [join(dir, `${stem}.part`), sidecar]) {
-        const st = await lstatOrUndefined(path);
-        if (!st?.isFile) continue;
-        await Deno.remove(path);
-        removed.push(
-          dest === undefined ? { path, bytes: st.size } : { path, bytes: st.size, dest },
-        );
-      }
-    } finally {
-      await lock.release();
-    }
-  }
-  await Deno.remove(dir).catch(() => {}); // only if empty
-  return removed;
-}
-
 // ---------------------------------------------------------------------------
-
-async function streamCopy(
-  srcPath: string,
-  tempPath: string,
-  stamp: SourceStamp,
-  options: CopyOptions,
-  fail: (why: string, cause?: unknown) => LlamaPackError,
-  whileSyncing: (hash: string) => Promise<void>,
-): Promise<string> {
-  const bufferSize = options.bufferSize ?? DEFAULT_BUFFER;
-  const hasher = await createHasher();
-  const report = progressReporter("copy", stamp.size, options);
-  const input = await Deno.open(srcPath, { read: true });
-  let output: Deno.FsFile | undefined;
-  let pending: Promise<number | null> | undefined;
-  try {
-    const opened = await input.stat();
-    if (opened.ino !== stamp.ino || opened.dev !== stamp.dev) {
-      throw fail("source was replaced while the copy started");
-    }
-    output = await Deno.open(tempPath, { write: true, createNew: true });
-    // Two buffers: the next read runs while this chunk is written and hashed.
-    let bufs = [new Uint8Array(bufferSize), new Uint8Array(bufferSize)] as const;
-    pending = input.read(bufs[0]);
-    let done = 0;
-    let nextCheck = 512 << 20;
-    for (;;) {
-      const n = await pending;
-      if (n === null) break;
-      const chunk = bufs[0].subarray(0, n);
-      bufs = [bufs[1], bufs[0]];
-      pending = input.read(bufs[0]);
-      // The write runs on an I/O thread while this thread hashes the same bytes.
-      const writing = writeAll(output, chunk);
-      hasher.update(chunk);
-      await writing;
-      done += n;
-      if (done > stamp.size) throw fail("source grew during the copy");
-      report(done);
-      options.signal?.throwIfAborted();
-      if (done >= nextCheck) {
-        nextCheck += 512 << 20;
-        await checkUnchanged(srcPath, stamp, fail);
-      }
-      if (options.maxBytesPerSecond) {
-        await throttle(done, options.maxBytesPerSecond, report.start, options.signal);
-      }
-    }
-    report(done, true);
-    if (done !== stamp.size) {
-      throw fail(
-        `read ${done} bytes, the source has ${stamp.size} (source changed during the copy)`,
-      );
-    }
-    await checkUnchanged(srcPath, stamp, fail);
-    const hash = hasher.digest();
-    // The fsync waits for the disk; the verify pass re-reads the written bytes
-    // meanwhile. Both must succeed before the copy is put in place.
-    const syncing = output.sync();
-    try {
-      await whileSyncing(hash);
-    } catch (err) {
-      await syncing.catch(() => {});
-      throw err;
-    }
-    await syncing;
-    return hash;
-  } finally {
-    await pending?.catch(() => null); // a read still in flight must end before the close
-    input.close();
-    output?.close();
-  }
-}
-
-async function hashWithProgress(
-  path: string,
-  total: number,
-  options: CopyOptions,
-): Promise<string> {
-  const report = progressReporter("verify", total, options);
-  const { hash } = await hashFile(path, {
-    bufferSize: VERIFY_BUFFER,
-    onProgress: (n) => report(n),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  report(total, true);
-  return hash;
-}
-
-interface Reporter {
-  (done: number, final?: boolean): void;
-  start: number;
-}
-
-function progressReporter(phase: "copy" | "verify", total: number, options: CopyOptions): Reporter {
-  const interval = options.progressIntervalMs ?? 250;
-  const start = performance.now();
-  let last = -Infinity;
-  const report = ((done: number, final = false) => {
-    const now = performance.now();
-    if (!options.onProgress || (!final && now - last < interval)) return;
-    last = now;
-    const secs = (now - start) / 1000;
-    options.onProgress({
-      phase,
-      bytesDone: done,
-      totalBytes: total,
-      bytesPerSecond: secs > 0 ? done / secs : 0,
-    });
-  }) as Reporter;
-  report.start = start;
-  return report;
-}
-
-async function throttle(done: number, rate: number, start: number, signal?: AbortSignal) {
-  const ahead = (done / rate) * 1000 - (performance.now() - start);
-  if (ahead <= 0) return;
-  await new Promise<void>((res, rej) => {
-    if (signal?.aborted) return rej(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      res();
-    }, ahead);
-    const onAbort = () => {
-      clearTimeout(t);
-      rej(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let at = 0;
-  while (at < bytes.length) at += await file.write(bytes.subarray(at));
-}
-
-async function stampOf(path: string): Promise<SourceStamp> {
-  const st = await Deno.stat(path);
-  if (!st.isFile) throw new LlamaPackError("COPY", "source is not a regular file");
-  return { size: st.size, mtimeMs: st.mtime?.getTime() ?? 0, ino: st.ino, dev: st.dev };
-}
-
-async function checkUnchanged(
-  path: string,
-  stamp: SourceStamp,
-  fail: (why: string, cause?: unknown) => LlamaPackError,
-): Promise<void> {
-  let now: SourceStamp;
-  try {
-    now = await stampOf(path);
-  } catch (err) {
-    throw fail("source disappeared during the copy", err);
-  }
-  if (now.size !== stamp.size) {
-    throw fail(`source changed during the copy (size ${stamp.size} -> ${now.size})`);
-  }
-  if (now.mtimeMs !== stamp.mtimeMs) throw fail("source changed during the copy (mtime changed)");
-  if (now.ino !== stamp.ino || now.dev !== stamp.dev) {
-    throw fail("source was replaced during the copy");
-  }
-}
 
 async function verifyExisting(
   srcPath: string,
@@ -595,7 +294,7 @@ async function verifyExisting(
   }
   const destHash = await hashWithProgress(destPath, stamp.size, options);
   const srcHash = options.expectedHash ??
-    (await hashFile(srcPath, { bufferSize: options.bufferSize ?? DEFAULT_BUFFER })).hash;
+    (await hashFile(srcPath, { bufferSize: options.bufferSize ?? DEFAULT_COPY_BUFFER })).hash;
   if (destHash !== srcHash) {
     throw fail("destination exists with different content: refusing to overwrite");
   }
@@ -672,28 +371,6 @@ async function freeBytes(path: string): Promise<number | undefined> {
     return Number(s.bavail) * Number(s.bsize);
   } catch {
     return undefined;
-  }
-}
-
-/** Turns an OS error into the words a user needs. */
-function osReason(err: unknown, root?: string, size?: number): string {
-  const code = (err as { code?: unknown })?.code;
-  const where = root ?? "the SSD";
-  switch (code) {
-    case "ENOSPC":
-      return `no space left on ${where}` +
-        (size === undefined ? "" : ` (needs ${formatSize(size)})`);
-    case "EDQUOT":
-      return `disk quota exceeded on ${where}`;
-    case "EROFS":
-      return `${where} is on a read-only file system`;
-    case "EACCES":
-    case "EPERM":
-      return `permission denied (${err instanceof Error ? err.message : String(err)})`;
-    case "ENOENT":
-      return `not found (${err instanceof Error ? err.message : String(err)})`;
-    default:
-      return err instanceof Error ? err.message : String(err);
   }
 }
 

@@ -6,13 +6,8 @@ import {
   assertStringIncludes,
 } from "../../tests/assert.ts";
 import { LlamaPackError } from "../errors.ts";
-import {
-  cleanupPartials,
-  type CopyProgress,
-  copyToSsd,
-  PARTIAL_DIR,
-  partialPaths,
-} from "./copy.ts";
+import { type CopyProgress, copyToSsd } from "./copy.ts";
+import { PARTIAL_DIR, partialPaths } from "./partials.ts";
 import { hashFile } from "./hash.ts";
 import { acquireLock } from "./lock.ts";
 
@@ -343,55 +338,6 @@ Deno.test("copyToSsd() with wait: false fails while another copy holds the desti
     }
     await Deno.remove(p.dir);
     assertEquals(await tree(s.ssd), []);
-  } finally {
-    await s.cleanup();
-  }
-});
-
-Deno.test("cleanupPartials() removes dead copies' leftovers only", async (t) => {
-  const s = await setup(1000);
-  try {
-    const dead = await partialPaths(s.ssd, `${s.ssd}/llm/dead.gguf`);
-    const live = await partialPaths(s.ssd, `${s.ssd}/llm/live.gguf`);
-    await Deno.mkdir(dead.dir);
-    await Deno.writeFile(dead.temp, new Uint8Array(5000));
-    await Deno.writeTextFile(dead.sidecar, JSON.stringify({ dest: `${s.ssd}/llm/dead.gguf` }));
-    await Deno.writeTextFile(dead.lock, "");
-    await Deno.writeFile(live.temp, new Uint8Array(10));
-    const liveLock = await acquireLock(live.lock);
-    await Deno.writeTextFile(`${dead.dir}/notes.txt`, "not ours");
-    await Deno.writeFile(`${s.ssd}/model.gguf`, new Uint8Array(7)); // a real model: untouched
-    try {
-      await t.step("removes the dead copy, keeps the live one and unknown files", async () => {
-        const removed = await cleanupPartials(s.ssd);
-        assertEquals(removed.map((r) => [r.path, r.bytes, r.dest]), [
-          [dead.temp, 5000, `${s.ssd}/llm/dead.gguf`],
-          [dead.sidecar, removed[1]!.bytes, `${s.ssd}/llm/dead.gguf`],
-        ]);
-        const left = (await tree(s.ssd)).map((p) => p.replace(/\.[0-9a-f]{16}\./, ".KEY."));
-        assertEquals(left, [
-          `/${PARTIAL_DIR}`,
-          `/${PARTIAL_DIR}/live.gguf.KEY.lock`,
-          `/${PARTIAL_DIR}/live.gguf.KEY.part`,
-          `/${PARTIAL_DIR}/notes.txt`,
-          "/model.gguf",
-        ]);
-      });
-      await t.step("after the live copy ends, its leftovers go too", async () => {
-        await liveLock!.release();
-        const removed = await cleanupPartials(s.ssd);
-        assertEquals(removed.map((r) => r.path), [live.temp]);
-      });
-    } finally {
-      await liveLock!.release();
-    }
-    await t.step("refuses a partial directory that is a symlink", async () => {
-      await Deno.remove(dead.dir, { recursive: true });
-      await Deno.symlink(s.hdd, dead.dir);
-      const err = await assertRejects(() => cleanupPartials(s.ssd), LlamaPackError);
-      assertEquals(err.code, "UNSAFE");
-      assertEquals(await tree(s.hdd), ["/llm", "/llm/model-Q4_K_M.gguf"]);
-    });
   } finally {
     await s.cleanup();
   }

@@ -9,7 +9,7 @@
 import { dirname, join, resolve } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { formatSize } from "../core/units.ts";
-import { PARTIAL_DIR } from "./copy.ts";
+import { PARTIAL_DIR } from "./partials.ts";
 import { hashFile } from "./hash.ts";
 import { isInside, lstatOrUndefined, statOrUndefined } from "./fs_checks.ts";
 

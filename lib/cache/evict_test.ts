@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../tests/assert.ts";
 import { LlamaPackError } from "../errors.ts";
-import { PARTIAL_DIR } from "./copy.ts";
+import { PARTIAL_DIR } from "./partials.ts";
 import { deleteSsdCopy, type DeleteSsdCopyOptions } from "./evict.ts";
 import { hashBytes } from "./hash.ts";
 import { exists } from "../../tests/fs_util.ts";

@@ -27,7 +27,8 @@ import { planPlacement } from "../core/placement.ts";
 import { readProcessIdentity } from "../server/process.ts";
 import type { CopyJobRow, FileRow, StateStore } from "../state/store.ts";
 import { GIB } from "../core/units.ts";
-import { cleanupPartials, copyToSsd, type RemovedPartial } from "./copy.ts";
+import { copyToSsd } from "./copy.ts";
+import { cleanupPartials, type RemovedPartial } from "./partials.ts";
 import { deleteSsdCopy } from "./evict.ts";
 import { diskFree } from "./tier_space.ts";
 

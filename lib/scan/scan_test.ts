@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { hfEntries, makeLibrary, shardEntries } from "../../tests/gguf_writer.ts";
 import { LlamaPackError } from "../errors.ts";
-import { PARTIAL_DIR } from "../cache/copy.ts";
+import { PARTIAL_DIR } from "../cache/partials.ts";
 import { buildLibrary } from "../core/library.ts";
 import {
   type HeaderRecord,

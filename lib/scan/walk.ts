@@ -21,7 +21,7 @@
  * @module
  */
 
-import { PARTIAL_DIR } from "../cache/copy.ts";
+import { PARTIAL_DIR } from "../cache/partials.ts";
 import { isInside } from "../cache/fs_checks.ts";
 import { join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
