@@ -21,15 +21,13 @@ import type { StateStore } from "../state/store.ts";
 import { formatElapsed, formatSize } from "../core/units.ts";
 
 import { acquireLock } from "./lock.ts";
-import {
-  choosePolicy,
-  copyLockPath,
-  copyModel,
-  evictModel,
-  planCopy,
-  savePolicyChoice,
-  ssdSpace,
-} from "./ssd_cache.ts";
+import { choosePolicy } from "../core/policy_choice.ts";
+import { copyLockPath } from "./copy_jobs.ts";
+import { copyModel } from "./copy_model.ts";
+import { evictModel } from "./evict_model.ts";
+import { planCopy } from "../core/copy_plan.ts";
+import { savePolicyChoice } from "./policy_file.ts";
+import { ssdSpace } from "./tier_space.ts";
 
 /** What the copier needs from the outside world. */
 export interface CopierDeps {

@@ -1,6 +1,7 @@
 /**
  * Measuring storage tiers on disk: a tier directory's file-system size and
- * free space (statfs) and the bytes of the files under it. The calculations
+ * free space (statfs), the bytes of the files under it, and the SSD's
+ * capacity picture for the planner ({@linkcode ssdSpace}). The calculations
  * on these measurements are pure and live in `lib/core/tiers.ts`.
  *
  * @module
@@ -9,7 +10,11 @@
 import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
+import type { Config } from "../config/config.ts";
+import type { IndexedModel } from "../core/model_index.ts";
+import type { SsdSpace } from "../core/cache_policy.ts";
 import type { TierInput, TierKind } from "../core/tiers.ts";
+import { GIB } from "../core/units.ts";
 
 /** Options of {@linkcode statTier}. */
 export interface StatTierOptions {
@@ -146,4 +151,38 @@ export async function directoryBytes(dir: string): Promise<number> {
     }
   }
   return total;
+}
+
+/**
+ * The SSD's capacity picture: free space (statfs), the minimum to keep, the
+ * limit, and the bytes the cached copies (not SSD-only models) hold.
+ *
+ * @param config The config.
+ * @param index The model index.
+ * @returns The space picture for the planner.
+ * @throws {LlamaPackError} `IO` when the SSD directory cannot be measured.
+ *
+ * @example Measuring a temp SSD
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ssdSpace } from "./tier_space.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = await ssdSpace({ ssd_path: dir, ssd_min_free_gb: 1 } as never, []);
+ * assert(s.minFreeBytes === 1024 ** 3 && s.cacheUsedBytes === 0);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function ssdSpace(
+  config: Pick<Config, "ssd_path" | "ssd_min_free_gb" | "ssd_limit_gb">,
+  index: readonly IndexedModel[],
+): Promise<SsdSpace> {
+  const space: SsdSpace = {
+    freeBytes: await diskFree(config.ssd_path),
+    minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
+    cacheUsedBytes: index
+      .filter((m) => m.ssd !== undefined && !m.ssdOnly)
+      .reduce((s, m) => s + m.ssd!.size, 0),
+  };
+  if (config.ssd_limit_gb !== undefined) space.limitBytes = Math.round(config.ssd_limit_gb * GIB);
+  return space;
 }

@@ -8,16 +8,12 @@
 
 import { acquireLock } from "../cache/lock.ts";
 import { formatProgress } from "../core/progress_bar.ts";
-import {
-  copyLockPath,
-  copyModel,
-  evictModel,
-  filesToCopy,
-  loadPolicyChoice,
-  planCopy,
-  reapStaleJobs,
-  ssdSpace,
-} from "../cache/ssd_cache.ts";
+import { copyLockPath, reapStaleJobs } from "../cache/copy_jobs.ts";
+import { copyModel } from "../cache/copy_model.ts";
+import { evictModel } from "../cache/evict_model.ts";
+import { filesToCopy, planCopy } from "../core/copy_plan.ts";
+import { loadPolicyChoice } from "../cache/policy_file.ts";
+import { ssdSpace } from "../cache/tier_space.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { findModel, type IndexedModel } from "../core/model_index.ts";

@@ -14,7 +14,7 @@ import {
   tierStats,
 } from "../core/tiers.ts";
 import { statTier } from "../cache/tier_space.ts";
-import { reapStaleJobs } from "../cache/ssd_cache.ts";
+import { reapStaleJobs } from "../cache/copy_jobs.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { type Env, expandHome } from "../config/paths.ts";

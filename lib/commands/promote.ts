@@ -11,13 +11,11 @@ import { loadIndex } from "../state/load_index.ts";
 import { countUsesInWindow } from "../core/cache_policy.ts";
 import { pruneServers } from "../server/records.ts";
 import { formatSize } from "../core/units.ts";
-import {
-  choosePolicy,
-  planCopy,
-  reapStaleJobs,
-  savePolicyChoice,
-  ssdSpace,
-} from "../cache/ssd_cache.ts";
+import { choosePolicy } from "../core/policy_choice.ts";
+import { planCopy } from "../core/copy_plan.ts";
+import { reapStaleJobs } from "../cache/copy_jobs.ts";
+import { savePolicyChoice } from "../cache/policy_file.ts";
+import { ssdSpace } from "../cache/tier_space.ts";
 
 /**
  * Decides, after a successful load, whether to copy the model to the SSD in

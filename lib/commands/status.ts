@@ -8,7 +8,7 @@
 
 import { serverAdapter } from "../server/adapter.ts";
 import { pruneServers } from "../server/records.ts";
-import { reapStaleJobs } from "../cache/ssd_cache.ts";
+import { reapStaleJobs } from "../cache/copy_jobs.ts";
 import { renderStatus, type ServerStatus, statusJson } from "../core/status_view.ts";
 import type { CommandContext } from "./context.ts";
 
