@@ -23,7 +23,8 @@
 import { join } from "node:path";
 import { makeSandbox, type Sandbox } from "../tests/sandbox.ts";
 import { FAKE_LLAMA_SERVER, freePort, seedModels } from "../tests/fixtures/fake_server.ts";
-import { spawnServer, stopServer } from "../lib/server/process.ts";
+import { spawnServer } from "../lib/server/spawn_server.ts";
+import { stopServer } from "../lib/server/stop_server.ts";
 
 const TARGET_MS = 100;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;

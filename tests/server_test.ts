@@ -8,7 +8,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./asser
 import { makeSandbox, type Sandbox, withStore } from "./sandbox.ts";
 import { freePort, pollUntil, seedModels } from "./fixtures/fake_server.ts";
 import { makeLibrary, shardEntries } from "./gguf_writer.ts";
-import { readProcStat } from "../lib/server/process.ts";
+import { readProcStat } from "../lib/server/process_identity.ts";
 
 const alive = (pid: number) => {
   const st = readProcStat(pid);

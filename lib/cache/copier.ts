@@ -15,7 +15,7 @@ import { LlamaPackError } from "../errors.ts";
 import { loadIndex } from "../state/load_index.ts";
 import { serverAdapter } from "../server/adapter.ts";
 import { waitReady } from "../server/health.ts";
-import { isSameProcess } from "../server/process.ts";
+import { isSameProcess } from "../server/process_identity.ts";
 import { identityOf, pruneServers } from "../server/records.ts";
 import type { StateStore } from "../state/store.ts";
 import { formatElapsed, formatSize } from "../core/units.ts";

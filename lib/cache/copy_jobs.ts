@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { readProcessIdentity } from "../server/process.ts";
+import { readProcessIdentity } from "../server/process_identity.ts";
 import type { CopyJobRow, StateStore } from "../state/store.ts";
 
 /**

@@ -8,7 +8,7 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
-import { portInUse } from "../server/process.ts";
+import { portInUse } from "../server/port_check.ts";
 import { pruneServers, stopRecordedServer } from "../server/records.ts";
 import { describeStop, stopGraceMs } from "./run.ts";
 import type { CommandContext } from "./context.ts";

@@ -14,7 +14,8 @@ import { loadIndex } from "../state/load_index.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import { type ServerAdapter, serverAdapter } from "../server/adapter.ts";
 import { type HealthTick, waitReady } from "../server/health.ts";
-import { portInUse, type ServerProcess, spawnServer } from "../server/process.ts";
+import { portInUse } from "../server/port_check.ts";
+import { type ServerProcess, spawnServer } from "../server/spawn_server.ts";
 import {
   forgetServer,
   identityFields,

@@ -2,7 +2,8 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "../..
 import { FAKE_LLAMA_SERVER, freePort, writeFakeModel } from "../../tests/fixtures/fake_server.ts";
 import { LlamaPackError } from "../errors.ts";
 import { type HealthTick, readLogTail, waitReady } from "./health.ts";
-import { type ServerProcess, spawnServer, stopServer } from "./process.ts";
+import { type ServerProcess, spawnServer } from "./spawn_server.ts";
+import { stopServer } from "./stop_server.ts";
 
 /** Starts the fake in a temp dir with the given env, runs `fn`, cleans up. */
 async function withServer(

@@ -7,13 +7,8 @@
  */
 
 import type { ServerRow, StateStore } from "../state/store.ts";
-import {
-  isSameProcess,
-  type ProcessIdentity,
-  type StopResult,
-  stopServer,
-  type StopServerOptions,
-} from "./process.ts";
+import { isSameProcess, type ProcessIdentity } from "./process_identity.ts";
+import { type StopResult, stopServer, type StopServerOptions } from "./stop_server.ts";
 
 /**
  * The identity stored in a server row.

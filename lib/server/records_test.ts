@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import { FAKE_LLAMA_SERVER, freePort, writeFakeModel } from "../../tests/fixtures/fake_server.ts";
 import { StateStore } from "../state/store.ts";
 import { waitReady } from "./health.ts";
-import { spawnServer } from "./process.ts";
+import { spawnServer } from "./spawn_server.ts";
 import {
   forgetServer,
   identityFields,
