@@ -10,7 +10,7 @@
 import { LlamaPackError } from "../errors.ts";
 import { portInUse } from "../server/port_check.ts";
 import { pruneServers, stopRecordedServer } from "../server/records.ts";
-import { describeStop, stopGraceMs } from "./run.ts";
+import { describeStop, stopGraceMs } from "./server_stop.ts";
 import type { CommandContext } from "./context.ts";
 
 /**
