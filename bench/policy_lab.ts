@@ -6,8 +6,8 @@
  * Run: `deno run --allow-all bench/policy_lab.ts [--variants] [--quick]`
  *
  * - `--variants` adds llama-pack's policy with other planner settings
- *   (through the same core functions), to guide tuning of lib/plan.ts and
- *   lib/rank.ts.
+ *   (through the same core functions), to guide tuning of lib/core/placement.ts and
+ *   lib/core/rank.ts.
  * - `--quick` simulates 21 days instead of the specs' full length.
  *
  * @module

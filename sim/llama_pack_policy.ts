@@ -31,7 +31,7 @@ export interface LlamaPackPolicyOptions {
    */
   rank?: RankOptions;
   /**
-   * The profiles to choose from (see {@link ../lib/adapt.ts}).
+   * The profiles to choose from (see {@link ../lib/core/profiles.ts}).
    * @default POLICY_PROFILES, or only the first when `adaptive` is false
    */
   profiles?: readonly PolicyProfile[];

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { runCopyJob } from "../cache/copier.ts";
+import { runCopyJob } from "./copy_job.ts";
 import { LlamaPackError } from "../errors.ts";
 import type { CommandContext } from "./context.ts";
 

@@ -16,7 +16,7 @@ export type { SimulationPreset };
 export interface CacheSettings {
   /**
    * Uses within the window before a model is copied at all (into free room;
-   * displacing other copies takes more evidence, see `lib/core/adapt.ts`). Set 3
+   * displacing other copies takes more evidence, see `lib/core/profiles.ts`). Set 3
    * for the original tool's "3+ uses within 7 days". @default 1
    */
   min_uses: number;

@@ -53,7 +53,7 @@
  * |---|---:|---:|---:|---:|---:|---:|
  * | before: 3 uses in 7 days, one fixed rank | +0.1 | −1.8 | −2.9 | −0.4 | +1.7 | +1.7 |
  * | 1 use into free room, 2 to displace, `steady` profile only | +1.7 | +0.5 | −2.0 | +0.9 | +1.8 | +2.5 |
- * | the same with adaptive profiles ({@link ./adapt.ts}): the default | +1.3 | +1.3 | +1.7 | +0.4 | +1.8 | +3.0 |
+ * | the same with adaptive profiles ({@link ./profiles.ts}): the default | +1.3 | +1.3 | +1.7 | +0.4 | +1.8 | +3.0 |
  *
  * With value-based admission a count gate mostly delays copies that free
  * room would hold anyway, so {@linkcode CachePolicy.minUses} defaults to 1;
@@ -110,7 +110,7 @@ export interface CachePolicy {
 }
 
 /**
- * The default policy (the `steady` profile of {@link ./adapt.ts}): copy into
+ * The default policy (the `steady` profile of {@link ./profiles.ts}): copy into
  * free room from the first use, displace other copies from the second use in
  * 7 days, strict value comparison, idle hazard 5 (see the module doc).
  */

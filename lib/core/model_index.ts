@@ -164,7 +164,7 @@ export function buildIndex(rows: {
  *
  * @param model The model.
  * @param now Unix seconds.
- * @param options Rank tuning (the active profile's, see `adapt.ts`); the defaults when absent.
+ * @param options Rank tuning (the active profile's, see `profiles.ts`); the defaults when absent.
  * @returns Uses per week.
  *
  * @example A never-used model ranks 0

@@ -58,7 +58,7 @@ function firstStep(
  * pinned to the HDD, too few uses, rank 0), `"fits"` (copied into free room),
  * `"too few uses to evict"` (does not fit and may not displace copies yet) or
  * `"evict"` (the cached copies decide). Cheap; callers that replay many loads
- * (the shadow caches of {@link ./adapt.ts}) use it to skip ranking the cached
+ * (the shadow caches of {@link ./tuner.ts}) use it to skip ranking the cached
  * copies when the answer does not depend on them.
  */
 export type AdmissionStep = "gated" | "fits" | "too few uses to evict" | "evict";

@@ -1,7 +1,7 @@
 /**
  * A model's rank: its estimated request rate in uses per week at a given
  * moment, from its use history. This is the number `llama-pack -l` shows and
- * the one the cache planner ({@link ./plan.ts}) compares.
+ * the one the cache planner ({@link ./placement.ts}) compares.
  *
  * ## The formula
  *
@@ -78,7 +78,7 @@
  * times a week").
  *
  * Why these defaults (second tuning round, 10 seeds of each generated workload,
- * `bench/RESULTS.md`): once the admission gate is 2 uses ({@link ./plan.ts}),
+ * `bench/RESULTS.md`): once the admission gate is 2 uses ({@link ./placement.ts}),
  * the largest cause of byte hits lost to the best reference was candidates
  * refused because every evictable copy ranked at or above them (11 TB of the
  * references' hits over 10 rapid-switch runs, 8.5 TB over project-switch runs):
@@ -96,7 +96,7 @@
  * switch, day/night) to +0.5 / −0.9 / +0.1.
  *
  * The live tool and the simulator rank with the options of the active policy
- * profile ({@link ./adapt.ts}: `steady`, `shifting` or `rapid`), which
+ * profile ({@link ./profiles.ts}: `steady`, `shifting` or `rapid`), which
  * override some of these defaults (the short memory's half-life, the rise
  * threshold, the short-rate floor); these defaults are the base they start from.
  *

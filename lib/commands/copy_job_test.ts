@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../../tests/assert.ts";
-import { runCopyJob } from "./copier.ts";
+import { runCopyJob } from "./copy_job.ts";
 import { world } from "../../tests/ssd_world.ts";
 
 const MIB = 1024 ** 2;

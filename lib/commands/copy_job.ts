@@ -20,14 +20,14 @@ import { identityOf, pruneServers } from "../server/records.ts";
 import type { StateStore } from "../state/store.ts";
 import { formatElapsed, formatSize } from "../core/units.ts";
 
-import { acquireLock } from "./lock.ts";
+import { acquireLock } from "../cache/lock.ts";
 import { choosePolicy } from "../core/policy_choice.ts";
-import { copyLockPath } from "./copy_jobs.ts";
-import { copyModel } from "./copy_model.ts";
-import { evictModel } from "./evict_model.ts";
+import { copyLockPath } from "../cache/copy_jobs.ts";
+import { copyModel } from "../cache/copy_model.ts";
+import { evictModel } from "../cache/evict_model.ts";
 import { planCopy } from "../core/copy_plan.ts";
-import { savePolicyChoice } from "./policy_file.ts";
-import { ssdSpace } from "./tier_space.ts";
+import { savePolicyChoice } from "../cache/policy_file.ts";
+import { ssdSpace } from "../cache/tier_space.ts";
 
 /** What the copier needs from the outside world. */
 export interface CopierDeps {
@@ -63,7 +63,7 @@ export interface CopyJobOutcome {
  * @example A job id that does not exist
  * ```ts
  * import assert from "node:assert/strict";
- * import { runCopyJob } from "./copier.ts";
+ * import { runCopyJob } from "./copy_job.ts";
  * import { StateStore } from "../state/store.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);
