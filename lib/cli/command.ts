@@ -1,0 +1,68 @@
+/**
+ * What a command line asks for, as a typed value: the one action and the
+ * options around it. {@link ./args.ts} builds it; `lib/commands/` runs it.
+ *
+ * @module
+ */
+
+/** What the user asked llama-pack to do. */
+export type CliAction =
+  | { kind: "help" }
+  | { kind: "version" }
+  | {
+    kind: "run";
+    /** The model query. */
+    model: string;
+    /** Save this run's `--` args as the model's stored args. */
+    store: boolean;
+    /** Start in the background and return once ready. */
+    detach: boolean;
+    /** Ready deadline for `--detach`, seconds. */
+    timeoutSeconds: number | undefined;
+    /** Fail when the query is ambiguous instead of picking the best match. */
+    strict: boolean;
+  }
+  | { kind: "list" }
+  | { kind: "update"; prune: boolean }
+  | { kind: "status" }
+  | { kind: "edit-config" }
+  | { kind: "kill" }
+  | { kind: "killall" }
+  | {
+    kind: "simulate";
+    /** A preset name, a pattern (contains `=` or `;`), or a JSON Lines trace file; `undefined` with `history`. */
+    target: string | undefined;
+    /** Replay the user's own recorded uses. */
+    history: boolean;
+    /** Override the SSD free space, bytes. */
+    ssdFreeBytes: number | undefined;
+    /** Compare against reference policies and the offline optimum. */
+    compare: boolean;
+  }
+  | { kind: "cache" | "evict" | "pin" | "unpin" | "no-cache" | "allow-cache"; model: string }
+  | { kind: "cache-stats" }
+  | { kind: "check"; sizeBytes: number; tier: string | undefined }
+  | { kind: "recommend"; sizeBytes: number }
+  | { kind: "copier"; jobId: number };
+
+/** A parsed command line. */
+export interface CliCommand {
+  /** The one action. */
+  action: CliAction;
+  /** `-p/--port`, if given. */
+  port: number | undefined;
+  /** `--host`, if given. */
+  host: string | undefined;
+  /** How many `-v`. */
+  verbose: number;
+  /** `--json`: machine-readable output. */
+  json: boolean;
+  /** `--table`: the compact table view of `-l`. */
+  table: boolean;
+  /** `-n/--dry-run`: show the plan, change nothing. */
+  dryRun: boolean;
+  /** `--no-color`. */
+  noColor: boolean;
+  /** Args after `--`; `undefined` when there was no `--`. */
+  passthrough: string[] | undefined;
+}
