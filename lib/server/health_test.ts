@@ -31,6 +31,20 @@ async function withServer(
   }
 }
 
+/** Polls `url` until it answers `status` (at most 30 s). */
+async function untilStatus(url: string, status: number): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      await res.body?.cancel();
+      if (res.status === status) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${url} never answered ${status}`);
+}
+
 Deno.test("waitReady() waits through 503 'Loading model' until 200", async () => {
   await withServer({ FAKE_LLAMA_LOAD_SECONDS: "0.6" }, async ({ proc, url }) => {
     const ticks: HealthTick[] = [];
@@ -107,6 +121,9 @@ Deno.test("waitReady() notices death through isAlive() alone", async () => {
 Deno.test("waitReady() times out with SERVER_TIMEOUT saying what it last saw", async (t) => {
   await t.step("still loading", async () => {
     await withServer({ FAKE_LLAMA_LOAD_SECONDS: "30" }, async ({ proc, url, log }) => {
+      // The deadline is about what waitReady saw last, not how long the fake
+      // takes to start on a busy machine: wait until it answers 503 first.
+      await untilStatus(url, 503);
       const started = performance.now();
       const err = await assertRejects(
         () => waitReady(url, { timeoutMs: 700, intervalMs: 50, exited: proc.exited, logPath: log }),
