@@ -58,17 +58,9 @@ Deno.test("hubError() turns the hub's error codes into one-line errors", async (
   ];
   for (const [err, code, message] of cases) {
     await t.step(message, () => {
-      const e = hubError(
-        err,
-        hub,
-        {
-          repo: "o/m",
-          revision: "v2",
-          path: err.errorCode === "RepoNotFound" || err.errorCode === "RevisionNotFound"
-            ? undefined
-            : "a/b.gguf",
-        } as never,
-      );
+      const onFile = err.errorCode !== "RepoNotFound" && err.errorCode !== "RevisionNotFound";
+      const ctx = { repo: "o/m", revision: "v2", ...(onFile ? { path: "a/b.gguf" } : {}) };
+      const e = hubError(err, hub, ctx);
       assertEquals([e.code, e.message], [code, message]);
     });
   }
