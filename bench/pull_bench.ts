@@ -16,7 +16,7 @@
 
 import { downloadFile } from "../lib/hub/download.ts";
 import { hubFetch } from "../lib/hub/hub_client.ts";
-import { formatSize, parseSize } from "../lib/units.ts";
+import { formatSize, parseSize } from "../lib/core/units.ts";
 import { startFakeHub } from "../tests/fixtures/fake_hub.ts";
 import { writeRandomFile } from "../tests/fs_util.ts";
 

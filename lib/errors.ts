@@ -50,6 +50,10 @@ export const ERROR_CODES = {
   NO_SPACE: 1,
   /** The external editor failed. */
   EDITOR: 1,
+  /** The Hugging Face hub refused or failed: a gated repository, a server error, no connection. */
+  HUB: 1,
+  /** A download does not match what the hub listed (size or hash), or would overwrite a file. */
+  DOWNLOAD: 1,
 } as const;
 
 /** The name of one failure, e.g. `"CONFIG"`. */

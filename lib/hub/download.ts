@@ -24,11 +24,22 @@
  * @module
  */
 
-import { createHash, type Hash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
+import type { Hash } from "node:crypto";
+import { dirname } from "node:path";
+import { lstatOrUndefined } from "../cache/fs_checks.ts";
+import { formatSize } from "../core/units.ts";
 import { errorMessage, LlamaPackError } from "../errors.ts";
-import { formatSize } from "../units.ts";
-import { HubHttpError } from "./hub_client.ts";
+import { expectedHash, hashFilePrefix, sourceLabel, verifyInPlace } from "./download_hash.ts";
+import {
+  diskError,
+  moveIntoPlace,
+  partialPathFor,
+  removeOtherPartials,
+} from "./download_partials.ts";
+import { openResolvedBytes } from "./resolve_bytes.ts";
+import { retryable, sleep, StallError } from "./retry.ts";
+
+export { isPartialName, partialBytes, partialPathFor } from "./download_partials.ts";
 
 /** What to download. */
 export interface DownloadSource {
@@ -122,101 +133,7 @@ export interface DownloadFileResult {
   seconds: number;
 }
 
-const TEMP_SUFFIX = ".llama-pack-download";
 const WRITE_BUFFER = 4 << 20;
-const READ_BUFFER = 8 << 20;
-
-/**
- * The temp file a download of `source` to `dest` writes: hidden, beside the
- * target, named after the expected hash so a later run resumes only the same
- * content.
- *
- * @param dest The final path.
- * @param source Its expected hash.
- * @returns The temp path.
- *
- * @example The temp name
- * ```ts
- * import assert from "node:assert/strict";
- * import { partialPathFor } from "./download.ts";
- * const p = partialPathFor("/hdd/o/m/m-Q4_K_M.gguf", { sha256: "ab".repeat(32) });
- * assert(p === "/hdd/o/m/.m-Q4_K_M.gguf.abababababababab.llama-pack-download");
- * ```
- */
-export function partialPathFor(
-  dest: string,
-  source: Pick<DownloadSource, "sha256" | "gitOid">,
-): string {
-  const id = (source.sha256 ?? source.gitOid ?? "").slice(0, 16) || "nohash";
-  return join(dirname(dest), `.${basename(dest)}.${id}${TEMP_SUFFIX}`);
-}
-
-/**
- * Whether a file name is a download's temp file.
- *
- * @param name A file name.
- * @returns `true` for `.<name>.<hash16>.llama-pack-download`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isPartialName } from "./download.ts";
- * assert(isPartialName(".m.gguf.0123456789abcdef.llama-pack-download"));
- * assert(!isPartialName("m.gguf"));
- * ```
- */
-export function isPartialName(name: string): boolean {
-  return /^\..+\.[0-9a-z]{6,16}\.llama-pack-download$/.test(name);
-}
-
-/**
- * Bytes an interrupted download of `source` to `dest` left on disk.
- *
- * @param dest The final path.
- * @param source Its expected hash.
- * @returns The temp file's size, 0 when there is none.
- *
- * @example Nothing left
- * ```ts
- * import assert from "node:assert/strict";
- * import { partialBytes } from "./download.ts";
- * assert(await partialBytes("/no/such/dir/x.gguf", { sha256: "0".repeat(64) }) === 0);
- * ```
- */
-export async function partialBytes(
-  dest: string,
-  source: Pick<DownloadSource, "sha256" | "gitOid">,
-): Promise<number> {
-  try {
-    const st = await Deno.lstat(partialPathFor(dest, source));
-    return st.isFile ? st.size : 0;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) return 0;
-    throw err;
-  }
-}
-
-/** A running hash of the expected kind. */
-function newHasher(source: DownloadSource): { hash: Hash; expected: string; kind: string } {
-  if (source.sha256) {
-    return { hash: createHash("sha256"), expected: source.sha256.toLowerCase(), kind: "sha256" };
-  }
-  if (source.gitOid) {
-    const hash = createHash("sha1");
-    hash.update(`blob ${source.size}\0`);
-    return { hash, expected: source.gitOid.toLowerCase(), kind: "git blob id" };
-  }
-  throw new LlamaPackError(
-    "COPY", // TODO(#11): DOWNLOAD
-    `${
-      labelOf(source)
-    }: the hub listed no hash for it; refusing to download a file that cannot be verified`,
-  );
-}
-
-function labelOf(source: DownloadSource): string {
-  return source.label ?? decodeURIComponent(new URL(source.url).pathname.split("/").pop() ?? "");
-}
 
 /**
  * Downloads one file to `dest`: resumable, verified, never leaving a partial
@@ -256,11 +173,11 @@ export async function downloadFile(
   options: DownloadFileOptions,
 ): Promise<DownloadFileResult> {
   const started = performance.now();
-  const label = labelOf(source);
+  const label = sourceLabel(source);
   const seconds = () => (performance.now() - started) / 1000;
   const existing = await lstatOrUndefined(dest);
   if (existing) {
-    const hash = await verifyExisting(source, dest, existing, options);
+    const hash = await verifyInPlace(source, dest, existing, options);
     return {
       path: dest,
       bytes: source.size,
@@ -273,7 +190,7 @@ export async function downloadFile(
   }
   const temp = partialPathFor(dest, source);
   await removeOtherPartials(dest, temp);
-  const hasher = newHasher(source);
+  const hasher = expectedHash(source);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(temp, { read: true, write: true, create: true });
@@ -290,7 +207,7 @@ export async function downloadFile(
     }
     if (done > 0) {
       resumedFrom = done;
-      await hashPrefix(file, done, hasher.hash, source.size, options);
+      await hashFilePrefix(file, done, hasher.hash, source.size, options);
     }
     await file.seek(done, Deno.SeekMode.Start);
     const state = { done, hasher, fetched: 0 };
@@ -299,7 +216,7 @@ export async function downloadFile(
     done = state.done;
     if (done !== source.size) {
       throw new LlamaPackError(
-        "COPY", // TODO(#11): DOWNLOAD
+        "DOWNLOAD",
         `${label}: got ${done} bytes, expected ${source.size}`,
       );
     }
@@ -313,7 +230,7 @@ export async function downloadFile(
   if (actual !== hasher.expected) {
     await Deno.remove(temp).catch(() => {});
     throw new LlamaPackError(
-      "COPY", // TODO(#11): DOWNLOAD
+      "DOWNLOAD",
       `${label}: ${hasher.kind} mismatch: expected ${hasher.expected}, got ${actual}; the downloaded file was deleted`,
       { hint: "run the same command again to download it afresh" },
     );
@@ -360,7 +277,7 @@ async function fetchRest(
       failures = state.done > before ? 1 : failures + 1;
       if (failures > retries) {
         throw new LlamaPackError(
-          "IO", // TODO(#11): HUB
+          "HUB",
           `${label}: download failed ${failures} times in a row: ${errorMessage(err)}`,
           {
             cause: err,
@@ -381,19 +298,6 @@ async function fetchRest(
     }
   }
 }
-
-/** Errors worth another attempt: dropped connections, stalls, 408/429/5xx. */
-function retryable(err: unknown): boolean {
-  if (err instanceof HubHttpError) {
-    return err.status === 408 || err.status === 429 || err.status >= 500;
-  }
-  // hubFetch's "cannot reach the hub" keeps fetch's TypeError as its cause.
-  if (err instanceof LlamaPackError) return err.cause instanceof TypeError;
-  return err instanceof TypeError || err instanceof StallError ||
-    (err instanceof Error && /connection|reset|closed|EOF|body/i.test(err.message));
-}
-
-class StallError extends Error {}
 
 /** One request: follow redirects, check headers, stream the body to disk while hashing. */
 async function fetchOnce(
@@ -419,13 +323,13 @@ async function fetchOnce(
   };
   const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal;
   try {
-    const res = await openResolved(source, state.done, options.fetch, signal, label);
+    const res = await openResolvedBytes(source, state.done, options.fetch, signal, label);
     if (state.done > 0 && res.status === 200) {
       // The server ignored Range: start the file over.
       await file.truncate(0);
       await file.seek(0, Deno.SeekMode.Start);
       state.done = 0;
-      state.hasher.hash = newHasher(source).hash;
+      state.hasher.hash = expectedHash(source).hash;
     }
     const body = res.body;
     if (!body) throw new TypeError("empty body");
@@ -452,7 +356,7 @@ async function fetchOnce(
         poke();
         if (state.done + filled + value.length > source.size) {
           throw new LlamaPackError(
-            "COPY", // TODO(#11): DOWNLOAD
+            "DOWNLOAD",
             `${label}: the server sent more than the ${source.size} bytes the listing gives`,
           );
         }
@@ -482,238 +386,4 @@ async function fetchOnce(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * GETs the resolve URL from byte `from`, following redirects by hand, and
- * returns the response carrying the bytes after checking what the hub said.
- */
-async function openResolved(
-  source: DownloadSource,
-  from: number,
-  fetchHub: typeof fetch,
-  signal: AbortSignal,
-  label: string,
-): Promise<Response> {
-  let url = source.url;
-  for (let hop = 0; hop <= 10; hop++) {
-    const headers: Record<string, string> = { "accept-encoding": "identity" };
-    if (from > 0) headers.range = `bytes=${from}-`;
-    const res = await fetchHub(url, { headers, redirect: "manual", signal });
-    checkHubHeaders(res, source, label);
-    if (res.status >= 300 && res.status < 400) {
-      const location = res.headers.get("location");
-      await res.body?.cancel();
-      if (!location) {
-        throw new HubHttpError(res.status, undefined, url, "redirect without Location");
-      }
-      url = new URL(location, url).href;
-      continue;
-    }
-    if (res.status === 206) {
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get("content-range") ?? "");
-      if (!m || Number(m[1]) !== from || (m[3] !== "*" && Number(m[3]) !== source.size)) {
-        await res.body?.cancel();
-        throw new LlamaPackError(
-          "COPY", // TODO(#11): DOWNLOAD
-          `${label}: asked for bytes ${from}- of ${source.size}, got '${
-            res.headers.get("content-range")
-          }'`,
-        );
-      }
-      return res;
-    }
-    if (res.status === 200) {
-      const length = res.headers.get("content-length");
-      if (length !== null && Number(length) !== source.size) {
-        await res.body?.cancel();
-        throw new LlamaPackError(
-          "COPY", // TODO(#11): DOWNLOAD
-          `${label}: the server sends ${length} bytes, the listing says ${source.size}`,
-        );
-      }
-      return res;
-    }
-    await res.body?.cancel();
-    throw new HubHttpError(res.status, undefined, url, `unexpected status ${res.status}`);
-  }
-  throw new HubHttpError(310, undefined, url, "more than 10 redirects");
-}
-
-/** `X-Linked-Size`, `X-Linked-Etag` and `X-Repo-Commit` must agree with the listing. */
-function checkHubHeaders(res: Response, source: DownloadSource, label: string): void {
-  const fail = (what: string) => {
-    res.body?.cancel().catch(() => {});
-    return new LlamaPackError(
-      "COPY", // TODO(#11): DOWNLOAD
-      `${label}: the hub's answer disagrees with its listing: ${what}`,
-    );
-  };
-  const size = res.headers.get("x-linked-size");
-  if (size !== null && Number(size) !== source.size) {
-    throw fail(`X-Linked-Size ${size}, listed ${source.size}`);
-  }
-  const etag = res.headers.get("x-linked-etag")?.replace(/^W\//, "").replaceAll('"', "");
-  if (etag && source.sha256 && /^[0-9a-f]{64}$/i.test(etag) && etag !== source.sha256) {
-    throw fail(`X-Linked-Etag ${etag}, listed sha256 ${source.sha256}`);
-  }
-  const commit = res.headers.get("x-repo-commit");
-  if (commit && source.commit && commit.toLowerCase() !== source.commit.toLowerCase()) {
-    throw fail(`X-Repo-Commit ${commit}, asked for ${source.commit}`);
-  }
-}
-
-async function hashPrefix(
-  file: Deno.FsFile,
-  length: number,
-  hash: Hash,
-  total: number,
-  options: DownloadFileOptions,
-): Promise<void> {
-  await file.seek(0, Deno.SeekMode.Start);
-  const buf = new Uint8Array(READ_BUFFER);
-  let done = 0;
-  while (done < length) {
-    options.signal?.throwIfAborted();
-    const n = await file.read(buf.subarray(0, Math.min(buf.length, length - done)));
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-    done += n;
-    options.onProgress?.({ phase: "rehash", bytesDone: done, totalBytes: total });
-  }
-}
-
-/** The final name is taken: accept it only when it is the very file (size and hash). */
-async function verifyExisting(
-  source: DownloadSource,
-  dest: string,
-  info: Deno.FileInfo,
-  options: DownloadFileOptions,
-): Promise<string> {
-  const label = labelOf(source);
-  const refuse = (why: string) =>
-    new LlamaPackError(
-      "COPY", // TODO(#11): DOWNLOAD
-      `${dest} already exists and ${why}: not overwriting it`,
-      { hint: "move it away, or pull into another directory with --to" },
-    );
-  if (!info.isFile) throw refuse("is not a regular file");
-  if (info.size !== source.size) {
-    throw refuse(`has ${info.size} bytes, ${label} has ${source.size}`);
-  }
-  const hasher = newHasher(source);
-  const file = await Deno.open(dest, { read: true });
-  try {
-    const buf = new Uint8Array(READ_BUFFER);
-    let done = 0;
-    while (true) {
-      options.signal?.throwIfAborted();
-      const n = await file.read(buf);
-      if (n === null) break;
-      hasher.hash.update(buf.subarray(0, n));
-      done += n;
-      options.onProgress?.({ phase: "verify", bytesDone: done, totalBytes: source.size });
-    }
-  } finally {
-    file.close();
-  }
-  const actual = hasher.hash.digest("hex");
-  if (actual !== hasher.expected) {
-    throw refuse(`differs from ${label} (${hasher.kind} ${actual}, expected ${hasher.expected})`);
-  }
-  return actual;
-}
-
-/** Removes temp files of other versions of the same file (another hash). */
-async function removeOtherPartials(dest: string, keep: string): Promise<void> {
-  const dir = dirname(dest);
-  const prefix = `.${basename(dest)}.`;
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(dir));
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (!e.isFile || !e.name.startsWith(prefix) || !isPartialName(e.name)) continue;
-    const p = join(dir, e.name);
-    if (p !== keep) await Deno.remove(p).catch(() => {});
-  }
-}
-
-/** Links the verified temp file under its final name (never overwriting), then fsyncs the directory. */
-async function moveIntoPlace(temp: string, dest: string, label: string): Promise<void> {
-  const taken = () =>
-    new LlamaPackError(
-      "COPY", // TODO(#11): DOWNLOAD
-      `${dest} appeared while ${label} was downloading: not overwriting it; the verified download stays at ${temp}`,
-    );
-  try {
-    await Deno.link(temp, dest);
-    await Deno.remove(temp);
-  } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) throw taken();
-    // No hard links on this file system: rename, after checking the name is free.
-    if (await lstatOrUndefined(dest)) throw taken();
-    try {
-      await Deno.rename(temp, dest);
-    } catch (e) {
-      throw diskError(e, `cannot rename ${temp} to ${dest}`, dirname(dest));
-    }
-  }
-  try {
-    const dir = await Deno.open(dirname(dest), { read: true });
-    try {
-      await dir.sync();
-    } finally {
-      dir.close();
-    }
-  } catch {
-    // Some file systems cannot fsync a directory; the file itself is synced.
-  }
-}
-
-function diskError(err: unknown, what: string, dir: string, kept?: number): LlamaPackError {
-  const code = (err as { code?: unknown })?.code;
-  const why = code === "ENOSPC"
-    ? `no space left on ${dir}`
-    : code === "EDQUOT"
-    ? `disk quota exceeded on ${dir}`
-    : code === "EROFS"
-    ? `${dir} is on a read-only file system`
-    : errorMessage(err);
-  return new LlamaPackError("IO", `${what}: ${why}`, {
-    cause: err,
-    ...(kept !== undefined && kept > 0
-      ? {
-        hint: `${
-          formatSize(kept)
-        } already downloaded is kept to resume; delete the hidden *.llama-pack-download file to free it`,
-      }
-      : {}),
-  });
-}
-
-async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

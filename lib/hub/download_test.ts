@@ -5,7 +5,8 @@ import { type FakeHub, startFakeHub } from "../../tests/fixtures/fake_hub.ts";
 import { randomBytes } from "../../tests/fixtures/hub_models.ts";
 import { LlamaPackError } from "../errors.ts";
 import { downloadFile, type DownloadSource, partialPathFor } from "./download.ts";
-import { hubFetch, HubHttpError } from "./hub_client.ts";
+import { hubFetch } from "./hub_client.ts";
+import { HubHttpError } from "./hub_errors.ts";
 
 const SIZE = 3_000_000;
 const BIG = randomBytes(SIZE, 42);

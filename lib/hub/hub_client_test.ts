@@ -47,12 +47,12 @@ Deno.test("hubError() turns the hub's error codes into one-line errors", async (
     [new HubHttpError(404, "EntryNotFound", "u", "x"), "NO_MATCH", "a/b.gguf not found in o/m@v2"],
     [
       new HubHttpError(401, "GatedRepo", "u", "x"),
-      "IO",
+      "HUB",
       "o/m is gated: the hub needs a token (401)",
     ],
     [
       new HubHttpError(500, undefined, "u", "boom"),
-      "IO",
+      "HUB",
       "the hub at https://hub.test answered 500 for o/m/a/b.gguf: boom",
     ],
   ];

@@ -10,10 +10,10 @@
 
 import { isAbsolute, resolve } from "node:path";
 import { isInside } from "../cache/fs_checks.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { type Env, expandHome } from "../paths.ts";
-import { GIB } from "../units.ts";
+import { type Env, expandHome } from "../config/paths.ts";
+import { GIB } from "../core/units.ts";
 import type { PullTarget } from "./pull.ts";
 
 /** The config keys a pull target depends on. */

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { exists } from "../../tests/fs_util.ts";
 import { type FakeHub, type FakeRepo, startFakeHub } from "../../tests/fixtures/fake_hub.ts";
 import { randomBytes } from "../../tests/fixtures/hub_models.ts";
-import type { TierInput } from "../cache/tiers.ts";
+import type { TierInput } from "../core/tiers.ts";
 import { LlamaPackError } from "../errors.ts";
 import { partialPathFor } from "./download.ts";
 import { executePull, planPull, type PullEvent, pullModel, type PullTarget } from "./pull.ts";

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { checkFit, type FitResult, recommendTier, type TierInput } from "../cache/tiers.ts";
-import { formatSize } from "../units.ts";
+import { checkFit, type FitResult, recommendTier, type TierInput } from "./tiers.ts";
+import { formatSize } from "./units.ts";
 
 /** Whether a pull fits, and what to tell the user. */
 export interface PullRoom extends FitResult {
