@@ -50,6 +50,7 @@ const cache = lazy(() => import("./commands/cache.ts"), "cacheCommand");
 const cacheStats = lazy(() => import("./commands/cache_stats.ts"), "cacheStatsCommand");
 const copier = lazy(() => import("./commands/copier.ts"), "copierCommand");
 const editConfig = lazy(() => import("./commands/edit_config.ts"), "editConfigCommand");
+const pull = lazy(() => import("./commands/pull.ts"), "pullCommand");
 
 const COMMANDS: Record<string, Command> = {
   run,
@@ -70,6 +71,7 @@ const COMMANDS: Record<string, Command> = {
   recommend: cacheStats,
   copier,
   "edit-config": editConfig,
+  pull,
 };
 
 /**

@@ -9,6 +9,7 @@
 import { LlamaPackError } from "../errors.ts";
 import { parseDuration, parseSize } from "../core/units.ts";
 import { didYouMean } from "../core/words.ts";
+import { parseHubRef } from "../core/hub_files.ts";
 import type { CliAction, CliCommand } from "./command.ts";
 import { type CliFlagSpec, FLAGS } from "./flags.ts";
 
@@ -196,6 +197,16 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         sizeBytes: parseSize(val("--recommend")!, "option '--recommend'"),
       };
       break;
+    case "pull": {
+      const ref = val("--pull")!;
+      parseHubRef(ref);
+      const revision = val("--revision");
+      if (revision !== undefined && /\s/.test(revision)) {
+        throw usage(`option '--revision': '${revision}' is not a branch, tag or commit`);
+      }
+      action = { kind: "pull", ref, to: val("--to"), revision, mmproj: !has("--no-mmproj") };
+      break;
+    }
     default:
       action = { kind } as CliAction;
   }
@@ -216,9 +227,12 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     ["--sim-ssd-free", ["simulate"]],
     ["--compare", ["simulate"]],
     ["--tier", ["check"]],
+    ["--to", ["pull"]],
+    ["--revision", ["pull"]],
+    ["--no-mmproj", ["pull"]],
     ["--table", ["list"]],
-    ["-n", ["run", "cache", "evict", "pin", "unpin", "no-cache", "allow-cache"]],
-    ["--json", ["list", "status", "cache-stats", "check", "recommend", "simulate"]],
+    ["-n", ["run", "cache", "evict", "pin", "unpin", "no-cache", "allow-cache", "pull"]],
+    ["--json", ["list", "status", "cache-stats", "check", "recommend", "simulate", "pull"]],
     ["-p", ["run", "kill"]],
     ["--host", ["run", "kill"]],
   ];
@@ -267,4 +281,5 @@ const ACTION_FLAG: Record<CliAction["kind"], string> = {
   check: "--check",
   recommend: "--recommend",
   copier: "--run-copier",
+  pull: "--pull",
 };

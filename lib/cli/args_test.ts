@@ -37,6 +37,7 @@ Deno.test("parseCliArgs() maps every alias of the seed's --help to its action", 
     [["--cache-stats"], "cache-stats"],
     [["--check", "40g"], "check"],
     [["--recommend", "40g"], "recommend"],
+    [["--pull", "o/m"], "pull"],
   ];
   for (const [argv, kind] of cases) {
     await t.step(
@@ -100,6 +101,32 @@ Deno.test("parseCliArgs() reads options, repeatable -v and passthrough args", ()
     tier: "ssd",
   });
   assertEquals(parseCliArgs(["-k", "-p", "8080"]).port, 8080);
+  const pull = parseCliArgs([
+    "--pull",
+    "unsloth/Qwen3-8B-GGUF:q4_k_m",
+    "--to",
+    "primary",
+    "--revision",
+    "v2",
+    "--no-mmproj",
+    "--json",
+    "-n",
+  ]);
+  assertEquals(pull.action, {
+    kind: "pull",
+    ref: "unsloth/Qwen3-8B-GGUF:q4_k_m",
+    to: "primary",
+    revision: "v2",
+    mmproj: false,
+  });
+  assertEquals([pull.json, pull.dryRun], [true, true]);
+  assertEquals(parseCliArgs(["--pull=o/m"]).action, {
+    kind: "pull",
+    ref: "o/m",
+    to: undefined,
+    revision: undefined,
+    mmproj: true,
+  });
 });
 
 Deno.test("parseCliArgs() rejects bad input with one-line usage errors", async (t) => {
@@ -121,6 +148,12 @@ Deno.test("parseCliArgs() rejects bad input with one-line usage errors", async (
     [["--simulate", "x", "--tier", "ssd"], "option '--tier' only works with --check"],
     [["--model="], "option '--model' needs a non-empty value"],
     [["--cache", " "], "option '--cache' needs a model name"],
+    [["--pull", "just-a-name"], "not a Hugging Face repository: 'just-a-name'"],
+    [["--pull", "o/m:Q4 K"], "not a quant tag: 'Q4 K'"],
+    [["-l", "--to", "primary"], "option '--to' only works with --pull"],
+    [["--no-mmproj"], "option '--no-mmproj' only works with --pull"],
+    [["--pull", "o/m", "--revision", "a b"], "option '--revision': 'a b' is not a branch"],
+    [["--pull", "o/m", "-m", "x"], "conflicting actions: '--pull' and '-m'"],
   ];
   for (const [argv, want] of cases) {
     await t.step(argv.join(" "), () => {

@@ -43,7 +43,18 @@ export type CliAction =
   | { kind: "cache-stats" }
   | { kind: "check"; sizeBytes: number; tier: string | undefined }
   | { kind: "recommend"; sizeBytes: number }
-  | { kind: "copier"; jobId: number };
+  | { kind: "copier"; jobId: number }
+  | {
+    kind: "pull";
+    /** `owner/name[:QUANT]`, checked by `parseHubRef`. */
+    ref: string;
+    /** `--to`: `primary`, `secondary`, `hddN` or a configured directory; default `secondary`. */
+    to: string | undefined;
+    /** `--revision`: branch, tag or commit; default `main`. */
+    revision: string | undefined;
+    /** Bring the projector along (`--no-mmproj` turns it off). */
+    mmproj: boolean;
+  };
 
 /** A parsed command line. */
 export interface CliCommand {

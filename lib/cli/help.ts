@@ -33,7 +33,7 @@ MANAGING MODELS:
   -l, --list           List all models with stats and rankings (-v paths, -v -v reasons)
   --table              With -l: a boxed table (grid) view
   --json               With -l, --status, --cache-stats, --check, --recommend,
-                       --simulate: machine-readable output
+                       --simulate, --pull: machine-readable output
   -u, --update         Scan directories and update model index
   --prune              With -u: forget models whose files are gone (stats only)
   --status, --stat     Show currently running servers and copy jobs
@@ -47,10 +47,19 @@ SSD CACHE:
   --unpin NAME         Undo --pin
   --no-cache NAME      Never copy this model to the SSD
   --allow-cache NAME   Undo --no-cache
-  -n, --dry-run        With the verbs above or -m: show the plan or command line, change nothing
+  -n, --dry-run        With the verbs above, -m or --pull: show the plan or command line,
+                       change nothing
   --cache-stats        Usage of each tier: models, limit, disk free, colour bar
   --check SIZE         Does a model of SIZE fit? (exit 0 yes, 1 no) [--tier ssd|hdd|PATH]
   --recommend SIZE     Which tier a model of SIZE should live on, and why
+DOWNLOADING (Hugging Face):
+  --pull REPO[:QUANT]  Download a GGUF model as llama.cpp's -hf picks it (default quant
+                       Q4_K_M, then Q8_0), shards and projector included; room checked
+                       first, resumable, sha256-verified, indexed at once
+  --to WHERE           With --pull: secondary (the first HDD path, default), primary
+                       (the SSD), hdd2, ... or a configured directory
+  --revision REV       With --pull: branch, tag or commit (default: main)
+  --no-mmproj          With --pull: leave the multimodal projector
 KILLING SERVERS:
   -k, --kill           Kill server on specified port (use with -p/--port)
   --killall, --kall    Kill ALL llama-pack managed servers
@@ -80,6 +89,7 @@ EXAMPLES:
   llama-pack --status                      # Show what's running
   llama-pack --cache-stats                 # How full are the SSD and HDD?
   llama-pack --check 40g --tier ssd        # Would a 40 GB model fit on the SSD?
+  llama-pack --pull unsloth/Qwen3-8B-GGUF:Q4_K_M  # Download into the HDD, then: -m qwen3
   llama-pack --simulate daily_work         # Run simulation preset
   llama-pack --simulate "test:10g=0s/1h,1d/2h" --sim-ssd-free 50g
 
@@ -88,6 +98,8 @@ EXAMPLES:
 ENVIRONMENT:
   LLAMA_PACK_CONFIG     Config file (default: $XDG_CONFIG_HOME/llama-pack/config.json)
   LLAMA_PACK_STATE_DIR  State dir (default: $XDG_STATE_HOME/llama-pack)
+  HF_ENDPOINT           Hugging Face hub or mirror for --pull (default: https://huggingface.co)
+  HF_TOKEN              Access token for gated and private repositories (never printed)
 
 CONFIG: ${configFile}
 `;

@@ -21,8 +21,14 @@ import { type Env, expandHome } from "../config/paths.ts";
 import { formatSize, GIB } from "../core/units.ts";
 import type { CommandContext } from "./context.ts";
 
-/** The configured tiers: `ssd`, then `hdd` (or `hdd1`, `hdd2`, … for several paths). */
-async function measureTiers(
+/**
+ * Measures the configured tiers: `ssd`, then `hdd` (or `hdd1`, `hdd2`, … for
+ * several paths). `--pull` uses it for its suggestion when there is no room.
+ *
+ * @param config The config.
+ * @returns The tiers measured, and one message per tier that could not be.
+ */
+export async function measureTiers(
   config: Config,
 ): Promise<{ tiers: TierInput[]; failed: string[] }> {
   const specs: Array<{ path: string; name: string; kind: "ssd" | "hdd" }> = [

@@ -106,20 +106,35 @@ function toRecord(
   };
 }
 
+/** What {@linkcode scanAndRecord} found and changed. */
+export interface ScanRecordResult {
+  /** The directories scanned. */
+  roots: ScanRoot[];
+  /** The files and warnings of the scan. */
+  scan: Awaited<ReturnType<typeof scanTiers>>;
+  /** The files grouped into models. */
+  lib: ReturnType<typeof buildLibrary>;
+  /** What the store changed: added, renamed, gone, pruned. */
+  result: ReturnType<StateStore["applyScan"]>;
+  /** When the scan started (`performance.now()`). */
+  started: number;
+}
+
 /**
- * Runs -u/--update: scan, group, record, report.
- *
- * Prints one summary line to stdout and one `warning: …` line per problem
- * (unreadable directory, broken file, symlink loop, missing shard) to stderr;
- * `-v` lists the models added, renamed and gone.
+ * Scans every configured directory, groups the files into models and records
+ * them in the state store; prints nothing. `-u` and `--pull` (which indexes
+ * what it downloaded at once) share it.
  *
  * @param ctx The command context.
- * @returns 0, also when some files were skipped with a warning.
+ * @param prune Forget models whose files are gone.
+ * @returns The scan, the library and the store's changes.
  * @throws {LlamaPackError} `IO` when no configured directory could be read at all.
  */
-export async function updateCommand(ctx: CommandContext): Promise<number> {
+export async function scanAndRecord(
+  ctx: CommandContext,
+  prune: boolean,
+): Promise<ScanRecordResult> {
   const config = await ctx.config();
-  const prune = ctx.cmd.action.kind === "update" && ctx.cmd.action.prune;
   const roots: ScanRoot[] = [
     ...(config.ssd_path ? [{ tier: "ssd" as const, path: config.ssd_path }] : []),
     ...config.hdd_path.map((path) => ({ tier: "hdd" as const, path })),
@@ -172,6 +187,23 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
       (grouped - scanned).toFixed(0)
     } ms, grouping ${(built - grouped).toFixed(0)} ms, state ${(stored - built).toFixed(0)} ms`,
   );
+  return { roots, scan, lib, result, started };
+}
+
+/**
+ * Runs -u/--update: scan, group, record, report.
+ *
+ * Prints one summary line to stdout and one `warning: …` line per problem
+ * (unreadable directory, broken file, symlink loop, missing shard) to stderr;
+ * `-v` lists the models added, renamed and gone.
+ *
+ * @param ctx The command context.
+ * @returns 0, also when some files were skipped with a warning.
+ * @throws {LlamaPackError} `IO` when no configured directory could be read at all.
+ */
+export async function updateCommand(ctx: CommandContext): Promise<number> {
+  const prune = ctx.cmd.action.kind === "update" && ctx.cmd.action.prune;
+  const { roots, scan, lib, result, started } = await scanAndRecord(ctx, prune);
 
   for (const w of scan.warnings) ctx.err(`warning: ${w.message}\n`);
   for (const w of lib.warnings) ctx.err(`warning: ${w}\n`);

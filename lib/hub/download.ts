@@ -336,18 +336,21 @@ async function fetchOnce(
     const reader = body.getReader();
     const buf = new Uint8Array(WRITE_BUFFER);
     let filled = 0;
+    let written = 0; // of buf[0, filled): kept across a failed flush, so a retry never rewrites
     const flush = async () => {
       if (filled === 0) return;
       const chunk = buf.subarray(0, filled);
       try {
-        let off = 0;
-        while (off < chunk.length) off += await file.write(chunk.subarray(off));
+        while (written < chunk.length) written += await file.write(chunk.subarray(written));
       } catch (err) {
-        throw diskError(err, `cannot write ${temp}`, dirname(temp), state.done);
+        // What is on disk (a partial write included) is kept for the next run.
+        const onDisk = (await file.stat().catch(() => undefined))?.size ?? state.done;
+        throw diskError(err, `cannot write ${temp}`, dirname(temp), onDisk);
       }
       state.hasher.hash.update(chunk);
       state.done += filled;
       filled = 0;
+      written = 0;
     };
     try {
       while (true) {
@@ -376,8 +379,9 @@ async function fetchOnce(
         });
       }
     } catch (err) {
-      // Keep what arrived intact, then let the caller resume after it.
-      await flush();
+      // A dropped connection: keep what arrived, then let the caller resume after it.
+      // (A disk error or a hub that sends too much: keep only what is on disk.)
+      if (!(err instanceof LlamaPackError)) await flush();
       reader.cancel().catch(() => {});
       if (stall.signal.aborted && !options.signal?.aborted) throw stall.signal.reason;
       throw err;
