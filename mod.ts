@@ -5,7 +5,8 @@
  *
  * This module is the library: the pure policy core (ranking, name matching,
  * admission and eviction planning), the simulator, and the adapters the CLI
- * is built from (config, state store, scanner, server lifecycle, safe copy).
+ * is built from (config, state store, scanner, server lifecycle, safe copy,
+ * Hugging Face downloads: {@linkcode pullModel}).
  *
  * @example Parsing a command line and a size
  * ```ts
@@ -66,6 +67,13 @@ export * from "./lib/core/tiers.ts";
 export * from "./lib/cache/tier_space.ts";
 export * from "./lib/cache/lock.ts";
 export * from "./lib/core/progress_bar.ts";
+export * from "./lib/core/hub_files.ts";
+export * from "./lib/core/hub_layout.ts";
+export * from "./lib/core/pull_room.ts";
+export * from "./lib/hub/hub_client.ts";
+export * from "./lib/hub/download.ts";
+export * from "./lib/hub/pull.ts";
+export * from "./lib/hub/pull_target.ts";
 export * from "./sim/workload.ts";
 export * from "./sim/pattern.ts";
 export * from "./sim/trace.ts";

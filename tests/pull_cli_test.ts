@@ -136,7 +136,7 @@ Deno.test("--pull draws a progress bar on a terminal", async () => {
     });
     assertEquals(code, 0, err);
     assert(
-      /\r\[#*\.*\] +\d+%  [\d.]+ MiB \/ 9\.5 MiB  [\d.]+ MB\/s  ETA /.test(err),
+      /\r\[#*\.*\] +\d+% {2}[\d.]+ MiB \/ 9\.5 MiB {2}[\d.]+ MB\/s {2}ETA /.test(err),
       JSON.stringify(err.slice(0, 300)),
     );
     assertStringIncludes(err, "vision-Q8_0.gguf");

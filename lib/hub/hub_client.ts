@@ -20,7 +20,7 @@ import type { Env } from "../config/paths.ts";
 import type { HubFile } from "../core/hub_files.ts";
 import { hubError, HubHttpError } from "./hub_errors.ts";
 
-export { hubError, HubHttpError } from "./hub_errors.ts";
+export { hubError, type HubErrorContext, HubHttpError } from "./hub_errors.ts";
 
 /** The public hub. */
 export const DEFAULT_HUB_ENDPOINT = "https://huggingface.co";

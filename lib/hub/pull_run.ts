@@ -60,7 +60,7 @@ export interface ExecutePullOptions {
   signal?: AbortSignal | undefined;
   /** Receives progress; `progress` events at most every `progressIntervalMs`. @default undefined */
   onEvent?: ((e: PullEvent) => void) | undefined;
-  /** @default 250 */
+  /** Least time between two `progress` events, milliseconds. @default 250 */
   progressIntervalMs?: number;
   /** Consecutive failed attempts per file before giving up. @default 5 */
   retries?: number;
