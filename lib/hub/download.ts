@@ -15,20 +15,20 @@
  * 4. A dropped or stalled connection is retried from where it stopped, with a
  *    doubling back-off; a server that ignores `Range` restarts the file.
  * 5. The whole file's SHA-256 (`lfs.oid`; for files kept in git, the git blob
- *    id) is computed while writing and compared before the temp file is
- *    fsynced and hard-linked under the final name (a link never overwrites);
- *    on a mismatch the temp file is deleted and the error names both hashes.
+ *    id) is computed while writing; the temp file is fsynced, the hash
+ *    compared, and only then is it hard-linked under the final name (a link
+ *    never overwrites). On a mismatch the temp file is deleted and the error
+ *    names both hashes.
  *
  * Needs `--allow-net`, `--allow-read`, `--allow-write`.
  *
  * @module
  */
 
-import type { Hash } from "node:crypto";
 import { dirname } from "node:path";
 import { lstatOrUndefined } from "../cache/fs_checks.ts";
-import { formatSize } from "../core/units.ts";
-import { errorMessage, LlamaPackError } from "../errors.ts";
+import { LlamaPackError } from "../errors.ts";
+import { fetchRest } from "./download_stream.ts";
 import { expectedHash, hashFilePrefix, sourceLabel, verifyInPlace } from "./download_hash.ts";
 import {
   diskError,
@@ -36,8 +36,6 @@ import {
   partialPathFor,
   removeOtherPartials,
 } from "./download_partials.ts";
-import { openResolvedBytes } from "./resolve_bytes.ts";
-import { retryable, sleep, StallError } from "./retry.ts";
 
 export { isPartialName, partialBytes, partialPathFor } from "./download_partials.ts";
 
@@ -132,8 +130,6 @@ export interface DownloadFileResult {
   /** Wall time, seconds. */
   seconds: number;
 }
-
-const WRITE_BUFFER = 4 << 20;
 
 /**
  * Downloads one file to `dest`: resumable, verified, never leaving a partial
@@ -245,149 +241,4 @@ export async function downloadFile(
     alreadyThere: false,
     seconds: seconds(),
   };
-}
-
-interface FetchState {
-  done: number;
-  hasher: { hash: Hash };
-  fetched: number;
-}
-
-/** Fetches from `state.done` to the end, retrying dropped connections from where they stopped. */
-async function fetchRest(
-  source: DownloadSource,
-  file: Deno.FsFile,
-  state: FetchState,
-  options: DownloadFileOptions,
-  temp: string,
-  label: string,
-): Promise<void> {
-  const retries = options.retries ?? 5;
-  const baseDelay = options.retryDelayMs ?? 2000;
-  let failures = 0;
-  while (state.done < source.size) {
-    options.signal?.throwIfAborted();
-    const before = state.done;
-    try {
-      await fetchOnce(source, file, state, options, temp, label);
-      continue;
-    } catch (err) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (!retryable(err)) throw err;
-      failures = state.done > before ? 1 : failures + 1;
-      if (failures > retries) {
-        throw new LlamaPackError(
-          "HUB",
-          `${label}: download failed ${failures} times in a row: ${errorMessage(err)}`,
-          {
-            cause: err,
-            hint: `${
-              formatSize(state.done)
-            } of ${label} is kept; run the same command again to resume`,
-          },
-        );
-      }
-      const delayMs = Math.min(60_000, baseDelay * 2 ** (failures - 1));
-      options.onRetry?.({
-        attempt: failures,
-        delayMs,
-        reason: errorMessage(err),
-        bytesDone: state.done,
-      });
-      await sleep(delayMs, options.signal);
-    }
-  }
-}
-
-/** One request: follow redirects, check headers, stream the body to disk while hashing. */
-async function fetchOnce(
-  source: DownloadSource,
-  file: Deno.FsFile,
-  state: FetchState,
-  options: DownloadFileOptions,
-  temp: string,
-  label: string,
-): Promise<void> {
-  const stall = new AbortController();
-  const stallMs = options.stallTimeoutMs ?? 60_000;
-  let timer = setTimeout(
-    () => stall.abort(new StallError(`no data for ${stallMs / 1000}s`)),
-    stallMs,
-  );
-  const poke = () => {
-    clearTimeout(timer);
-    timer = setTimeout(
-      () => stall.abort(new StallError(`no data for ${stallMs / 1000}s`)),
-      stallMs,
-    );
-  };
-  const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal;
-  try {
-    const res = await openResolvedBytes(source, state.done, options.fetch, signal, label);
-    if (state.done > 0 && res.status === 200) {
-      // The server ignored Range: start the file over.
-      await file.truncate(0);
-      await file.seek(0, Deno.SeekMode.Start);
-      state.done = 0;
-      state.hasher.hash = expectedHash(source).hash;
-    }
-    const body = res.body;
-    if (!body) throw new TypeError("empty body");
-    const reader = body.getReader();
-    const buf = new Uint8Array(WRITE_BUFFER);
-    let filled = 0;
-    let written = 0; // of buf[0, filled): kept across a failed flush, so a retry never rewrites
-    const flush = async () => {
-      if (filled === 0) return;
-      const chunk = buf.subarray(0, filled);
-      try {
-        while (written < chunk.length) written += await file.write(chunk.subarray(written));
-      } catch (err) {
-        // What is on disk (a partial write included) is kept for the next run.
-        const onDisk = (await file.stat().catch(() => undefined))?.size ?? state.done;
-        throw diskError(err, `cannot write ${temp}`, dirname(temp), onDisk);
-      }
-      state.hasher.hash.update(chunk);
-      state.done += filled;
-      filled = 0;
-      written = 0;
-    };
-    try {
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        poke();
-        if (state.done + filled + value.length > source.size) {
-          throw new LlamaPackError(
-            "DOWNLOAD",
-            `${label}: the server sent more than the ${source.size} bytes the listing gives`,
-          );
-        }
-        let off = 0;
-        while (off < value.length) {
-          const n = Math.min(value.length - off, buf.length - filled);
-          buf.set(value.subarray(off, off + n), filled);
-          filled += n;
-          off += n;
-          if (filled === buf.length) await flush();
-        }
-        state.fetched += value.length;
-        options.onProgress?.({
-          phase: "download",
-          bytesDone: state.done + filled,
-          totalBytes: source.size,
-        });
-      }
-    } catch (err) {
-      // A dropped connection: keep what arrived, then let the caller resume after it.
-      // (A disk error or a hub that sends too much: keep only what is on disk.)
-      if (!(err instanceof LlamaPackError)) await flush();
-      reader.cancel().catch(() => {});
-      if (stall.signal.aborted && !options.signal?.aborted) throw stall.signal.reason;
-      throw err;
-    }
-    await flush();
-  } finally {
-    clearTimeout(timer);
-  }
 }
