@@ -66,11 +66,13 @@ export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<
   const config = join(root, "config", "config.json");
   const state = join(root, "state");
   // Start from the real environment (certificates, proxies, PATH) but move
-  // everything llama-pack reads from $HOME into the sandbox; keep Deno's own
+  // everything llama-pack reads from $HOME into the sandbox, drop the
+  // LLAMA_ARG_* (and other LLAMA_*) variables that would change what a real
+  // llama-server does, and keep Deno's own
   // module cache where it is so runs do not download again.
   const env: Record<string, string> = { ...Deno.env.toObject() };
   for (const k of Object.keys(env)) {
-    if (/^(LLAMA_PACK_|XDG_|FAKE_LLAMA_)/.test(k) || ["EDITOR", "VISUAL", "NO_COLOR"].includes(k)) {
+    if (/^(LLAMA_|XDG_|FAKE_LLAMA_)/.test(k) || ["EDITOR", "VISUAL", "NO_COLOR"].includes(k)) {
       delete env[k];
     }
   }
