@@ -217,7 +217,7 @@ async function writeModels(python: string, ggufPy: string, split: string, dir: s
   await run(split, [
     "--split",
     "--split-max-size",
-    "3M",
+    "4M",
     join(tmp, "split-source.gguf"),
     join(tmp, "real-split-F16"),
   ], { quiet: true });

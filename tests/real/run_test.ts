@@ -62,17 +62,16 @@ realTest(
     await withRealSandbox(real, ["plain", "split"], async (sb) => {
       const port = freePort();
       const stored = await sb.run([
-        "-m",
-        "tiny",
-        "--store",
-        "-n",
-        "--",
-        "-c",
-        "512",
-        "-a",
-        "tiny-alias",
+        ...["-m", "tiny", "--store", "-d", "-p", String(port)],
+        ...["--", "-c", "512", "-a", "tiny-alias"],
       ]);
       assertEquals(stored.code, 0, stored.stderr);
+      assertStringIncludes(
+        stored.stdout,
+        "stored args for real-tiny-F16.gguf: -c 512 -a tiny-alias\n",
+      );
+      assertEquals((await sb.run(["-k", "-p", String(port)])).code, 0);
+      // The next start applies them by itself.
       const r = await sb.run(["-m", "tiny", "-d", "-p", String(port)]);
       assertEquals(r.code, 0, r.stderr);
       const props = (await getJson(port, "/props")).body;
