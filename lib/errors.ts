@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   BAD_GGUF: 1,
   /** A server could not be started, or died while loading. */
   SERVER_START: 1,
+  /** A server was stopped by a signal (not a crash) before it was ready. */
+  SERVER_STOPPED: 1,
   /** A server did not become ready before the deadline. */
   SERVER_TIMEOUT: 1,
   /** A port is held by a process llama-pack did not start. */

@@ -7,20 +7,23 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { findModel, type IndexedModel, type TierCopy } from "../core/model_index.ts";
 import { shellQuote } from "../core/shell_quote.ts";
 import { loadIndex } from "../state/load_index.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import { serverAdapter } from "../server/adapter.ts";
+import { addressLabel, isSocketHost, socketInUse } from "../server/endpoint.ts";
+import { applyingEnv, formatEnv } from "../server/flag_checks.ts";
 import { portInUse } from "../server/port_check.ts";
-import { spawnServer } from "../server/spawn_server.ts";
-import { identityFields, pruneServers, stopRecordedServer } from "../server/records.ts";
+import { resolveBinary, spawnServer } from "../server/spawn_server.ts";
+import { identityFields, pruneServers } from "../server/records.ts";
 import { runDetached } from "./run_detached.ts";
 import { runForeground, terminalWriter } from "./run_foreground.ts";
 import type { Launch } from "./run_launch.ts";
-import { describeStop, stopGraceMs } from "./server_stop.ts";
+import { describeStop, stopExplained, stopGraceMs } from "./server_stop.ts";
+import { checkAcceptedArgs } from "./run_args.ts";
 import type { CommandContext } from "./context.ts";
 
 /** Whether every file of a tier copy still exists. */
@@ -74,9 +77,18 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   for (const m of also) ctx.debug(1, `  also matched ${m.name}: ${m.reason}`);
 
   const runArgs = ctx.cmd.passthrough ?? [];
-  let stored = model.storedArgs;
+  const stored = action.store ? runArgs : model.storedArgs;
+  const binary = config.server_binary;
+  const layers = {
+    global: { label: "global_llama_args", args: config.global_llama_args },
+    stored: { label: `the stored args of ${model.name}`, args: action.store ? [] : stored },
+    run: { label: "the args after --", args: runArgs },
+  };
+  // The binary's own flags (its --help, cached): a flag it no longer accepts
+  // is named here, before anything is stored or started.
+  const flags = await adapter.learnFlags(binary, ctx.stateDir);
+  checkAcceptedArgs(binary, flags, layers, adapter.removedFlags, model.name);
   if (action.store) {
-    stored = runArgs;
     if (!ctx.cmd.dryRun) store.setStoredArgs(model.id, runArgs);
     const verb = ctx.cmd.dryRun ? "would store" : "stored";
     ctx.out(
@@ -95,7 +107,8 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
         : ""),
   );
   const host = ctx.cmd.host ?? config.default_host;
-  const port = ctx.cmd.port ?? config.default_port;
+  // A server on a UNIX socket has no port: its row says 0.
+  const port = isSocketHost(host) ? 0 : ctx.cmd.port ?? config.default_port;
   // An SSD copy without the projector the HDD copy has still gets it (from the HDD).
   const mmproj = copy.mmproj ?? model.hdd?.mmproj;
   const argv = adapter.buildArgv({
@@ -103,24 +116,25 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
     ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),
     host,
     port,
-    layers: [
-      { label: "global_llama_args", args: config.global_llama_args },
-      { label: `the stored args of ${model.name}`, args: action.store ? [] : stored },
-      { label: "the args after --", args: runArgs },
-    ],
+    layers: [layers.global, layers.stored, layers.run],
+    flags: flags.flags,
   });
-  const binary = config.server_binary;
   const commandLine = [binary, ...argv].map(shellQuote).join(" ");
+  // Inherited LLAMA_ARG_* variables change what starts: say which apply.
+  const env = formatEnv(applyingEnv(ctx.env, flags.flags, argv));
   if (ctx.cmd.dryRun) {
     ctx.out(`would run (from ${tier}): ${commandLine}\n`);
+    if (env !== "") ctx.out(`  environment: ${env}\n`);
     return 0;
   }
+  if (env !== "") ctx.debug(1, `environment: ${env}`);
+  if (resolveBinary(binary) === undefined) throw binaryMissing(binary);
 
-  await freePort(ctx, store, host, port);
+  await freeAddress(ctx, store, host, port, adapter.name);
 
   const logDir = join(ctx.stateDir, "logs");
   await Deno.mkdir(logDir, { recursive: true });
-  const logPath = join(logDir, `server-${port}.log`);
+  const logPath = join(logDir, `server-${isSocketHost(host) ? basename(host) : port}.log`);
   ctx.err(`starting ${adapter.name} from ${tier}: ${commandLine}\n`);
 
   const startedAt = ctx.now();
@@ -147,29 +161,73 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
     : await runForeground(launch);
 }
 
-/** Stops a llama-pack server holding the port; refuses when another program holds it. */
-async function freePort(ctx: CommandContext, store: StateStore, host: string, port: number) {
+/** Stops a llama-pack server holding the address; refuses when another program holds it. */
+async function freeAddress(
+  ctx: CommandContext,
+  store: StateStore,
+  host: string,
+  port: number,
+  serverName: string,
+) {
+  const socket = isSocketHost(host);
+  const where = addressLabel(host, port);
   const { live } = pruneServers(store);
-  for (const old of live.filter((r) => r.port === port)) {
-    const result = await stopRecordedServer(store, old, {
+  const same = live.filter((r) =>
+    socket ? r.host === host : !isSocketHost(r.host) && r.port === port
+  );
+  for (const old of same) {
+    const { result, details } = await stopExplained(store, old, {
       graceMs: stopGraceMs(ctx.env),
       now: ctx.now(),
+      server: `${serverName} (pid ${old.pid})`,
+      notify: (line) => ctx.err(`${where}: ${line}\n`),
     });
     const name = store.model(old.model_id)?.name ?? old.model_id;
     ctx.err(
-      `stopped the llama-pack server on port ${port} (${name}, pid ${old.pid}): ${
-        describeStop(result.outcome)
+      `stopped the llama-pack server on ${where} (${name}, pid ${old.pid}): ${
+        describeStop(result.outcome, details)
       }\n`,
     );
   }
-  if (await portInUse(host, port)) {
+  if (socket ? await socketInUse(host) : await portInUse(host, port)) {
     throw new LlamaPackError(
       "PORT_BUSY",
-      `port ${port} is in use by another program (not started by llama-pack)`,
+      `${where} is in use by another program (not started by llama-pack)`,
       {
-        hint:
-          "choose another port with -p/--port; llama-pack never stops programs it did not start",
+        hint: `choose another ${socket ? "socket path with --host" : "port with -p/--port"}; ` +
+          "llama-pack never stops programs it did not start",
       },
     );
   }
+  if (socket) await removeStaleSocket(ctx, host);
+}
+
+/**
+ * llama-server leaves its socket file behind when it exits, and cannot bind
+ * the path again while it exists: remove a socket nobody listens on (never
+ * any other kind of file).
+ */
+async function removeStaleSocket(ctx: CommandContext, path: string) {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch {
+    return; // nothing there
+  }
+  if (!info.isSocket) {
+    throw new LlamaPackError("USAGE", `--host ${path}: the path exists and is not a socket`, {
+      hint: "name a new socket path (ending in .sock)",
+    });
+  }
+  await Deno.remove(path);
+  ctx.debug(1, `removed the stale socket ${path} (nothing listened on it)`);
+}
+
+/** The error for a server binary that cannot be found, before anything is announced. */
+function binaryMissing(binary: string): LlamaPackError {
+  return new LlamaPackError(
+    "SERVER_START",
+    `cannot start server: '${binary}' not found or not executable`,
+    { hint: "set server_binary in the config to the llama-server path" },
+  );
 }

@@ -16,6 +16,7 @@ import {
   launchUrl,
   promoteAfterLoad,
   recordReady,
+  stoppedWhileLoading,
   withStopSignals,
 } from "./run_launch.ts";
 import { stopGraceMs } from "./server_stop.ts";
@@ -93,6 +94,8 @@ export async function runDetached(l: Launch, timeoutMs: number): Promise<number>
       });
     }
     if (err instanceof LlamaPackError && err.code === "SERVER_START") {
+      const stopped = stoppedWhileLoading(l, proc.exitStatus());
+      if (stopped !== undefined) throw stopped;
       const code = proc.exitStatus()?.code;
       throw new LlamaPackError(
         "SERVER_START",

@@ -17,9 +17,10 @@ import {
   launchUrl,
   promoteAfterLoad,
   recordReady,
+  stoppedWhileLoading,
   withStopSignals,
 } from "./run_launch.ts";
-import { stopGraceMs } from "./server_stop.ts";
+import { describeStop, stopExplained, stopGraceMs } from "./server_stop.ts";
 import type { CommandContext } from "./context.ts";
 
 /**
@@ -55,6 +56,7 @@ export async function runForeground(l: Launch): Promise<number> {
   let state: ServerState = "starting";
   const on = (event: ServerEvent) => (state = nextServerState(state, event) ?? state);
   let stopping: Promise<unknown> = Promise.resolve();
+  let stop: Awaited<ReturnType<typeof stopExplained>> | undefined;
   return await withStopSignals((sig) => {
     const name = sig === "SIGINT" ? "Ctrl-C" : sig;
     if (state === "stopping") {
@@ -68,7 +70,12 @@ export async function runForeground(l: Launch): Promise<number> {
     if (on("stop") !== "stopping") return; // already stopped
     controller.abort(new Interrupted());
     ctx.err(`\n${name}: stopping ${l.adapter.name}…\n`);
-    stopping = stopRecordedServer(store, row, { graceMs, now: ctx.now() });
+    stopping = stopExplained(store, row, {
+      graceMs,
+      now: ctx.now(),
+      server: l.adapter.name,
+      notify: (line) => ctx.err(`${line} (Ctrl-C again kills it now)\n`),
+    }).then((r) => (stop = r));
   }, () =>
     superviseForeground().catch(async (err) => {
       // Whatever went wrong here (a closed terminal, a bug), never leave the
@@ -107,11 +114,18 @@ export async function runForeground(l: Launch): Promise<number> {
     const ranFor = ctx.now() - row.started_at;
     if (useId !== undefined) store.finishUse(useId, { duration: Math.max(0, ranFor) });
     forgetServer(store, row);
+    if (stoppedByUs && stop?.result.outcome === "killed") {
+      const how = describeStop("killed", stop.details).replace(/^killed /, "");
+      ctx.err(`killed ${l.model.name} ${how}; it ran ${formatDuration(ranFor)}\n`);
+      return 0;
+    }
     if (stoppedByUs) {
       ctx.err(`stopped ${l.model.name} after ${formatDuration(ranFor)}\n`);
       return 0;
     }
     if (useId === undefined) {
+      const stopped = stoppedWhileLoading(l, status);
+      if (stopped !== undefined) throw stopped;
       throw new LlamaPackError(
         "SERVER_START",
         `${l.adapter.name} exited while loading ${l.model.name} (exit code ${status.code}); log: ${l.logPath}`,

@@ -7,9 +7,11 @@
  * @module
  */
 
+import { LlamaPackError } from "../errors.ts";
 import type { IndexedModel } from "../core/model_index.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import type { ServerAdapter } from "../server/adapter.ts";
+import { displayUrl } from "../server/endpoint.ts";
 import type { ServerProcess } from "../server/spawn_server.ts";
 import { maybePromote } from "./promote.ts";
 import type { CommandContext } from "./context.ts";
@@ -86,7 +88,7 @@ export function recordReady(l: Launch, readyMs: number): number {
  */
 export function launchUrl(l: Launch): string {
   const h = l.adapter.healthUrl(l.row.host, l.row.port);
-  return h.replace(/\/health$/, "");
+  return displayUrl(h.replace(/\/health$/, ""));
 }
 
 /**
@@ -117,6 +119,31 @@ export async function withStopSignals<T>(
   } finally {
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   }
+}
+
+/** Signals that stop a server on purpose (llama-pack's own stops, Ctrl-C, a hang-up). */
+const STOP_SIGNALS: ReadonlySet<string> = new Set(["SIGTERM", "SIGINT", "SIGHUP"]);
+
+/**
+ * The error for a server that a stop signal ended before it was ready.
+ * llama-server installs its signal handlers only after loading, so a stop
+ * while loading kills it (exit status 143): that is not a crash.
+ *
+ * @param l The launch.
+ * @param status How the server exited.
+ * @returns The error, or `undefined` when no stop signal ended it.
+ */
+export function stoppedWhileLoading(
+  l: Launch,
+  status: Deno.CommandStatus | undefined,
+): LlamaPackError | undefined {
+  const sig = status?.signal;
+  if (sig === null || sig === undefined || !STOP_SIGNALS.has(sig)) return undefined;
+  return new LlamaPackError(
+    "SERVER_STOPPED",
+    `${l.adapter.name} was stopped by ${sig} while loading ${l.model.name} ` +
+      `(llama-pack -k or --killall, or another program; not a crash); log: ${l.logPath}`,
+  );
 }
 
 /** The reason a wait for readiness was aborted: the user asked to stop. */

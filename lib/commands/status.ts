@@ -7,6 +7,9 @@
  */
 
 import { serverAdapter } from "../server/adapter.ts";
+import { displayUrl, fetchServer } from "../server/endpoint.ts";
+import { applyingEnv, formatEnv } from "../server/flag_checks.ts";
+import { processEnv } from "../server/connections.ts";
 import { pruneServers } from "../server/records.ts";
 import { reapStaleJobs } from "../cache/copy_jobs.ts";
 import { renderStatus, type ServerStatus, statusJson } from "../core/status_view.ts";
@@ -19,7 +22,7 @@ async function probeHealth(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 1_500);
   try {
-    const res = await fetch(url, { signal: controller.signal });
+    const res = await fetchServer(url, { signal: controller.signal });
     return interpret(res.status, await res.text());
   } catch {
     return "unhealthy" as const;
@@ -42,8 +45,15 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   const { live, pruned } = pruneServers(store);
   const names = new Map(store.models().map((m) => [m.id, m.name]));
   const now = ctx.now();
+  // -v: the LLAMA_ARG_* variables each server inherited (they change what it runs).
+  const flags = ctx.cmd.verbose > 0
+    ? (await adapter.learnFlags(config.server_binary, ctx.stateDir)).flags
+    : undefined;
   const servers = await Promise.all(live.map(async (row): Promise<ServerStatus> => {
     const health = adapter.healthUrl(row.host, row.port);
+    const env = flags === undefined
+      ? ""
+      : formatEnv(applyingEnv(processEnv(row.pid), flags, row.cmdline.split("\0").slice(1)));
     return {
       port: row.port,
       host: row.host,
@@ -53,8 +63,9 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       pid: row.pid,
       uptimeSeconds: Math.max(0, now - row.started_at),
       state: await probeHealth(health, (s, b) => adapter.interpretHealth(s, b)),
-      url: health.replace(/\/health$/, ""),
+      url: displayUrl(health.replace(/\/health$/, "")),
       log: row.log_path,
+      ...(env === "" ? {} : { env }),
     };
   }));
   // A copier killed with -9 leaves its job "copying": mark such jobs failed first.

@@ -29,6 +29,8 @@ export interface ServerStatus {
   url: string;
   /** Its log file. */
   log: string;
+  /** The `LLAMA_ARG_*` variables it inherited, as one line (shown with `-v`). */
+  env?: string;
 }
 
 /** One copy job as `--status` shows it. */
@@ -86,10 +88,11 @@ export function renderStatus(report: StatusReport): string {
   if (report.servers.length === 0) {
     out.push("no llama-pack servers running");
   } else {
-    out.push(...table(
+    const [head, ...rows] = table(
       ["PORT", "HOST", "MODEL", "TIER", "PID", "UPTIME", "STATE"],
       report.servers.map((s) => [
-        String(s.port),
+        // A server on a UNIX socket has no port.
+        s.port === 0 ? "-" : String(s.port),
         s.host,
         s.model,
         s.tier,
@@ -98,7 +101,13 @@ export function renderStatus(report: StatusReport): string {
         s.state,
       ]),
       new Set([0, 4]),
-    ));
+    );
+    out.push(head!);
+    rows.forEach((row, i) => {
+      out.push(row);
+      const env = report.servers[i]?.env;
+      if (env) out.push(`  environment: ${env}`);
+    });
   }
   if (report.copies.length > 0) {
     out.push("", "Copies to SSD:");
@@ -150,6 +159,7 @@ export function statusJson(report: StatusReport): string {
         state: s.state,
         url: s.url,
         log: s.log,
+        ...(s.env === undefined ? {} : { env: s.env }),
       })),
       copies: report.copies.map((c) => ({
         id: c.id,

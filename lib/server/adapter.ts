@@ -9,6 +9,7 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
+import type { ServerFlags } from "./learned_flags.ts";
 import { llamaServerAdapter } from "./llama_server.ts";
 
 /**
@@ -62,6 +63,8 @@ export interface ServerLaunch {
   readonly port: number;
   /** User args, earliest first: global args, stored args, this run's args. */
   readonly layers: readonly ArgLayer[];
+  /** The server's flags, when learned from the binary; else the adapter's own table. */
+  readonly flags?: readonly FlagSpec[];
 }
 
 /** What one answer of the readiness endpoint means. */
@@ -71,8 +74,15 @@ export type HealthState = "ready" | "loading" | "unhealthy";
 export interface ServerAdapter {
   /** The `server_type` name, e.g. `"llama-server"`. */
   readonly name: string;
-  /** The server's flags, grouped by meaning. */
+  /** The server's flags, grouped by meaning (the built-in table). */
   readonly flagAliases: readonly FlagSpec[];
+  /** Flags the server no longer accepts, with what replaces each. */
+  readonly removedFlags: Readonly<Record<string, string>>;
+  /**
+   * The flags of a server binary, learned from it where it can tell (cached
+   * in `cacheDir`), else {@linkcode ServerAdapter.flagAliases}.
+   */
+  learnFlags(binary: string, cacheDir: string): Promise<ServerFlags>;
   /**
    * Builds the server's arguments (without the binary).
    *

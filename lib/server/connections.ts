@@ -1,8 +1,8 @@
 /**
- * Counting the client connections a server process still holds (Linux
- * `/proc`): after SIGTERM, llama-server stops listening but does not exit
+ * What a running server process holds, read from Linux `/proc`: its client
+ * connections (after SIGTERM, llama-server stops listening but does not exit
  * until every client with a request in flight has disconnected, so these are
- * the requests it waits for.
+ * the requests it waits for) and the environment it was started with.
  *
  * @module
  */
@@ -90,4 +90,32 @@ export function openConnections(pid: number): number {
   let n = 0;
   for (const inode of sockets) if (connected.has(inode)) n++;
   return n;
+}
+
+/**
+ * The environment a process was started with (`/proc/<pid>/environ`).
+ *
+ * @param pid The process.
+ * @returns Its variables; empty when they cannot be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { processEnv } from "./connections.ts";
+ * assert(processEnv(Deno.pid).PATH === Deno.env.get("PATH"));
+ * ```
+ */
+export function processEnv(pid: number): Record<string, string> {
+  let raw: string;
+  try {
+    raw = Deno.readTextFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return {};
+  }
+  const env: Record<string, string> = {};
+  for (const entry of raw.split("\0")) {
+    const eq = entry.indexOf("=");
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
 }

@@ -10,6 +10,7 @@
 import { LlamaPackError } from "../errors.ts";
 import { formatDuration } from "../core/units.ts";
 import type { HealthState } from "./adapter.ts";
+import { fetchServer } from "./endpoint.ts";
 
 /** One poll of the health URL, as reported to {@linkcode WaitReadyOptions.onTick}. */
 export interface HealthTick {
@@ -253,7 +254,7 @@ async function probe(
   signal.addEventListener("abort", onAbort, { once: true });
   const timer = setTimeout(() => request.abort(), requestTimeoutMs);
   try {
-    const res = await fetch(url, { signal: request.signal });
+    const res = await fetchServer(url, { signal: request.signal });
     const body = await res.text();
     return interpret(res.status, body);
   } catch {

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import type { FlagSpec } from "./adapter.ts";
 import { type HelpFlag, parseServerHelp } from "./help_flags.ts";
+import { resolveBinary } from "./spawn_server.ts";
 
 /** A server's flags and where they came from. */
 export interface ServerFlags {
@@ -32,23 +33,6 @@ export const FLAG_CACHE_FILE = "server-flags.json";
 
 /** Fewer flags than this means the help was not llama-server's. */
 const MIN_FLAGS = 20;
-
-/** Finds an executable: a path as is, a bare name on PATH. */
-function resolveBinary(binary: string): string | undefined {
-  const isExec = (p: string) => {
-    try {
-      const info = Deno.statSync(p);
-      return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
-    } catch {
-      return false;
-    }
-  };
-  if (binary.includes("/")) return isExec(binary) ? binary : undefined;
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir !== "" && isExec(`${dir}/${binary}`)) return `${dir}/${binary}`;
-  }
-  return undefined;
-}
 
 /** Keeps what only the built-in table knows (repeatable flags, optional values). */
 function withBuiltIn(flags: HelpFlag[], builtIn: readonly FlagSpec[]): HelpFlag[] {

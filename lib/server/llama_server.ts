@@ -2,241 +2,21 @@
  * The adapter for llama.cpp's `llama-server`: its flags and their aliases,
  * how to build its command line and how to read its `/health` endpoint.
  *
- * The flag table follows llama.cpp's `tools/server/README.md` (the options
- * generated from `common/arg.cpp`); a spelling and its negation
- * (`--jinja`/`--no-jinja`) share a group so the later one wins.
+ * The flags are learned from the configured binary's own `--help`
+ * (`learned_flags.ts`); the built-in table (`llama_server_flags.ts`,
+ * generated from a real llama-server's `--help`) is the fallback.
  *
  * @module
  */
 
 import { LlamaPackError } from "../errors.ts";
 import type { ArgLayer, FlagSpec, HealthState, ServerAdapter, ServerLaunch } from "./adapter.ts";
+import { isSocketHost, socketUrl } from "./endpoint.ts";
+import { learnServerFlags } from "./learned_flags.ts";
+import { LLAMA_SERVER_FLAGS, REMOVED_FLAGS } from "./llama_server_flags.ts";
 import { mergeArgs, splitArgs } from "./merge_args.ts";
 
-const req = (...names: string[]): FlagSpec => ({ names, value: "required" });
-const many = (...names: string[]): FlagSpec => ({ names, value: "required", repeatable: true });
-const bool = (...names: string[]): FlagSpec => ({ names, value: "none" });
-const opt = (choices: string[], ...names: string[]): FlagSpec => ({
-  names,
-  value: "optional",
-  choices,
-});
-const ON_OFF_AUTO = ["on", "off", "auto"];
-
-/**
- * llama-server's flags, grouped by meaning, with whether each takes a value.
- *
- * @example Looking up the aliases of the GPU layers flag
- * ```ts
- * import assert from "node:assert/strict";
- * import { LLAMA_SERVER_FLAGS } from "./llama_server.ts";
- * const ngl = LLAMA_SERVER_FLAGS.find((f) => f.names.includes("--n-gpu-layers"));
- * assert(ngl?.names.join(",") === "-ngl,--gpu-layers,--n-gpu-layers");
- * ```
- */
-export const LLAMA_SERVER_FLAGS: readonly FlagSpec[] = [
-  // common
-  bool("-h", "--help", "--usage"),
-  bool("--version"),
-  req("-t", "--threads"),
-  req("-tb", "--threads-batch"),
-  req("-C", "--cpu-mask"),
-  req("-Cr", "--cpu-range"),
-  req("--cpu-strict"),
-  req("--prio"),
-  req("--poll"),
-  req("-Cb", "--cpu-mask-batch"),
-  req("-Crb", "--cpu-range-batch"),
-  req("--cpu-strict-batch"),
-  req("--prio-batch"),
-  req("--poll-batch"),
-  req("-c", "--ctx-size"),
-  req("-n", "--predict", "--n-predict"),
-  req("-b", "--batch-size"),
-  req("-ub", "--ubatch-size"),
-  req("--keep"),
-  bool("--swa-full"),
-  opt(ON_OFF_AUTO, "-fa", "--flash-attn"),
-  bool("--perf", "--no-perf"),
-  bool("-e", "--escape", "--no-escape"),
-  req("--rope-scaling"),
-  req("--rope-scale"),
-  req("--rope-freq-base"),
-  req("--rope-freq-scale"),
-  req("--yarn-orig-ctx"),
-  req("--yarn-ext-factor"),
-  req("--yarn-attn-factor"),
-  req("--yarn-beta-slow"),
-  req("--yarn-beta-fast"),
-  bool("-kvo", "--kv-offload", "-nkvo", "--no-kv-offload"),
-  bool("--repack", "-nr", "--no-repack"),
-  bool("--no-host"),
-  req("-ctk", "--cache-type-k"),
-  req("-ctv", "--cache-type-v"),
-  req("-dt", "--defrag-thold"),
-  req("--rpc"),
-  req("-lm", "--load-mode"),
-  bool("--mmap", "--no-mmap"),
-  bool("--mlock"),
-  bool("-dio", "--direct-io", "-ndio", "--no-direct-io"),
-  req("-lzm", "--lazy-mode"),
-  req("--numa"),
-  req("-dev", "--device"),
-  bool("--list-devices"),
-  many("-ot", "--override-tensor"),
-  bool("-cmoe", "--cpu-moe"),
-  req("-ncmoe", "--n-cpu-moe"),
-  req("--moe-cache-mib"),
-  req("-ncffn", "--n-cpu-ffn"),
-  req("-ngl", "--gpu-layers", "--n-gpu-layers"),
-  req("-sm", "--split-mode"),
-  req("-ts", "--tensor-split"),
-  req("-mg", "--main-gpu"),
-  opt(["on", "off"], "-fit", "--fit"),
-  req("-fitt", "--fit-target"),
-  req("-fitc", "--fit-ctx"),
-  bool("--check-tensors"),
-  many("--override-kv"),
-  bool("--op-offload", "--no-op-offload"),
-  many("--lora"),
-  many("--lora-scaled"),
-  many("--control-vector"),
-  many("--control-vector-scaled"),
-  { names: ["--control-vector-layer-range"], value: "required", arity: 2 },
-  req("-m", "--model"),
-  req("-mu", "--model-url"),
-  req("-dr", "--docker-repo"),
-  req("-hf", "-hfr", "--hf-repo"),
-  req("-hff", "--hf-file"),
-  req("-hft", "--hf-token"),
-  bool("--log-disable"),
-  req("--log-file"),
-  bool("--log-jsonl", "--no-log-jsonl"),
-  opt(ON_OFF_AUTO, "--log-colors"),
-  bool("-v", "--verbose", "--log-verbose"),
-  bool("--offline"),
-  req("-lv", "--verbosity", "--log-verbosity"),
-  bool("--log-prefix", "--no-log-prefix"),
-  bool("--log-timestamps", "--no-log-timestamps"),
-  req("-ctkd", "--cache-type-k-draft", "--spec-draft-type-k"),
-  req("-ctvd", "--cache-type-v-draft", "--spec-draft-type-v"),
-  // sampling
-  req("--samplers"),
-  req("-s", "--seed"),
-  req("--sampling-seq", "--sampler-seq"),
-  bool("--ignore-eos"),
-  req("--temp", "--temperature"),
-  req("--top-k"),
-  req("--top-p"),
-  req("--min-p"),
-  req("--top-nsigma", "--top-n-sigma"),
-  req("--xtc-probability"),
-  req("--xtc-threshold"),
-  req("--typical", "--typical-p"),
-  req("--repeat-last-n"),
-  req("--repeat-penalty"),
-  req("--presence-penalty"),
-  req("--frequency-penalty"),
-  req("--dry-multiplier"),
-  req("--dry-base"),
-  req("--dry-allowed-length"),
-  req("--dry-penalty-last-n"),
-  many("--dry-sequence-breaker"),
-  req("--adaptive-target"),
-  req("--adaptive-decay"),
-  req("--dynatemp-range"),
-  req("--dynatemp-exp"),
-  req("--mirostat"),
-  req("--mirostat-lr"),
-  req("--mirostat-ent"),
-  many("-l", "--logit-bias"),
-  req("--grammar"),
-  req("--grammar-file"),
-  req("-j", "--json-schema"),
-  req("-jf", "--json-schema-file"),
-  bool("-bs", "--backend-sampling"),
-  // server
-  req("-lcs", "--lookup-cache-static"),
-  req("-lcd", "--lookup-cache-dynamic"),
-  req("--kv-unified-per-slot"),
-  req("-ctxcp", "--ctx-checkpoints", "--swa-checkpoints"),
-  req("-cms", "--checkpoint-min-step"),
-  req("-cram", "--cache-ram"),
-  bool("-kvu", "--kv-unified", "-no-kvu", "--no-kv-unified"),
-  bool("--cache-idle-slots", "--no-cache-idle-slots"),
-  bool("--context-shift", "--no-context-shift"),
-  many("-r", "--reverse-prompt"),
-  bool("-sp", "--special"),
-  bool("--warmup", "--no-warmup"),
-  bool("--spm-infill"),
-  req("--pooling"),
-  req("-np", "--parallel"),
-  bool("-cb", "--cont-batching", "-nocb", "--no-cont-batching"),
-  req("-mm", "--mmproj"),
-  req("-mmu", "--mmproj-url"),
-  bool("--mmproj-auto", "--no-mmproj", "--no-mmproj-auto"),
-  bool("--mmproj-offload", "--no-mmproj-offload"),
-  req("-mmdev", "--mmproj-device"),
-  req("--image-min-tokens"),
-  req("--image-max-tokens"),
-  req("-a", "--alias"),
-  req("--tags"),
-  req("--embd-normalize"),
-  req("--host"),
-  req("--port"),
-  bool("--reuse-port"),
-  req("--path"),
-  req("--cors-origins"),
-  req("--api-prefix"),
-  req("--ui-config", "--webui-config"),
-  req("--ui-config-file", "--webui-config-file"),
-  bool("--ui", "--webui", "--no-ui", "--no-webui"),
-  bool("--embedding", "--embeddings"),
-  bool("--rerank", "--reranking"),
-  req("--api-key"),
-  req("--api-key-file"),
-  req("--ssl-key-file"),
-  req("--ssl-cert-file"),
-  req("--chat-template-kwargs"),
-  req("-to", "--timeout"),
-  req("--sse-ping-interval"),
-  req("--threads-http"),
-  bool("--cache-prompt", "--no-cache-prompt"),
-  req("--cache-reuse"),
-  bool("--metrics"),
-  bool("--props"),
-  bool("--slots", "--no-slots"),
-  req("--slot-save-path"),
-  req("--media-path"),
-  req("--models-dir"),
-  req("--models-preset"),
-  req("--models-max"),
-  bool("--models-autoload", "--no-models-autoload"),
-  bool("--jinja", "--no-jinja"),
-  req("--reasoning-format"),
-  opt(ON_OFF_AUTO, "-rea", "--reasoning"),
-  req("--reasoning-effort"),
-  req("--reasoning-budget"),
-  req("--chat-template"),
-  req("--chat-template-file"),
-  bool("--prefill-assistant", "--no-prefill-assistant"),
-  req("-sps", "--slot-prompt-similarity"),
-  bool("--lora-init-without-apply"),
-  req("--sleep-idle-seconds"),
-  // speculative decoding
-  req("-md", "--model-draft", "--spec-draft-model"),
-  req("-ngld", "--gpu-layers-draft", "--n-gpu-layers-draft", "--spec-draft-ngl"),
-  req("-devd", "--device-draft", "--spec-draft-device"),
-  req("-td", "--threads-draft", "--spec-draft-threads"),
-  req("-tbd", "--threads-batch-draft", "--spec-draft-threads-batch"),
-  req("-hfd", "-hfrd", "--hf-repo-draft", "--spec-draft-hf"),
-  req("--spec-draft-n-max"),
-  req("--spec-draft-n-min"),
-  req("--spec-type"),
-  req("--draft", "--draft-n", "--draft-max"),
-  req("--draft-min", "--draft-n-min"),
-  req("--draft-p-min", "--spec-draft-p-min"),
-];
+export { LLAMA_SERVER_FLAGS, REMOVED_FLAGS } from "./llama_server_flags.ts";
 
 /** Flags llama-pack sets itself, with what to use instead. */
 const RESERVED: readonly { key: string; what: string; instead: string }[] = [
@@ -252,9 +32,9 @@ const RESERVED: readonly { key: string; what: string; instead: string }[] = [
  * @param layers The user's arg layers.
  * @throws {LlamaPackError} `USAGE` naming the flag, the layer and what to use instead.
  */
-function checkReserved(layers: readonly ArgLayer[]): void {
+function checkReserved(layers: readonly ArgLayer[], flags: readonly FlagSpec[]): void {
   for (const layer of layers) {
-    for (const item of splitArgs(layer.args, LLAMA_SERVER_FLAGS, { label: layer.label })) {
+    for (const item of splitArgs(layer.args, flags, { label: layer.label })) {
       const reserved = RESERVED.find((r) => r.key === item.key);
       if (reserved !== undefined) {
         throw new LlamaPackError(
@@ -305,14 +85,20 @@ function connectHost(host: string): string {
 export const llamaServerAdapter: ServerAdapter = {
   name: "llama-server",
   flagAliases: LLAMA_SERVER_FLAGS,
+  removedFlags: REMOVED_FLAGS,
+  learnFlags: (binary, cacheDir) => learnServerFlags(binary, cacheDir, LLAMA_SERVER_FLAGS),
   buildArgv(launch: ServerLaunch): string[] {
-    checkReserved(launch.layers);
+    const flags = launch.flags ?? LLAMA_SERVER_FLAGS;
+    checkReserved(launch.layers, flags);
     const base = ["-m", launch.modelPath];
     if (launch.mmprojPath !== undefined) base.push("--mmproj", launch.mmprojPath);
-    base.push("--host", launch.host, "--port", String(launch.port));
-    return mergeArgs([base, ...launch.layers.map((l) => l.args)], LLAMA_SERVER_FLAGS);
+    // On a UNIX socket (a --host ending in .sock) the port means nothing.
+    base.push("--host", launch.host);
+    if (!isSocketHost(launch.host)) base.push("--port", String(launch.port));
+    return mergeArgs([base, ...launch.layers.map((l) => l.args)], flags);
   },
   healthUrl(host: string, port: number): string {
+    if (isSocketHost(host)) return socketUrl(host, "/health");
     return `http://${connectHost(host)}:${port}/health`;
   },
   interpretHealth(status: number, _body: string): HealthState {

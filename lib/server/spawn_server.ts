@@ -13,8 +13,20 @@
 import { LlamaPackError } from "../errors.ts";
 import { type ProcessIdentity, type ProcStat, readProcStat } from "./process_identity.ts";
 
-/** Finds an executable: a path as is, a bare name on PATH. */
-function resolveBinary(binary: string): string | undefined {
+/**
+ * Finds an executable: a path as is, a bare name on PATH.
+ *
+ * @param binary A path or a bare name.
+ * @returns The executable's path, or `undefined` when there is none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveBinary } from "./spawn_server.ts";
+ * assert(resolveBinary("sh") !== undefined && resolveBinary("/nonexistent/x") === undefined);
+ * ```
+ */
+export function resolveBinary(binary: string): string | undefined {
   const isExec = (p: string) => {
     try {
       const info = Deno.statSync(p);

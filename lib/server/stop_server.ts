@@ -49,6 +49,18 @@ export interface StopServerOptions {
    * @default {25}
    */
   pollMs?: number;
+  /**
+   * Called once when the process is still running {@linkcode StopServerOptions.noticeMs}
+   * after SIGTERM (and SIGKILL is further away than that), e.g. to say why
+   * the stop takes long.
+   */
+  onStillRunning?: (info: { elapsedMs: number; killInMs: number }) => void;
+  /**
+   * When to call {@linkcode StopServerOptions.onStillRunning}.
+   *
+   * @default {1000}
+   */
+  noticeMs?: number;
 }
 
 function signal(target: number, sig: Deno.Signal): boolean {
@@ -88,7 +100,7 @@ export async function stopServer(
   identity: ProcessIdentity,
   options: StopServerOptions = {},
 ): Promise<StopResult> {
-  const { graceMs = 10_000, pollMs = 25 } = options;
+  const { graceMs = 10_000, pollMs = 25, onStillRunning, noticeMs = 1_000 } = options;
   const started = performance.now();
   const { pid } = identity;
   const done = (outcome: StopResult["outcome"], signals: Deno.Signal[]): StopResult => ({
@@ -114,9 +126,19 @@ export async function stopServer(
   const signals: Deno.Signal[] = [];
   if (!signal(target, "SIGTERM")) return done("not-running", signals);
   signals.push("SIGTERM");
-  const deadline = performance.now() + graceMs;
+  const signalled = performance.now();
+  const deadline = signalled + graceMs;
+  let noticed = onStillRunning === undefined || graceMs <= noticeMs * 1.5;
   while (performance.now() < deadline) {
     if (gone()) return done("terminated", signals);
+    if (!noticed && performance.now() - signalled >= noticeMs) {
+      noticed = true;
+      const now = performance.now();
+      onStillRunning!({
+        elapsedMs: Math.round(now - signalled),
+        killInMs: Math.round(deadline - now),
+      });
+    }
     await sleep(Math.min(pollMs, Math.max(1, deadline - performance.now())));
   }
   if (gone()) return done("terminated", signals);
