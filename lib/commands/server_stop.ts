@@ -8,6 +8,7 @@
 
 import type { ServerRow, StateStore } from "../state/store.ts";
 import { openConnections } from "../server/connections.ts";
+import { isSocketHost } from "../server/endpoint.ts";
 import { stopRecordedServer } from "../server/records.ts";
 import type { StopResult } from "../server/stop_server.ts";
 
@@ -125,7 +126,7 @@ export async function stopExplained(
     graceMs: options.graceMs,
     now: options.now,
     onStillRunning: ({ killInMs }) => {
-      details.inFlight = openConnections(row.pid);
+      details.inFlight = openConnections(row.pid, isSocketHost(row.host) ? row.host : row.port);
       options.notify(stillRunningNotice(options.server, details.inFlight, killInMs));
     },
   });

@@ -13,6 +13,7 @@
  *
  * @param text The file's content.
  * @param kind `"tcp"` (also for tcp6) or `"unix"`.
+ * @param on Only sockets on this local port (TCP) or bound to this path (UNIX).
  * @returns Inodes of ESTABLISHED TCP sockets, or of CONNECTED UNIX stream sockets.
  *
  * @example
@@ -22,21 +23,28 @@
  * const tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
  *   "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1\n" +
  *   "   1: 0100007F:1F90 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 222 1\n";
- * assert.deepEqual([...connectedInodes(tcp, "tcp")], [222]);
+ * assert.deepEqual([...connectedInodes(tcp, "tcp", 8080)], [222]);
+ * assert.deepEqual([...connectedInodes(tcp, "tcp", 8081)], []);
  * const unix = "Num       RefCount Protocol Flags    Type St Inode Path\n" +
  *   "0000000000000000: 00000002 00000000 00010000 0001 01 333 /tmp/x.sock\n" +
  *   "0000000000000000: 00000003 00000000 00000000 0001 03 444 /tmp/x.sock\n";
- * assert.deepEqual([...connectedInodes(unix, "unix")], [444]);
+ * assert.deepEqual([...connectedInodes(unix, "unix", "/tmp/x.sock")], [444]);
  * ```
  */
-export function connectedInodes(text: string, kind: "tcp" | "unix"): Set<number> {
+export function connectedInodes(
+  text: string,
+  kind: "tcp" | "unix",
+  on: number | string,
+): Set<number> {
   const out = new Set<number>();
   for (const line of text.split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
     if (kind === "tcp") {
       // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
-      if (f[3] === "01" && f[9] !== undefined) out.add(Number(f[9]));
-    } else if (f[5] === "03" && f[6] !== undefined) {
+      const localPort = parseInt(f[1]?.split(":")[1] ?? "", 16);
+      if (f[3] === "01" && localPort === on && f[9] !== undefined) out.add(Number(f[9]));
+    } else if (f[5] === "03" && f[7] === on && f[6] !== undefined) {
+      // Num RefCount Protocol Flags Type St Inode Path (pipes and socketpairs have no path)
       out.add(Number(f[6]));
     }
   }
@@ -53,21 +61,23 @@ function readOr(path: string): string {
 }
 
 /**
- * How many connected sockets (TCP or UNIX) a process holds open: for a
- * llama-server that stopped listening, the clients whose requests it still
- * serves. 0 when it cannot be told (the process is gone, `/proc` unreadable).
+ * How many client connections a server process holds open on its address:
+ * for a llama-server that stopped listening, the clients whose requests it
+ * still serves. 0 when it cannot be told (the process is gone, `/proc`
+ * unreadable).
  *
  * @param pid The process.
- * @returns The number of connected sockets among its file descriptors.
+ * @param on Its port, or its UNIX socket path.
+ * @returns The number of connected sockets on that address among its file descriptors.
  *
  * @example A process with no sockets
  * ```ts
  * import assert from "node:assert/strict";
  * import { openConnections } from "./connections.ts";
- * assert(openConnections(2 ** 22 + 5) === 0);
+ * assert(openConnections(2 ** 22 + 5, 8080) === 0);
  * ```
  */
-export function openConnections(pid: number): number {
+export function openConnections(pid: number, on: number | string): number {
   const sockets = new Set<number>();
   try {
     for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
@@ -83,9 +93,12 @@ export function openConnections(pid: number): number {
   }
   if (sockets.size === 0) return 0;
   const connected = new Set<number>([
-    ...connectedInodes(readOr(`/proc/${pid}/net/tcp`), "tcp"),
-    ...connectedInodes(readOr(`/proc/${pid}/net/tcp6`), "tcp"),
-    ...connectedInodes(readOr(`/proc/${pid}/net/unix`), "unix"),
+    ...(typeof on === "number"
+      ? [
+        ...connectedInodes(readOr(`/proc/${pid}/net/tcp`), "tcp", on),
+        ...connectedInodes(readOr(`/proc/${pid}/net/tcp6`), "tcp", on),
+      ]
+      : connectedInodes(readOr(`/proc/${pid}/net/unix`), "unix", on)),
   ]);
   let n = 0;
   for (const inode of sockets) if (connected.has(inode)) n++;

@@ -2,7 +2,7 @@
  * Where a server listens: a TCP host and port, or a UNIX socket (llama-server
  * listens on a socket when `--host` is a path ending in `.sock`). URLs of a
  * socket server are written `http+unix://<percent-encoded path>/<path>`, and
- * {@linkcode fetchServer} speaks HTTP over the socket for them.
+ * {@linkcode fetchServer} speaks HTTP/1.1 over the socket for them.
  *
  * @module
  */
@@ -103,16 +103,89 @@ export function displayUrl(url: string): string {
 export async function fetchServer(url: string, init: RequestInit = {}): Promise<Response> {
   const m = /^http\+unix:\/\/([^/]*)(.*)$/.exec(url);
   if (!m) return await fetch(url, init);
-  const client = Deno.createHttpClient({
-    proxy: { transport: "unix", path: decodeURIComponent(m[1]!) },
-  });
+  return await unixRequest(decodeURIComponent(m[1]!), m[2] || "/", init);
+}
+
+/** Joins byte chunks. */
+function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** Decodes a `Transfer-Encoding: chunked` body. */
+function unchunk(body: Uint8Array): Uint8Array<ArrayBuffer> {
+  const parts: Uint8Array[] = [];
+  let i = 0;
+  const text = new TextDecoder("latin1");
+  while (i < body.length) {
+    const eol = body.indexOf(10, i);
+    if (eol < 0) break;
+    const size = parseInt(text.decode(body.subarray(i, eol)).trim(), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    parts.push(body.subarray(eol + 1, eol + 1 + size));
+    i = eol + 1 + size + 2;
+  }
+  return concat(parts);
+}
+
+/**
+ * One HTTP/1.1 request over a UNIX socket, in origin form (`GET /health`):
+ * Deno's own client sends a proxy-style absolute URL there, which
+ * llama-server answers with 404.
+ */
+async function unixRequest(path: string, target: string, init: RequestInit): Promise<Response> {
+  const signal = init.signal ?? undefined;
+  signal?.throwIfAborted();
+  const conn = await Deno.connect({ transport: "unix", path });
+  const onAbort = () => conn.close();
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const res = await fetch(`http://localhost${m[2] || "/"}`, { ...init, client });
-    // Read the body before the client closes.
-    const body = await res.arrayBuffer();
-    return new Response(body, { status: res.status, headers: res.headers });
+    const body = init.body === undefined || init.body === null
+      ? new Uint8Array()
+      : new Uint8Array(await new Response(init.body).arrayBuffer());
+    const head = `${init.method ?? "GET"} ${target} HTTP/1.1\r\nHost: localhost\r\n` +
+      `Connection: close\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const request = concat([new TextEncoder().encode(head), body]);
+    for (let off = 0; off < request.length;) off += await conn.write(request.subarray(off));
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(64 * 1024);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+    const raw = concat(chunks);
+    const split = raw.findIndex((_, i) =>
+      raw[i] === 13 && raw[i + 1] === 10 && raw[i + 2] === 13 && raw[i + 3] === 10
+    );
+    if (split < 0) throw new TypeError(`malformed HTTP answer on ${path}`);
+    const [status, ...lines] = new TextDecoder().decode(raw.subarray(0, split)).split("\r\n");
+    const headers = new Headers();
+    for (const line of lines) {
+      const colon = line.indexOf(":");
+      if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    }
+    let payload = raw.slice(split + 4);
+    if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) payload = unchunk(payload);
+    const code = Number(/^HTTP\/1\.[01] (\d{3})/.exec(status ?? "")?.[1] ?? NaN);
+    if (!Number.isInteger(code)) throw new TypeError(`malformed HTTP status on ${path}`);
+    headers.delete("transfer-encoding");
+    return new Response(code === 204 || code === 304 ? null : payload, { status: code, headers });
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw err;
   } finally {
-    client.close();
+    signal?.removeEventListener("abort", onAbort);
+    try {
+      conn.close();
+    } catch {
+      // closed by an abort
+    }
   }
 }
 

@@ -6,16 +6,12 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import { withStore } from "../sandbox.ts";
+import { fetchServer, socketUrl } from "../../lib/server/endpoint.ts";
 import { alive, realTest, withRealSandbox } from "./real_sandbox.ts";
 
 async function socketGet(path: string, url: string): Promise<{ status: number; body: string }> {
-  const client = Deno.createHttpClient({ proxy: { transport: "unix", path } });
-  try {
-    const res = await fetch(`http://localhost${url}`, { client });
-    return { status: res.status, body: await res.text() };
-  } finally {
-    client.close();
-  }
+  const res = await fetchServer(socketUrl(path, url));
+  return { status: res.status, body: await res.text() };
 }
 
 realTest(
