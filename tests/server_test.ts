@@ -457,7 +457,7 @@ Deno.test("llama-pack --killall stops every server, SIGKILLs one that ignores SI
     );
     assertMatch(
       lines.find((l) => l.startsWith(`port ${p2}:`))!,
-      /Qwen3-8B-Q4_K_M\.gguf \(pid \d+\) killed with SIGKILL after the grace period/,
+      /Qwen3-8B-Q4_K_M\.gguf \(pid \d+\) killed with SIGKILL after the 0\.3s grace period in/,
     );
     for (const pid of pids) assert(await pollUntil(() => !alive(pid), 2_000));
     assert(await pollUntil(() => !alive(childPid), 2_000), "the forked child died with its group");
