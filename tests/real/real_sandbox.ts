@@ -63,7 +63,8 @@ export async function withRealSandbox(
   fn: (sb: Sandbox) => Promise<void>,
   extra: Record<string, unknown> = {},
 ): Promise<void> {
-  const sb = await makeSandbox({ server_binary: real.server, ...extra });
+  // A start that hangs fails in a minute, not in the default ten.
+  const sb = await makeSandbox({ server_binary: real.server, ready_timeout_s: 60, ...extra });
   try {
     for (const model of models) {
       for (const file of modelFiles(real, model)) {
