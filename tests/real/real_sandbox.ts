@@ -112,7 +112,13 @@ export async function complete(
   const res = await fetch(`http://127.0.0.1:${port}/completion`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ prompt, n_predict: nPredict, temperature: 0, seed: 1 }),
+    body: JSON.stringify({
+      prompt,
+      n_predict: nPredict,
+      ignore_eos: true,
+      temperature: 0,
+      seed: 1,
+    }),
   });
   if (res.status !== 200) throw new Error(`completion: HTTP ${res.status}: ${await res.text()}`);
   return await res.json();

@@ -18,7 +18,8 @@ async function holdRequest(port: number): Promise<{ release(): Promise<void> }> 
   const res = await fetch(`http://127.0.0.1:${port}/completion`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ prompt: "hello", n_predict: 100_000, stream: true }),
+    // Random weights emit </s> sooner or later: ignore it, so the request lasts (~70 s).
+    body: JSON.stringify({ prompt: "hello", n_predict: 100_000, ignore_eos: true, stream: true }),
     signal: controller.signal,
   });
   const reader = res.body!.getReader();
