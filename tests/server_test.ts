@@ -283,13 +283,14 @@ Deno.test("llama-pack -m -d fails at once with the log's last lines when the ser
 Deno.test("llama-pack -m -d --timeout stops a server that is not ready in time", async () => {
   await withSandbox(async (sb) => {
     const port = freePort();
-    const r = await sb.run(["-m", "gemma", "-d", "-p", String(port), "--timeout", "1s"], {
+    // 3 s: time enough for the fake to start answering 503 on a busy machine.
+    const r = await sb.run(["-m", "gemma", "-d", "-p", String(port), "--timeout", "3s"], {
       env: { FAKE_LLAMA_LOAD_SECONDS: "30" },
     });
     assertEquals(r.code, 1);
     assertStringIncludes(
       r.stderr,
-      `error: server not ready after 1s: http://127.0.0.1:${port}/health is still loading (503)`,
+      `error: server not ready after 3s: http://127.0.0.1:${port}/health is still loading (503)`,
     );
     withStore(sb, (s) => {
       assertEquals(s.uses(), []);
