@@ -1,0 +1,218 @@
+/**
+ * What every store reader returns — the GGUF files it found, each with the
+ * id of the model it starts and its place under the SSD — and the small
+ * read-only file helpers the readers share. Readers only read: they never
+ * create, rename, delete or modify anything in a store, and never lock.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { ScanWarning } from "../scan.ts";
+import type { StoreKind } from "./store_roots.ts";
+
+/** One GGUF file found in a store. */
+export interface StoreFile {
+  /** The store. */
+  kind: StoreKind;
+  /** The store directory it was found under, as given. */
+  root: string;
+  /** The path as found (a Hugging Face snapshot link, an Ollama blob, a plain file). */
+  path: string;
+  /** The real path, links resolved. */
+  realPath: string;
+  /**
+   * Its relative path in llama-pack's view, `/`-separated, starting with
+   * the store's SSD directory (`huggingface/org/repo/x.gguf`,
+   * `ollama/llama3.2/3b/model.gguf`): where its SSD copy goes under
+   * `ssd_path`, and the directory that groups shards and projectors.
+   */
+  rel: string;
+  /** The id of the model whose first file this is (`org/repo/x.gguf`, `llama3.2:3b`). */
+  modelId: string;
+  /** Other names of the same model (Ollama tags that share its blobs). */
+  aliases: string[];
+  /** Size in bytes. */
+  size: number;
+  /** Modification time, ms since the epoch. */
+  mtimeMs: number;
+}
+
+/** Something a store reader skipped, and why (the scanner's warning shape). */
+export type StoreWarning = ScanWarning;
+
+/** What one store reader found under one directory. */
+export interface StoreListing {
+  /** The files, in a stable order (the reader's walk order). */
+  files: StoreFile[];
+  /** Problems, in the order met. */
+  warnings: StoreWarning[];
+  /** Directories read. */
+  dirs: number;
+}
+
+/** The size, mtime and real path of a file found through a path that may be a link. */
+export interface FileFacts {
+  /** Size in bytes. */
+  size: number;
+  /** Modification time, ms since the epoch. */
+  mtimeMs: number;
+  /** The real path. */
+  realPath: string;
+}
+
+/**
+ * Stats a file through links; `undefined` (and a warning) when it is missing,
+ * a broken link, a loop, not a regular file or unreadable.
+ *
+ * @param path The file.
+ * @param warnings Where to add the warning.
+ * @param what How to name it in the warning when it is missing.
+ * @returns Its size, mtime and real path, or `undefined`.
+ *
+ * @example A missing file is a warning
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileFacts, type StoreWarning } from "./store_listing.ts";
+ * const w: StoreWarning[] = [];
+ * assert(await fileFacts("/nonexistent/x.gguf", w, "broken link") === undefined);
+ * assert(w[0]?.message === "/nonexistent/x.gguf: broken link (skipped)");
+ * ```
+ */
+export async function fileFacts(
+  path: string,
+  warnings: StoreWarning[],
+  what = "missing",
+): Promise<FileFacts | undefined> {
+  try {
+    const st = await Deno.stat(path);
+    if (!st.isFile) return undefined;
+    const realPath = await Deno.realPath(path);
+    return { size: st.size, mtimeMs: st.mtime?.getTime() ?? 0, realPath };
+  } catch (err) {
+    const [kind, reason]: [StoreWarning["kind"], string] = err instanceof Deno.errors.NotFound
+      ? ["broken-link", what]
+      : err instanceof Deno.errors.PermissionDenied
+      ? ["unreadable", "cannot read: permission denied"]
+      : /ELOOP|too many levels/i.test(String(err))
+      ? ["loop", "symlink loop"]
+      : ["unreadable", `cannot read: ${err instanceof Error ? err.message : String(err)}`];
+    warnings.push({ kind, path, message: `${path}: ${reason} (skipped)` });
+    return undefined;
+  }
+}
+
+/**
+ * A directory's entries sorted by name; `undefined` (and a warning unless
+ * the directory is simply missing) when it cannot be read.
+ *
+ * @param dir The directory.
+ * @param warnings Where to add the warning.
+ * @returns The entries, or `undefined`.
+ *
+ * @example Reading a missing directory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readDirSorted } from "./store_listing.ts";
+ * assert(await readDirSorted("/nonexistent-dir", []) === undefined);
+ * ```
+ */
+export async function readDirSorted(
+  dir: string,
+  warnings: StoreWarning[],
+): Promise<Deno.DirEntry[] | undefined> {
+  try {
+    const out: Deno.DirEntry[] = [];
+    for await (const e of Deno.readDir(dir)) out.push(e);
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    const why = err instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    warnings.push({
+      kind: "unreadable",
+      path: dir,
+      message: `${dir}: cannot read directory: ${why} (skipped)`,
+    });
+    return undefined;
+  }
+}
+
+/**
+ * Walks a directory tree for `*.gguf` entries (files and links to files),
+ * skipping hidden entries and not following directory links.
+ *
+ * @param dir The directory to walk.
+ * @param warnings Where unreadable directories are reported.
+ * @param counter Counts the directories read.
+ * @returns Relative paths (`/`-separated) of the GGUF entries, in name order.
+ *
+ * @example Walking an empty directory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { walkGguf } from "./store_listing.ts";
+ * const dir = await Deno.makeTempDir();
+ * assert.deepEqual(await walkGguf(dir, [], { dirs: 0 }), []);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function walkGguf(
+  dir: string,
+  warnings: StoreWarning[],
+  counter: { dirs: number },
+): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (abs: string, rel: string) => {
+    const entries = await readDirSorted(abs, warnings);
+    if (!entries) return;
+    counter.dirs++;
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const r = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory) await walk(join(abs, e.name), r);
+      else if ((e.isFile || e.isSymlink) && isGgufName(e.name)) out.push(r);
+    }
+  };
+  await walk(dir, "");
+  return out;
+}
+
+/**
+ * Whether a file name ends in `.gguf` (any case).
+ *
+ * @param name A file name.
+ * @returns `true` for a GGUF file name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isGgufName } from "./store_listing.ts";
+ * assert(isGgufName("x.GGUF") && !isGgufName("x.gguf.part"));
+ * ```
+ */
+export function isGgufName(name: string): boolean {
+  return name.toLowerCase().endsWith(".gguf");
+}
+
+/**
+ * Whether a real path lies inside (or is) a directory, both resolved.
+ *
+ * @param path A real path.
+ * @param dir A real directory path.
+ * @returns `true` when `path` is `dir` or below it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isWithin } from "./store_listing.ts";
+ * assert(isWithin("/a/b/c", "/a/b") && !isWithin("/a/bc", "/a/b"));
+ * ```
+ */
+export function isWithin(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : dir + "/");
+}
