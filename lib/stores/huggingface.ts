@@ -50,18 +50,18 @@ export function repoOfFolder(folder: string): string | undefined {
   return folder.slice(8).replaceAll("--", "/");
 }
 
-async function readRef(path: string): Promise<string | undefined> {
+function readRef(path: string): string | undefined {
   try {
-    const text = (await Deno.readTextFile(path)).trim();
+    const text = Deno.readTextFileSync(path).trim();
     return /^[0-9A-Za-z._-]+$/.test(text) ? text : undefined;
   } catch {
     return undefined;
   }
 }
 
-async function mtimeOf(path: string): Promise<number> {
+function mtimeOf(path: string): number {
   try {
-    return (await Deno.stat(path)).mtime?.getTime() ?? 0;
+    return Deno.statSync(path).mtime?.getTime() ?? 0;
   } catch {
     return 0;
   }
@@ -89,16 +89,20 @@ async function mtimeOf(path: string): Promise<number> {
  * }
  * ```
  */
-export async function listHuggingFace(root: string): Promise<StoreListing> {
+export function listHuggingFace(root: string): Promise<StoreListing> {
+  return Promise.resolve(listSync(root));
+}
+
+function listSync(root: string): StoreListing {
   const warnings: StoreWarning[] = [];
   const counter = { dirs: 0 };
   const files: StoreFile[] = [];
-  const entries = await readDirSorted(root, warnings);
+  const entries = readDirSorted(root, warnings);
   if (!entries) return { files, warnings, dirs: 0 };
   counter.dirs++;
   let realRoot: string;
   try {
-    realRoot = await Deno.realPath(root);
+    realRoot = Deno.realPathSync(root);
   } catch {
     return { files, warnings, dirs: counter.dirs };
   }
@@ -107,16 +111,14 @@ export async function listHuggingFace(root: string): Promise<StoreListing> {
     const repo = repoOfFolder(e.name);
     if (!repo || !e.isDirectory) continue;
     const repoDir = join(root, e.name);
-    const main = await readRef(join(repoDir, "refs", "main"));
-    const snaps = await readDirSorted(join(repoDir, "snapshots"), warnings);
+    const main = readRef(join(repoDir, "refs", "main"));
+    const snaps = readDirSorted(join(repoDir, "snapshots"), warnings);
     if (!snaps) continue;
     counter.dirs++;
-    const revs = await Promise.all(
-      snaps.filter((s) => s.isDirectory).map(async (s) => ({
-        name: s.name,
-        mtime: await mtimeOf(join(repoDir, "snapshots", s.name)),
-      })),
-    );
+    const revs = snaps.filter((s) => s.isDirectory).map((s) => ({
+      name: s.name,
+      mtime: mtimeOf(join(repoDir, "snapshots", s.name)),
+    }));
     // main first, then the newest snapshots.
     revs.sort((a, b) =>
       Number(b.name === main) - Number(a.name === main) || b.mtime - a.mtime ||
@@ -125,11 +127,11 @@ export async function listHuggingFace(root: string): Promise<StoreListing> {
     const taken = new Set<string>();
     for (const rev of revs) {
       const snapDir = join(repoDir, "snapshots", rev.name);
-      const paths = await walkGguf(snapDir, warnings, counter);
+      const paths = walkGguf(snapDir, warnings, counter);
       for (const p of paths) {
         if (taken.has(p)) continue; // a newer or main revision has this file
         const path = join(snapDir, p);
-        const facts = await fileFacts(
+        const facts = fileFacts(
           path,
           warnings,
           "broken link: its blob is missing (an interrupted or removed download)",

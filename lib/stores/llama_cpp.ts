@@ -91,13 +91,10 @@ function shardPaths(path: string): string[] {
   return out;
 }
 
-async function readManifest(
-  path: string,
-  name: { owner: string; repo: string },
-): Promise<ManifestRepo> {
+function readManifest(path: string, name: { owner: string; repo: string }): ManifestRepo {
   const paths: string[] = [];
   try {
-    const j = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
+    const j = JSON.parse(Deno.readTextFileSync(path)) as Record<string, unknown>;
     for (const key of ["ggufFile", "mmprojFile"]) {
       const f = j[key] as { rfilename?: unknown } | undefined;
       if (typeof f?.rfilename === "string") paths.push(...shardPaths(f.rfilename));
@@ -109,9 +106,9 @@ async function readManifest(
 }
 
 /** `owner/repo/path` from an older sidecar's `url` (`…/<owner>/<repo>/resolve/<rev>/<path>`). */
-async function sidecarSource(path: string): Promise<string | undefined> {
+function sidecarSource(path: string): string | undefined {
   try {
-    const j = JSON.parse(await Deno.readTextFile(`${path}.json`)) as { url?: unknown };
+    const j = JSON.parse(Deno.readTextFileSync(`${path}.json`)) as { url?: unknown };
     if (typeof j.url !== "string") return undefined;
     const m = /\/([^/]+)\/([^/]+)\/resolve\/[^/]+\/(.+?)(?:\?.*)?$/.exec(new URL(j.url).pathname);
     return m ? `${m[1]}/${m[2]}/${decodeURIComponent(m[3]!)}` : undefined;
@@ -145,15 +142,19 @@ async function sidecarSource(path: string): Promise<string | undefined> {
  * }
  * ```
  */
-export async function listLlamaCpp(root: string): Promise<StoreListing> {
+export function listLlamaCpp(root: string): Promise<StoreListing> {
+  return Promise.resolve(listSync(root));
+}
+
+function listSync(root: string): StoreListing {
   const warnings: StoreWarning[] = [];
   const files: StoreFile[] = [];
-  const entries = await readDirSorted(root, warnings);
+  const entries = readDirSorted(root, warnings);
   if (!entries) return { files, warnings, dirs: 0 };
   const repos: ManifestRepo[] = [];
   for (const e of entries) {
     const name = parseManifestName(e.name);
-    if (name && e.isFile) repos.push(await readManifest(join(root, e.name), name));
+    if (name && e.isFile) repos.push(readManifest(join(root, e.name), name));
   }
   // "a_b_c_x.gguf" could be a/b_c's or a_b/c's: try longer prefixes first.
   const prefixes = repos
@@ -163,7 +164,7 @@ export async function listLlamaCpp(root: string): Promise<StoreListing> {
   for (const e of entries) {
     if (e.name.startsWith(".") || !isGgufName(e.name) || e.isDirectory) continue;
     const path = join(root, e.name);
-    const facts = await fileFacts(path, warnings, "broken link");
+    const facts = fileFacts(path, warnings, "broken link");
     if (!facts || seenReal.has(facts.realPath)) continue;
     seenReal.add(facts.realPath);
     let id: string | undefined;
@@ -177,7 +178,7 @@ export async function listLlamaCpp(root: string): Promise<StoreListing> {
     if (named) {
       id = `${named.r.owner}/${named.r.repo}/${named.path}`;
     } else {
-      id = await sidecarSource(path);
+      id = sidecarSource(path);
     }
     let rel: string;
     if (id !== undefined) {

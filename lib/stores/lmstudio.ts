@@ -47,14 +47,18 @@ import {
  * }
  * ```
  */
-export async function listLmStudio(root: string): Promise<StoreListing> {
+export function listLmStudio(root: string): Promise<StoreListing> {
+  return Promise.resolve(listSync(root));
+}
+
+function listSync(root: string): StoreListing {
   const warnings: StoreWarning[] = [];
   const counter = { dirs: 0 };
   const files: StoreFile[] = [];
   const seenReal = new Set<string>();
-  for (const p of await walkGguf(root, warnings, counter)) {
+  for (const p of walkGguf(root, warnings, counter)) {
     const path = join(root, p);
-    const facts = await fileFacts(path, warnings, "broken link");
+    const facts = fileFacts(path, warnings, "broken link");
     if (!facts || seenReal.has(facts.realPath)) continue;
     seenReal.add(facts.realPath);
     files.push({

@@ -95,31 +95,31 @@ interface Found {
   projectors: string[];
 }
 
-async function readManifests(
+function readManifests(
   root: string,
   warnings: StoreWarning[],
   counter: { dirs: number },
-): Promise<Found[]> {
+): Found[] {
   const found: Found[] = [];
   const base = join(root, "manifests");
-  const level = async (dir: string) => {
-    const entries = await readDirSorted(dir, warnings);
+  const level = (dir: string) => {
+    const entries = readDirSorted(dir, warnings);
     if (entries) counter.dirs++;
     return (entries ?? []).filter((e) => !e.name.startsWith("."));
   };
-  for (const host of await level(base)) {
+  for (const host of level(base)) {
     if (!host.isDirectory) continue;
-    for (const ns of await level(join(base, host.name))) {
+    for (const ns of level(join(base, host.name))) {
       if (!ns.isDirectory) continue;
-      for (const model of await level(join(base, host.name, ns.name))) {
+      for (const model of level(join(base, host.name, ns.name))) {
         if (!model.isDirectory) continue;
         const modelDir = join(base, host.name, ns.name, model.name);
-        for (const tag of await level(modelDir)) {
+        for (const tag of level(modelDir)) {
           if (!tag.isFile) continue;
           const manifest = join(modelDir, tag.name);
           let layers: Layer[];
           try {
-            const j = JSON.parse(await Deno.readTextFile(manifest)) as { layers?: unknown };
+            const j = JSON.parse(Deno.readTextFileSync(manifest)) as { layers?: unknown };
             if (!Array.isArray(j.layers)) throw new Error("no layers");
             layers = j.layers as Layer[];
           } catch (err) {
@@ -188,14 +188,18 @@ function relDir(name: string): string {
  * }
  * ```
  */
-export async function listOllama(root: string): Promise<StoreListing> {
+export function listOllama(root: string): Promise<StoreListing> {
+  return Promise.resolve(listSync(root));
+}
+
+function listSync(root: string): StoreListing {
   const warnings: StoreWarning[] = [];
   const counter = { dirs: 0 };
   const files: StoreFile[] = [];
-  const found = await readManifests(root, warnings, counter);
+  const found = readManifests(root, warnings, counter);
   let realRoot: string;
   try {
-    realRoot = await Deno.realPath(root);
+    realRoot = Deno.realPathSync(root);
   } catch {
     return { files, warnings, dirs: counter.dirs };
   }
@@ -207,11 +211,11 @@ export async function listOllama(root: string): Promise<StoreListing> {
     if (g) g.push(f);
     else groups.set(key, [f]);
   }
-  const facts = new Map<string, Awaited<ReturnType<typeof fileFacts>>>();
-  const blob = async (name: string, manifest: string) => {
+  const facts = new Map<string, ReturnType<typeof fileFacts>>();
+  const blob = (name: string, manifest: string) => {
     if (!facts.has(name)) {
       const path = join(root, "blobs", name);
-      const f = await fileFacts(path, warnings, `missing blob (named by ${manifest})`);
+      const f = fileFacts(path, warnings, `missing blob (named by ${manifest})`);
       if (f && !isWithin(f.realPath, realRoot)) {
         warnings.push({
           kind: "outside",
@@ -229,7 +233,7 @@ export async function listOllama(root: string): Promise<StoreListing> {
   const seenReal = new Set<string>();
   for (const g of models) {
     const first = g[0]!;
-    const model = await blob(first.model, first.manifest);
+    const model = blob(first.model, first.manifest);
     if (!model || seenReal.has(model.realPath)) continue;
     seenReal.add(model.realPath);
     const dir = relDir(first.name);
@@ -248,7 +252,7 @@ export async function listOllama(root: string): Promise<StoreListing> {
     files.push(file(first.model, model, `${dir}/model.gguf`));
     let n = 0;
     for (const p of first.projectors) {
-      const pf = await blob(p, first.manifest);
+      const pf = blob(p, first.manifest);
       if (!pf) continue;
       n++;
       files.push(file(p, pf, `${dir}/mmproj${n > 1 ? `-${n}` : ""}.gguf`));

@@ -4,6 +4,11 @@
  * read-only file helpers the readers share. Readers only read: they never
  * create, rename, delete or modify anything in a store, and never lock.
  *
+ * The helpers use the synchronous file-system calls: a rescan is thousands
+ * of stats and link reads, which run 5–10× faster one after the other
+ * synchronously than awaited one by one (measured: 500 snapshot links in
+ * 26 ms against 170 ms).
+ *
  * @module
  */
 
@@ -75,19 +80,19 @@ export interface FileFacts {
  * import assert from "node:assert/strict";
  * import { fileFacts, type StoreWarning } from "./store_listing.ts";
  * const w: StoreWarning[] = [];
- * assert(await fileFacts("/nonexistent/x.gguf", w, "broken link") === undefined);
+ * assert(fileFacts("/nonexistent/x.gguf", w, "broken link") === undefined);
  * assert(w[0]?.message === "/nonexistent/x.gguf: broken link (skipped)");
  * ```
  */
-export async function fileFacts(
+export function fileFacts(
   path: string,
   warnings: StoreWarning[],
   what = "missing",
-): Promise<FileFacts | undefined> {
+): FileFacts | undefined {
   try {
-    const st = await Deno.stat(path);
+    const st = Deno.statSync(path);
     if (!st.isFile) return undefined;
-    const realPath = await Deno.realPath(path);
+    const realPath = Deno.realPathSync(path);
     return { size: st.size, mtimeMs: st.mtime?.getTime() ?? 0, realPath };
   } catch (err) {
     const [kind, reason]: [StoreWarning["kind"], string] = err instanceof Deno.errors.NotFound
@@ -114,16 +119,15 @@ export async function fileFacts(
  * ```ts
  * import assert from "node:assert/strict";
  * import { readDirSorted } from "./store_listing.ts";
- * assert(await readDirSorted("/nonexistent-dir", []) === undefined);
+ * assert(readDirSorted("/nonexistent-dir", []) === undefined);
  * ```
  */
-export async function readDirSorted(
+export function readDirSorted(
   dir: string,
   warnings: StoreWarning[],
-): Promise<Deno.DirEntry[] | undefined> {
+): Deno.DirEntry[] | undefined {
   try {
-    const out: Deno.DirEntry[] = [];
-    for await (const e of Deno.readDir(dir)) out.push(e);
+    const out: Deno.DirEntry[] = [...Deno.readDirSync(dir)];
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
@@ -157,28 +161,28 @@ export async function readDirSorted(
  * import assert from "node:assert/strict";
  * import { walkGguf } from "./store_listing.ts";
  * const dir = await Deno.makeTempDir();
- * assert.deepEqual(await walkGguf(dir, [], { dirs: 0 }), []);
+ * assert.deepEqual(walkGguf(dir, [], { dirs: 0 }), []);
  * await Deno.remove(dir);
  * ```
  */
-export async function walkGguf(
+export function walkGguf(
   dir: string,
   warnings: StoreWarning[],
   counter: { dirs: number },
-): Promise<string[]> {
+): string[] {
   const out: string[] = [];
-  const walk = async (abs: string, rel: string) => {
-    const entries = await readDirSorted(abs, warnings);
+  const walk = (abs: string, rel: string) => {
+    const entries = readDirSorted(abs, warnings);
     if (!entries) return;
     counter.dirs++;
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
       const r = rel === "" ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory) await walk(join(abs, e.name), r);
+      if (e.isDirectory) walk(join(abs, e.name), r);
       else if ((e.isFile || e.isSymlink) && isGgufName(e.name)) out.push(r);
     }
   };
-  await walk(dir, "");
+  walk(dir, "");
   return out;
 }
 
