@@ -11,7 +11,7 @@
 
 import { hfEntries, type LibrarySpec } from "../tests/gguf_writer.ts";
 import { llamaCppEntries, ollamaEntries, storeWorld } from "../tests/store_fixtures.ts";
-import type { HeaderRecord, MetadataCache } from "../lib/scan.ts";
+import type { HeaderRecord, MetadataCache } from "../lib/scan/headers.ts";
 import { scanStores } from "../lib/stores/store_scan.ts";
 import { storeRoots } from "../lib/stores/store_roots.ts";
 

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { formatSize } from "../units.ts";
+import { formatSize } from "./units.ts";
 
 /** The kinds of leftovers, in the order they are listed and removed. */
 export type CleanupKind = "partial" | "lock" | "job" | "stats" | "copy";

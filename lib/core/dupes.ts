@@ -10,7 +10,7 @@
  * @module
  */
 
-import { formatSize } from "../units.ts";
+import { formatSize } from "./units.ts";
 
 /** Where a permanent copy lives: the HDD, the SSD (SSD-only model), or a store. */
 export type CopyPlace = "hdd" | "ssd" | "huggingface" | "llama_cpp" | "lmstudio" | "ollama";

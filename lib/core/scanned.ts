@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { StoreKind } from "./stores.ts";
+
 /** A storage tier. */
 export type Tier = "ssd" | "hdd";
 
@@ -57,4 +59,14 @@ export interface ScannedFile {
   info: GgufInfo;
   /** Header fingerprint (see `fingerprintFile` in `lib/scan/gguf.ts`). */
   fingerprint: string;
+  /**
+   * The store of another tool it was found in (`lib/stores/`); absent for
+   * the configured tiers. A store file is a permanent, read-only copy (tier
+   * `hdd`), and its `relPath` is where its SSD copy goes.
+   */
+  store?: StoreKind;
+  /** For a store file: the id of the model whose first file it is (`org/repo/x.gguf`, `llama3.2:3b`). */
+  modelId?: string;
+  /** For a store file: other names of the same model (Ollama tags sharing its blobs). */
+  aliases?: string[];
 }

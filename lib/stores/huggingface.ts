@@ -21,6 +21,7 @@
  */
 
 import { join } from "node:path";
+import { repoOfFolder } from "../core/stores.ts";
 import {
   fileFacts,
   isWithin,
@@ -30,25 +31,6 @@ import {
   type StoreWarning,
   walkGguf,
 } from "./store_listing.ts";
-
-/**
- * The repository id of a hub cache folder: `models--org--name` → `org/name`.
- *
- * @param folder A folder name in the hub cache.
- * @returns The repository id, or `undefined` when it is not a model repository folder.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { repoOfFolder } from "./huggingface.ts";
- * assert(repoOfFolder("models--bartowski--Qwen3-8B-GGUF") === "bartowski/Qwen3-8B-GGUF");
- * assert(repoOfFolder("datasets--x--y") === undefined);
- * ```
- */
-export function repoOfFolder(folder: string): string | undefined {
-  if (!folder.startsWith("models--") || folder.length <= 8) return undefined;
-  return folder.slice(8).replaceAll("--", "/");
-}
 
 function readRef(path: string): string | undefined {
   try {

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { hfEntries, makeLibrary, shardEntries } from "../../tests/gguf_writer.ts";
 import { hfRevisionEntries } from "../../tests/store_fixtures.ts";
-import { listHuggingFace, repoOfFolder } from "./huggingface.ts";
+import { listHuggingFace } from "./huggingface.ts";
 
 const MAIN = "a".repeat(40);
 const OLD = "b".repeat(40);
@@ -14,14 +14,6 @@ async function withHub(fn: (hub: string) => Promise<void>): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
 }
-
-Deno.test("repoOfFolder() names model repositories only", () => {
-  assertEquals(repoOfFolder("models--unsloth--gpt-oss-20b-GGUF"), "unsloth/gpt-oss-20b-GGUF");
-  assertEquals(repoOfFolder("models--single"), "single");
-  assertEquals(repoOfFolder("datasets--a--b"), undefined);
-  assertEquals(repoOfFolder("models--"), undefined);
-  assertEquals(repoOfFolder(".locks"), undefined);
-});
 
 Deno.test("listHuggingFace() takes refs/main's snapshot, and other revisions only for files main lacks", async () => {
   await withHub(async (hub) => {

@@ -20,7 +20,8 @@
  */
 
 import { join } from "node:path";
-import { parseShardName } from "../library.ts";
+import { cacheFileName, parseManifestName, shardPaths } from "../core/stores.ts";
+import { parseShardName } from "../core/model_names.ts";
 import {
   fileFacts,
   isGgufName,
@@ -36,59 +37,6 @@ interface ManifestRepo {
   repo: string;
   /** Repository paths named by the manifest (first shard and projector). */
   paths: string[];
-}
-
-/**
- * Parses a manifest file name: `manifest=owner=repo=tag.json`.
- *
- * @param name A file name in the cache.
- * @returns The owner and repo, or `undefined` when it is not a manifest name.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseManifestName } from "./llama_cpp.ts";
- * assert.deepEqual(parseManifestName("manifest=ggml-org=gemma-3-4b-it-GGUF=Q4_K_M.json"),
- *   { owner: "ggml-org", repo: "gemma-3-4b-it-GGUF" });
- * assert(parseManifestName("ggml-org_x_y.gguf") === undefined);
- * ```
- */
-export function parseManifestName(name: string): { owner: string; repo: string } | undefined {
-  const m = /^manifest=([^=]+)=([^=]+)=.*\.json$/.exec(name);
-  return m ? { owner: m[1]!, repo: m[2]! } : undefined;
-}
-
-/**
- * The cache's file name for a repository file: `owner_repo_path` with every
- * `/` turned into `_` (llama.cpp's naming).
- *
- * @param owner The repository owner.
- * @param repo The repository name.
- * @param path The file's path in the repository.
- * @returns The file name in the cache.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { cacheFileName } from "./llama_cpp.ts";
- * assert(cacheFileName("unsloth", "Qwen3-GGUF", "Q4_K_M/Qwen3-Q4_K_M.gguf") === "unsloth_Qwen3-GGUF_Q4_K_M_Qwen3-Q4_K_M.gguf");
- * ```
- */
-export function cacheFileName(owner: string, repo: string, path: string): string {
-  return `${owner}_${repo}_${path}`.replaceAll("/", "_");
-}
-
-/** Every shard name of a first-shard path (`x-00001-of-00003.gguf` → 3 paths). */
-function shardPaths(path: string): string[] {
-  const slash = path.lastIndexOf("/") + 1;
-  const sn = parseShardName(path.slice(slash));
-  if (!sn) return [path];
-  const pad = (n: number) => String(n).padStart(5, "0");
-  const out: string[] = [];
-  for (let i = 1; i <= sn.count; i++) {
-    out.push(`${path.slice(0, slash)}${sn.prefix}-${pad(i)}-of-${pad(sn.count)}.gguf`);
-  }
-  return out;
 }
 
 function readManifest(path: string, name: { owner: string; repo: string }): ManifestRepo {

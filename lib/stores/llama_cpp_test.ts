@@ -1,7 +1,7 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { makeLibrary, shardEntries } from "../../tests/gguf_writer.ts";
 import { llamaCppEntries } from "../../tests/store_fixtures.ts";
-import { cacheFileName, listLlamaCpp, parseManifestName } from "./llama_cpp.ts";
+import { listLlamaCpp } from "./llama_cpp.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "lcp_test_" }));
@@ -11,15 +11,6 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
 }
-
-Deno.test("parseManifestName() and cacheFileName() follow llama.cpp's naming", () => {
-  assertEquals(parseManifestName("manifest=unsloth=Qwen3-GGUF=Q4_K_M.json"), {
-    owner: "unsloth",
-    repo: "Qwen3-GGUF",
-  });
-  assertEquals(parseManifestName("manifest=a=b.json"), undefined);
-  assertEquals(cacheFileName("a", "b", "c/d.gguf"), "a_b_c_d.gguf");
-});
 
 Deno.test("listLlamaCpp() names files by their manifests, groups a repository's projector, and keeps unknown files as their own models", async () => {
   await withDir(async (dir) => {

@@ -21,6 +21,7 @@
  */
 
 import { join } from "node:path";
+import { blobName, ollamaName, ollamaRelDir } from "../core/stores.ts";
 import {
   fileFacts,
   isWithin,
@@ -34,53 +35,6 @@ import {
 export const OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model";
 /** The media type of a multimodal projector layer. */
 export const OLLAMA_PROJECTOR_LAYER = "application/vnd.ollama.image.projector";
-
-const DEFAULT_HOST = "registry.ollama.ai";
-const DEFAULT_NAMESPACE = "library";
-
-/**
- * The name Ollama shows for a manifest path's parts.
- *
- * @param host The registry host directory.
- * @param namespace The namespace directory.
- * @param name The model directory.
- * @param tag The tag file.
- * @returns `name:tag`, `namespace/name:tag` or `host/namespace/name:tag`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { ollamaName } from "./ollama.ts";
- * assert(ollamaName("registry.ollama.ai", "library", "llama3.2", "3b") === "llama3.2:3b");
- * assert(ollamaName("registry.ollama.ai", "alice", "coder", "latest") === "alice/coder:latest");
- * assert(ollamaName("hf.co", "bartowski", "Qwen3-8B-GGUF", "Q4_K_M") === "hf.co/bartowski/Qwen3-8B-GGUF:Q4_K_M");
- * ```
- */
-export function ollamaName(host: string, namespace: string, name: string, tag: string): string {
-  if (host !== DEFAULT_HOST) return `${host}/${namespace}/${name}:${tag}`;
-  if (namespace !== DEFAULT_NAMESPACE) return `${namespace}/${name}:${tag}`;
-  return `${name}:${tag}`;
-}
-
-/**
- * The blob file of a layer digest (`sha256:<hex>` → `blobs/sha256-<hex>`).
- *
- * @param digest The digest from a manifest.
- * @returns The blob's file name, or `undefined` for a malformed digest.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { blobName } from "./ollama.ts";
- * assert(blobName("sha256:" + "a".repeat(64)) === "sha256-" + "a".repeat(64));
- * assert(blobName("sha256:../../etc/passwd") === undefined);
- * ```
- */
-export function blobName(digest: unknown): string | undefined {
-  if (typeof digest !== "string") return undefined;
-  const m = /^sha256[:-]([0-9a-f]{64})$/.exec(digest);
-  return m ? `sha256-${m[1]}` : undefined;
-}
 
 interface Layer {
   mediaType?: unknown;
@@ -160,11 +114,6 @@ function readManifests(
   return found;
 }
 
-/** A model's directory under the SSD: its name with `:` made a directory level. */
-function relDir(name: string): string {
-  return `ollama/${name.replace(/:(?=[^:]*$)/, "/").replaceAll(":", "_")}`;
-}
-
 /**
  * Lists the GGUF blobs of an Ollama models directory as models.
  *
@@ -236,7 +185,7 @@ function listSync(root: string): StoreListing {
     const model = blob(first.model, first.manifest);
     if (!model || seenReal.has(model.realPath)) continue;
     seenReal.add(model.realPath);
-    const dir = relDir(first.name);
+    const dir = ollamaRelDir(first.name);
     const aliases = g.slice(1).map((f) => f.name);
     const file = (name: string, f: NonNullable<typeof model>, rel: string): StoreFile => ({
       kind: "ollama",

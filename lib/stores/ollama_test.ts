@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { makeLibrary } from "../../tests/gguf_writer.ts";
 import { ollamaEntries } from "../../tests/store_fixtures.ts";
-import { blobName, listOllama, ollamaName } from "./ollama.ts";
+import { listOllama } from "./ollama.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "ollama_test_" }));
@@ -11,15 +11,6 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
 }
-
-Deno.test("ollamaName() shows names as Ollama does; blobName() accepts only sha256 digests", () => {
-  assertEquals(ollamaName("registry.ollama.ai", "library", "qwen3", "latest"), "qwen3:latest");
-  assertEquals(ollamaName("registry.ollama.ai", "bob", "m", "q4"), "bob/m:q4");
-  assertEquals(ollamaName("example.com", "library", "m", "1"), "example.com/library/m:1");
-  assertEquals(blobName("sha256:" + "0".repeat(64)), "sha256-" + "0".repeat(64));
-  assertEquals(blobName("sha256:ABC"), undefined);
-  assertEquals(blobName(42), undefined);
-});
 
 Deno.test("listOllama() finds model and projector layers, merges tags that share blobs, skips non-GGUF manifests", async () => {
   await withDir(async (dir) => {

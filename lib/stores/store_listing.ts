@@ -13,8 +13,8 @@
  */
 
 import { join } from "node:path";
-import type { ScanWarning } from "../scan.ts";
-import type { StoreKind } from "./store_roots.ts";
+import type { StoreKind } from "../core/stores.ts";
+import type { ScanWarning } from "../scan/walk.ts";
 
 /** One GGUF file found in a store. */
 export interface StoreFile {

@@ -18,40 +18,8 @@
  */
 
 import { join } from "node:path";
-import { type Env, expandHome } from "../paths.ts";
-
-/** The model stores of other tools that llama-pack reads. */
-export type StoreKind = "huggingface" | "llama_cpp" | "lmstudio" | "ollama";
-
-/** Every store kind, in the order they are scanned and listed. */
-export const STORE_KINDS: readonly StoreKind[] = ["huggingface", "llama_cpp", "lmstudio", "ollama"];
-
-/** What each store is called in messages. */
-export const STORE_LABELS: Readonly<Record<StoreKind, string>> = {
-  huggingface: "Hugging Face cache",
-  llama_cpp: "llama.cpp cache",
-  lmstudio: "LM Studio",
-  ollama: "Ollama",
-};
-
-/** The three-letter marker `-l` shows for a model that lives in a store. */
-export const STORE_MARKERS: Readonly<Record<StoreKind, string>> = {
-  huggingface: "HF",
-  llama_cpp: "LCP",
-  lmstudio: "LMS",
-  ollama: "OLL",
-};
-
-/**
- * The directory under `ssd_path` that holds SSD copies of a store's models
- * (`<ssd_path>/<dir>/…`), also the first part of their relative paths.
- */
-export const STORE_SSD_DIRS: Readonly<Record<StoreKind, string>> = {
-  huggingface: "huggingface",
-  llama_cpp: "llama.cpp",
-  lmstudio: "lmstudio",
-  ollama: "ollama",
-};
+import { STORE_KINDS, type StoreKind } from "../core/stores.ts";
+import { type Env, expandHome } from "../config/paths.ts";
 
 /** One store's setting: on (defaults), off, or a directory. */
 export type StoreSetting = boolean | string;

@@ -15,26 +15,23 @@
  * @module
  */
 
-import { LlamaPackError } from "../errors.ts";
-import { type GgufHeader, readGgufHeader } from "../gguf.ts";
-import { parseShardName } from "../library.ts";
-import type { HeaderRecord, MetadataCache, ScannedFile, ScanStats, ScanWarning } from "../scan.ts";
+import type { ScannedFile } from "../core/scanned.ts";
+import { countStoreModels, STORE_LABELS, type StoreKind } from "../core/stores.ts";
+import type { GgufHeader } from "../scan/gguf.ts";
+import { type MetadataCache, readHeaders } from "../scan/headers.ts";
+import type { ScanStats } from "../scan/scan.ts";
+import type { FoundFile, ScanRoot, ScanWarning } from "../scan/walk.ts";
 import { listHuggingFace } from "./huggingface.ts";
 import { listLlamaCpp } from "./llama_cpp.ts";
 import { listLmStudio } from "./lmstudio.ts";
 import { listOllama } from "./ollama.ts";
-import { isWithin, type StoreFile, type StoreListing } from "./store_listing.ts";
-import { STORE_LABELS, type StoreKind, type StoreRoot } from "./store_roots.ts";
+import { isWithin, type StoreListing } from "./store_listing.ts";
+import type { StoreRoot } from "./store_roots.ts";
 
-/** A GGUF file found in a store, with its header. */
-export interface StoreScannedFile extends ScannedFile {
-  /** The store it lives in. */
-  store: StoreKind;
-  /** The id of the model whose first file this is. */
-  modelId: string;
-  /** Other names of the same model. */
-  aliases: string[];
-}
+/** A GGUF file found in a store, with its header (the store fields always set). */
+export type StoreScannedFile =
+  & ScannedFile
+  & Required<Pick<ScannedFile, "store" | "modelId" | "aliases">>;
 
 /** One store directory that was found, and what it holds. */
 export interface FoundStore {
@@ -84,28 +81,6 @@ const READERS: Record<StoreKind, (root: string) => Promise<StoreListing>> = {
   lmstudio: listLmStudio,
   ollama: listOllama,
 };
-
-/**
- * Counts a listing's models: its weight files that start a model (first
- * shards and single files), projectors left out.
- *
- * @param files The files a store reader listed.
- * @returns The number of models.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { countModels } from "./store_scan.ts";
- * const f = (rel: string) => ({ rel }) as never;
- * assert(countModels([f("a/x.gguf"), f("a/mmproj-x.gguf"), f("b/y-00001-of-00002.gguf"), f("b/y-00002-of-00002.gguf")]) === 2);
- * ```
- */
-export function countModels(files: readonly Pick<StoreFile, "rel">[]): number {
-  return files.filter((f) => {
-    const name = f.rel.slice(f.rel.lastIndexOf("/") + 1);
-    return !/mmproj/i.test(name) && (parseShardName(name)?.no ?? 1) === 1;
-  }).length;
-}
 
 async function realDir(path: string): Promise<string | undefined> {
   try {
@@ -175,7 +150,7 @@ export async function listStores(
     stores.push({
       kind: root.kind,
       path: root.path,
-      models: countModels(listing.files),
+      models: countStoreModels(listing.files.map((f) => f.rel)),
       files: listing.files.length,
       listing,
     });
@@ -217,97 +192,43 @@ export async function scanStores(
   options: StoreScanOptions = {},
 ): Promise<StoreScanResult> {
   const listed = await listStores(roots, options);
-  const warnings = [...listed.warnings];
   const stats: ScanStats = { dirs: 0, files: 0, headersRead: 0, cacheHits: 0 };
-  const unique: StoreFile[] = [];
+  const scanRoots: ScanRoot[] = [];
+  const found: FoundFile[] = [];
+  const byKey = new Map<string, StoreListing["files"][number]>();
   const seen = new Set<string>();
   for (const s of listed.stores) {
     stats.dirs += s.listing.dirs;
+    const rootIndex = scanRoots.push({ tier: "hdd", path: s.path }) - 1;
     for (const f of s.listing.files) {
-      // Ollama projectors shared by two models appear twice on purpose.
-      const key = `${f.realPath}\0${f.rel}`;
-      const firstReal = !seen.has(f.realPath);
-      if (seen.has(key) || (!firstReal && !f.rel.includes("mmproj"))) continue;
-      seen.add(key);
+      // A file reached from two stores counts for the first; an Ollama
+      // projector two models share appears once per model on purpose.
+      const key = `${f.path}\0${f.rel}`;
+      if (byKey.has(key) || (seen.has(f.realPath) && !/mmproj/i.test(f.rel))) continue;
       seen.add(f.realPath);
-      unique.push(f);
-    }
-  }
-  stats.files = unique.length;
-  const readHeader = options.readHeader ?? readGgufHeader;
-  const cache = options.cache;
-  const results: (StoreScannedFile | null)[] = new Array(unique.length).fill(null);
-  const records = new Map<string, Promise<HeaderRecord | null>>();
-  const recordOf = (f: StoreFile): Promise<HeaderRecord | null> => {
-    let p = records.get(f.realPath);
-    if (!p) {
-      p = (async () => {
-        const hit = cache ? await cache.get(f.realPath, f.size, f.mtimeMs) : undefined;
-        if (hit) {
-          stats.cacheHits++;
-          return hit;
-        }
-        stats.headersRead++;
-        let rec: HeaderRecord;
-        try {
-          const h = await readHeader(f.realPath);
-          rec = { ok: true, info: h.info, fingerprint: h.fingerprint };
-        } catch (err) {
-          if (err instanceof LlamaPackError && err.code === "BAD_GGUF") {
-            rec = { ok: false, reason: err.message.replace(/^.*?: not a GGUF file: /, "") };
-          } else {
-            const msg = err instanceof Error ? err.message.replace(/^.*?: /, "") : String(err);
-            warnings.push({
-              kind: "unreadable",
-              path: f.path,
-              message: `${f.path}: ${msg} (skipped)`,
-            });
-            return null;
-          }
-        }
-        if (cache) await cache.set(f.realPath, f.size, f.mtimeMs, rec);
-        return rec;
-      })();
-      records.set(f.realPath, p);
-    }
-    return p;
-  };
-  let next = 0;
-  const worker = async () => {
-    while (next < unique.length) {
-      const idx = next++;
-      const f = unique[idx]!;
-      const rec = await recordOf(f);
-      if (rec === null) continue;
-      if (!rec.ok) {
-        warnings.push({
-          kind: "bad-gguf",
-          path: f.path,
-          message: `${f.path}: not a GGUF file: ${rec.reason} (skipped)`,
-        });
-        continue;
-      }
-      results[idx] = {
-        tier: "hdd",
-        root: f.root,
+      byKey.set(key, f);
+      found.push({
+        rootIndex,
         relPath: f.rel,
         path: f.path,
         realPath: f.realPath,
         viaSymlink: f.path !== f.realPath,
         size: f.size,
         mtimeMs: f.mtimeMs,
-        info: rec.info,
-        fingerprint: rec.fingerprint,
-        store: f.kind,
-        modelId: f.modelId,
-        aliases: f.aliases,
-      };
+      });
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  }
+  stats.files = found.length;
+  const read = await readHeaders(found, scanRoots, options);
+  stats.headersRead = read.headersRead;
+  stats.cacheHits = read.cacheHits;
+  const files = read.files.map((file): StoreScannedFile => {
+    const f = byKey.get(`${file.path}\0${file.relPath}`)!;
+    return { ...file, store: f.kind, modelId: f.modelId, aliases: f.aliases };
+  });
   return {
-    files: results.filter((r): r is StoreScannedFile => r !== null),
-    warnings,
+    files,
+    warnings: [...listed.warnings, ...read.warnings],
     stats,
     stores: listed.stores.map(({ kind, path, models, files }) => ({ kind, path, models, files })),
     missing: listed.missing,

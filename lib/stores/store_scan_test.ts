@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import { hfEntries, makeLibrary } from "../../tests/gguf_writer.ts";
 import { llamaCppEntries, ollamaEntries, storeWorld } from "../../tests/store_fixtures.ts";
 import { snapshotTree } from "../../tests/tree_snapshot.ts";
-import type { HeaderRecord, MetadataCache } from "../scan.ts";
+import type { HeaderRecord, MetadataCache } from "../scan/headers.ts";
 import { scanStores } from "./store_scan.ts";
 import { storeRoots } from "./store_roots.ts";
 
