@@ -72,7 +72,10 @@ export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<
   // module cache where it is so runs do not download again.
   const env: Record<string, string> = { ...Deno.env.toObject() };
   for (const k of Object.keys(env)) {
-    if (/^(LLAMA_|XDG_|FAKE_LLAMA_)/.test(k) || ["EDITOR", "VISUAL", "NO_COLOR"].includes(k)) {
+    if (
+      /^(LLAMA_|XDG_|FAKE_LLAMA_|HF_|HUGGINGFACE_)/.test(k) ||
+      ["EDITOR", "VISUAL", "NO_COLOR", "OLLAMA_MODELS"].includes(k)
+    ) {
       delete env[k];
     }
   }
@@ -84,6 +87,9 @@ export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<
     LLAMA_PACK_CONFIG: config,
     LLAMA_PACK_STATE_DIR: state,
     NO_COLOR: "1",
+    // The stores of other tools are looked for under the sandbox's HOME; this
+    // keeps the Ollama system service's /usr/share/ollama out of tests too.
+    OLLAMA_MODELS: join(root, ".ollama", "models"),
   });
   const sb: Sandbox = {
     root,

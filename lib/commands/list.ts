@@ -165,9 +165,13 @@ export function listEntries(
       ssd = { state: "none" };
     }
     const hdd: ListEntry["hdd"] = m.hdd && !m.gone
-      ? { present: true, path: m.hdd.path }
+      ? { present: true, path: m.hdd.path, ...(m.store ? { store: m.store } : {}) }
       : { present: false };
-    const flags = [...(m.pinned ? ["pinned"] : []), ...(m.noCache ? ["no-cache"] : [])];
+    const flags = [
+      ...(m.pinned ? ["pinned"] : []),
+      ...(m.noCache ? ["no-cache"] : []),
+      ...(m.aliases.length ? [`also named ${m.aliases.join(", ")}`] : []),
+    ];
     const meta: ListMeta = {
       architecture: str(md.architecture),
       contextLength: num(md.contextLength),

@@ -16,6 +16,9 @@ import {
 } from "../core/library.ts";
 import { type HeaderRecord, type MetadataCache, type ScanRoot, scanTiers } from "../scan/scan.ts";
 import type { FileRow, ScannedModelRecord, StateStore } from "../state/store.ts";
+import { STORE_LABELS } from "../core/stores.ts";
+import { scanStores } from "../stores/store_scan.ts";
+import { storeRoots } from "../stores/store_roots.ts";
 import type { CommandContext } from "./context.ts";
 
 /**
@@ -55,19 +58,18 @@ export function storeMetadataCache(store: StateStore): MetadataCache & { flush()
 }
 
 function fileRows(copy: ModelCopy): Omit<FileRow, "model_id">[] {
-  const rel = (p: string) => p.slice(copy.root.length).replace(/^\/+/, "");
-  const row = (path: string, role: string) => ({
+  const row = (path: string, role: string, i: number) => ({
     path,
     tier: copy.tier,
     root: copy.root,
-    rel: rel(path),
+    rel: copy.rels[i] ?? path.slice(copy.root.length).replace(/^\/+/, ""),
     role,
     size: 0,
     mtime: 0,
   });
   return [
-    ...copy.files.map((p) => row(p, "model")),
-    ...copy.projectors.map((p) => row(p, "mmproj")),
+    ...copy.files.map((p, i) => row(p, "model", i)),
+    ...copy.projectors.map((p, i) => row(p, "mmproj", copy.files.length + i)),
   ];
 }
 
@@ -101,6 +103,18 @@ function toRecord(
       missingShards: m.missingShards,
       projectors: m.projectorNames,
       relPath: m.relPath,
+      ...(m.store ? { store: m.store } : {}),
+      ...(m.aliases.length ? { aliases: m.aliases } : {}),
+      // Other permanent copies with the same content, for --dupes.
+      ...(m.extraHdd.length
+        ? {
+          extraCopies: m.extraHdd.map((c) => ({
+            path: c.path,
+            files: c.files,
+            store: c.store ?? null,
+          })),
+        }
+        : {}),
     },
     files,
   };
@@ -142,11 +156,27 @@ export async function scanAndRecord(
   const store = ctx.state();
   const started = performance.now();
   const cache = storeMetadataCache(store);
-  const scan = await scanTiers(roots, { cache });
+  const tierScan = await scanTiers(roots, { cache });
+  // The stores of other tools: read-only permanent tiers. A file reached both
+  // from a configured directory and from a store belongs to the store.
+  const stores = await scanStores(storeRoots(config.stores, ctx.env), {
+    cache,
+    ssdPath: config.ssd_path,
+  });
+  const inStores = new Set(stores.files.map((f) => f.realPath));
+  const scan = {
+    files: [...tierScan.files.filter((f) => !inStores.has(f.realPath)), ...stores.files],
+    warnings: [...tierScan.warnings, ...stores.warnings],
+    stats: {
+      files: tierScan.stats.files + stores.stats.files,
+      headersRead: tierScan.stats.headersRead + stores.stats.headersRead,
+      cacheHits: tierScan.stats.cacheHits + stores.stats.cacheHits,
+    },
+  };
   const scanned = performance.now();
   cache.flush();
-  const missingRoots = scan.warnings.filter((w) => w.kind === "root-missing");
-  if (roots.length > 0 && missingRoots.length === roots.length) {
+  const missingRoots = tierScan.warnings.filter((w) => w.kind === "root-missing");
+  if (roots.length > 0 && missingRoots.length === roots.length && stores.stores.length === 0) {
     throw new LlamaPackError(
       "IO",
       `cannot scan: none of the model directories exists (${roots.map((r) => r.path).join(", ")})`,
@@ -208,7 +238,8 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
   for (const w of scan.warnings) ctx.err(`warning: ${w.message}\n`);
   for (const w of lib.warnings) ctx.err(`warning: ${w}\n`);
 
-  const hdd = lib.models.filter((m) => m.hdd !== null).length;
+  const hdd = lib.models.filter((m) => m.hdd !== null && m.store === null).length;
+  const inStore = lib.models.filter((m) => m.store !== null).length;
   const cached = lib.models.filter((m) => m.hdd !== null && m.ssd !== null).length;
   const ssdOnly = lib.models.filter((m) => m.ssdOnly).length;
   const seconds = (performance.now() - started) / 1000;
@@ -219,12 +250,16 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
     ...(prune ? [`${result.pruned.length} pruned`] : []),
   ];
   const problems = scan.warnings.length + lib.warnings.length;
+  const nStores = stores.stores.length;
+  const where = nStores === 0
+    ? ""
+    : ` and ${nStores} store${nStores === 1 ? "" : "s"} of other tools`;
   ctx.out(
     `Scanned ${roots.length} director${
       roots.length === 1 ? "y" : "ies"
-    }: ${lib.models.length} model${
-      lib.models.length === 1 ? "" : "s"
-    } (${hdd} on HDD, ${cached} also on SSD, ${ssdOnly} SSD-only); ${changes.join(", ")}; ` +
+    }${where}: ${lib.models.length} model${lib.models.length === 1 ? "" : "s"} (${hdd} on HDD, ${
+      nStores ? `${inStore} in stores, ` : ""
+    }${cached} also on SSD, ${ssdOnly} SSD-only); ${changes.join(", ")}; ` +
       `${scan.stats.files} files, ${scan.stats.headersRead} headers read, ${scan.stats.cacheHits} cached; ` +
       `${seconds.toFixed(2)}s${
         problems ? `; ${problems} warning${problems === 1 ? "" : "s"}` : ""
@@ -232,6 +267,11 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
   );
   if (ctx.cmd.verbose >= 1) {
     const lines = [
+      ...stores.stores.map((st) =>
+        `  store:   ${STORE_LABELS[st.kind]} ${st.path} (${st.models} model${
+          st.models === 1 ? "" : "s"
+        }, read-only)`
+      ),
       ...result.added.map((id) => `  new:     ${id}`),
       ...result.renamed.map(([from, to]) => `  renamed: ${from} -> ${to} (history kept)`),
       ...result.gone.map((id) => `  gone:    ${id} (stats kept; -u --prune forgets it)`),

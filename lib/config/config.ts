@@ -8,9 +8,14 @@
  */
 
 import type { Env } from "./paths.ts";
+import type { CleanupSettings } from "../core/cleanup.ts";
+import type { StoreKind } from "../core/stores.ts";
 import { DEFAULT_SIMULATIONS, type SimulationPreset } from "../core/sim_presets.ts";
 
-export type { SimulationPreset };
+export type { CleanupSettings, SimulationPreset };
+
+/** One store's setting: on (its default folders), off, or a directory. */
+export type StoreSetting = boolean | string;
 
 /** When a model is copied to the SSD. */
 export interface CacheSettings {
@@ -63,6 +68,14 @@ export interface Config {
   ssd_write_mbps: number;
   /** Named simulation presets for `--simulate NAME`. */
   simulations: Record<string, SimulationPreset>;
+  /**
+   * Which stores of other tools are read (read-only): `true` their default
+   * folders when they exist, `false` not at all, a path that directory.
+   * @default all true
+   */
+  stores: Record<StoreKind, StoreSetting>;
+  /** The ages `--cleanup` goes by. @default forget_after_days 90, unused_days 30 */
+  cleanup: CleanupSettings;
 }
 
 /**
@@ -128,6 +141,22 @@ export function defaultConfigText(env: Env): string {
   // Disk speeds the simulator assumes (MB/s).
   "hdd_read_mbps": 150,
   "ssd_write_mbps": 500,
+
+  // Models other tools keep, used read-only (never written, never deleted):
+  // true = their usual folders when they exist, false = ignore, or a path.
+  "stores": {
+    "huggingface": true, // $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub
+    "llama_cpp": true, // $LLAMA_CACHE, ~/.cache/llama.cpp (older llama.cpp -hf downloads)
+    "lmstudio": true, // ~/.lmstudio/models, ~/.cache/lm-studio/models
+    "ollama": true // $OLLAMA_MODELS, ~/.ollama/models, /usr/share/ollama/.ollama/models
+  },
+
+  // What --cleanup removes: records of models whose files have been gone this
+  // many days, and verified SSD copies unused this many days.
+  "cleanup": {
+    "forget_after_days": 90,
+    "unused_days": 30
+  },
 
   // Presets for --simulate NAME: pattern grammar
   //   model[:size]=time/duration[,time[/duration]]...;model2...

@@ -13,6 +13,7 @@ import { DEFAULT_SIMULATIONS, type SimulationPreset } from "../core/sim_presets.
 import { SERVER_ADAPTERS } from "../server/adapter.ts";
 import { didYouMean, splitWords } from "../core/words.ts";
 import type { CacheSettings, Config } from "./config.ts";
+import { describe, readCleanup, readStores } from "./parse_sections.ts";
 
 /** One problem found in a config file. */
 export interface ConfigProblem {
@@ -62,6 +63,8 @@ const TOP_KEYS = [
   "hdd_read_mbps",
   "ssd_write_mbps",
   "simulations",
+  "stores",
+  "cleanup",
 ] as const;
 const CACHE_KEYS = ["min_uses", "window_days", "auto", "adaptive"] as const;
 const PRESET_KEYS = ["description", "pattern", "ssd_free_gb"] as const;
@@ -336,6 +339,10 @@ export function parseConfig(
     }
   }
 
+  const sections = { add, checkUnknown, num, dirCheck, keyNode };
+  const stores = readStores(keyNode(root, "stores"), sections, env);
+  const cleanup = readCleanup(keyNode(root, "cleanup"), sections);
+
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   if (problems.some((p) => p.severity === "error")) return { config: undefined, problems };
   const config: Config = {
@@ -353,6 +360,8 @@ export function parseConfig(
     hdd_read_mbps,
     ssd_write_mbps,
     simulations,
+    stores,
+    cleanup,
   };
   if (ssd_limit_gb !== undefined) config.ssd_limit_gb = ssd_limit_gb;
   return { config, problems };
@@ -361,14 +370,6 @@ export function parseConfig(
 function isBelow(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel);
-}
-
-function describe(n: Node): string {
-  if (n.type === "string") return `a string ${JSON.stringify(n.value)}`;
-  if (n.type === "number") return `the number ${n.value}`;
-  if (n.type === "boolean") return `${n.value}`;
-  if (n.type === "null") return "null";
-  return `an ${n.type}`;
 }
 
 /**

@@ -138,3 +138,31 @@ Deno.test("parseConfig() warns about missing directories but never fails on them
   assertEquals(problems.map((p) => [p.severity, p.key]), [["warning", "hdd_path[1]"]]);
   assertStringIncludes(problems[0]!.message, "does not exist (llama-pack will not create it)");
 });
+
+Deno.test("parseConfig() reads stores and cleanup, and reports their problems at their keys", () => {
+  const base = `"ssd_path": "/s", "hdd_path": "/h"`;
+  const ok = parseConfig(
+    `{${base}, "stores": {"llama_cpp": false, "lmstudio": "~/lms"}, "cleanup": {"unused_days": 14}}`,
+    "c.json",
+    { env: { HOME: "/home/ann" }, dirExists: (p) => p !== "/home/ann/lms" },
+  );
+  assertEquals(ok.config?.stores, {
+    huggingface: true,
+    llama_cpp: false,
+    lmstudio: "/home/ann/lms",
+    ollama: true,
+  });
+  assertEquals(ok.config?.cleanup, { forget_after_days: 90, unused_days: 14 });
+  assertEquals(ok.problems.map((p) => `${p.severity} ${p.key}`), ["warning stores.lmstudio"]);
+
+  const bad = parseConfig(
+    `{${base}, "stores": {"olama": true, "huggingface": 1}, "cleanup": {"forget_after_days": "x"}}`,
+    "c.json",
+  );
+  assertEquals(bad.config, undefined);
+  assertEquals(bad.problems.map((p) => `${p.key}: ${p.message}`), [
+    "stores.olama: unknown key (did you mean 'stores.ollama'?)",
+    "stores.huggingface: must be true, false or a directory, got the number 1",
+    'cleanup.forget_after_days: must be a number, got a string "x"',
+  ]);
+});

@@ -21,6 +21,12 @@
  * relative path is also how the SSD mirror is found; name matching for users
  * is case-insensitive elsewhere). When two HDD roots hold different files at
  * one relative path, the later root's model gets `#2`, `#3`… appended.
+ *
+ * **Stores of other tools** (the Hugging Face cache, Ollama, …) are permanent
+ * read-only tiers like the HDD: their files come as `hdd` files whose
+ * `relPath` is their SSD mirror path (`huggingface/org/repo/x.gguf`) and
+ * whose `modelId` (`org/repo/x.gguf`, `llama3.2:3b`) is the model's id and
+ * name; an id already taken gets `#2`.
  * A model that was renamed or moved keeps its history: a known id that is gone
  * and a new id with the same fingerprint and weights size form a rename.
  *
@@ -28,6 +34,7 @@
  */
 
 import type { GgufInfo, ScannedFile, Tier } from "./scanned.ts";
+import type { StoreKind } from "./stores.ts";
 import { displayName, parseShardName } from "./model_names.ts";
 
 /** One tier's copy of a model: all its files in one directory. */
@@ -46,6 +53,10 @@ export interface ModelCopy {
   files: string[];
   /** Absolute paths of the attached projectors. */
   projectors: string[];
+  /** Relative paths of `files` then `projectors` (for a store: where their SSD copies go). */
+  rels: string[];
+  /** The store of another tool it lives in; absent for the configured tiers. */
+  store?: StoreKind;
   /** Bytes of the shards and projectors. */
   size: number;
   /** Newest modification time of its files, ms since the epoch. */
@@ -82,6 +93,10 @@ export interface LibraryModel {
   ssd: ModelCopy | null;
   /** True when the model exists only on the SSD: not a cache copy, never evict. */
   ssdOnly: boolean;
+  /** The store of another tool its permanent copy lives in, or `null`. */
+  store: StoreKind | null;
+  /** Other names of the model (Ollama tags sharing its blobs). */
+  aliases: string[];
 }
 
 /** A model the state store knows from earlier scans. */
@@ -123,6 +138,8 @@ function isProjectorFile(f: ScannedFile): boolean {
 
 interface Unit {
   copy: ModelCopy;
+  modelId: string | undefined;
+  aliases: string[];
   rootIndex: number;
   relPath: string;
   fingerprint: string;
@@ -190,6 +207,8 @@ function unitsOf(
       const projSize = projectors.reduce((a, p) => a + p.size, 0);
       const all = [...g.map((s) => s.file), ...projectors];
       dirUnits.push({
+        modelId: first.modelId,
+        aliases: first.aliases ?? [],
         rootIndex,
         relPath: first.relPath,
         fingerprint: first.fingerprint,
@@ -206,8 +225,10 @@ function unitsOf(
           realPath: first.realPath,
           files: g.map((s) => s.file.path),
           projectors: projectors.map((p) => p.path),
+          rels: all.map((f) => f.relPath),
           size: weightsSize + projSize,
           mtimeMs: Math.max(...all.map((f) => f.mtimeMs)),
+          ...(first.store ? { store: first.store } : {}),
         },
       });
     }
@@ -224,7 +245,7 @@ function unitsOf(
 function toModel(u: Unit, id: string, tier: "hdd" | "ssd"): LibraryModel {
   return {
     id,
-    name: displayName(u.relPath),
+    name: u.modelId ?? displayName(u.relPath),
     relPath: u.relPath,
     fingerprint: u.fingerprint,
     weightsSize: u.weightsSize,
@@ -237,6 +258,8 @@ function toModel(u: Unit, id: string, tier: "hdd" | "ssd"): LibraryModel {
     extraHdd: [],
     ssd: tier === "ssd" ? u.copy : null,
     ssdOnly: tier === "ssd",
+    store: tier === "hdd" ? u.copy.store ?? null : null,
+    aliases: u.aliases,
   };
 }
 
@@ -307,8 +330,9 @@ export function buildLibrary(
       prev.extraHdd.push(u.copy);
       continue;
     }
-    let id = u.relPath;
-    for (let n = 2; models.has(id); n++) id = `${u.relPath}#${n}`;
+    const base = u.modelId ?? u.relPath;
+    let id = base;
+    for (let n = 2; models.has(id); n++) id = `${base}#${n}`;
     const m = toModel(u, id, "hdd");
     models.set(id, m);
     if (!prev) byRel.set(u.relPath, m);

@@ -278,3 +278,70 @@ Deno.test("buildLibrary() accounts for every file exactly once (property)", () =
     { numRuns: 300 },
   );
 });
+
+Deno.test("buildLibrary() takes store files as permanent copies named by their model ids, matched with SSD copies at their mirror paths", () => {
+  const store = (
+    kind: "huggingface" | "ollama",
+    rel: string,
+    path: string,
+    modelId: string,
+    o: FileOpts & { aliases?: string[] } = {},
+  ): ScannedFile => ({
+    ...file("hdd", rel, { ...o, root: `/${kind}` }),
+    path,
+    realPath: path,
+    store: kind,
+    modelId,
+    aliases: o.aliases ?? [],
+  });
+  const lib = buildLibrary([
+    file("hdd", "org/repo/x.gguf", { fp: "hddx" }),
+    store(
+      "huggingface",
+      "huggingface/org/repo/x.gguf",
+      "/hub/models--org--repo/snapshots/r/x.gguf",
+      "org/repo/x.gguf",
+      { fp: "hfx" },
+    ),
+    store(
+      "huggingface",
+      "huggingface/org/repo/mmproj-x.gguf",
+      "/hub/models--org--repo/snapshots/r/mmproj-x.gguf",
+      "org/repo/mmproj-x.gguf",
+      { fp: "proj", info: { isProjector: true } },
+    ),
+    store("ollama", "ollama/llama3.2/3b/model.gguf", "/o/blobs/sha256-1", "llama3.2:3b", {
+      fp: "oll",
+      aliases: ["llama3.2:latest"],
+    }),
+    file("ssd", "ollama/llama3.2/3b/model.gguf", { fp: "oll" }),
+  ]);
+  assertEquals(lib.warnings, []);
+  assertEquals(
+    lib.models.map((m) => [m.id, m.name, m.store, m.hdd?.path, m.ssd?.path ?? null, m.aliases]),
+    [
+      [
+        "llama3.2:3b",
+        "llama3.2:3b",
+        "ollama",
+        "/o/blobs/sha256-1",
+        "/ssd/ollama/llama3.2/3b/model.gguf",
+        [
+          "llama3.2:latest",
+        ],
+      ],
+      ["org/repo/x.gguf", "x.gguf", null, "/hdd/org/repo/x.gguf", null, []],
+      [
+        "org/repo/x.gguf#2",
+        "org/repo/x.gguf",
+        "huggingface",
+        "/hub/models--org--repo/snapshots/r/x.gguf",
+        null,
+        [],
+      ],
+    ],
+  );
+  const hf = lib.models.find((m) => m.store === "huggingface")!;
+  assertEquals(hf.hdd?.projectors, ["/hub/models--org--repo/snapshots/r/mmproj-x.gguf"]);
+  assertEquals(hf.hdd?.rels, ["huggingface/org/repo/x.gguf", "huggingface/org/repo/mmproj-x.gguf"]);
+});

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { StoreKind } from "./stores.ts";
+
 /** Where a model stands on the SSD. */
 export type SsdState =
   /** A verified copy is on the SSD. */
@@ -68,8 +70,8 @@ export interface ListEntry {
     /** For `copying`: fraction done, 0..1. */
     progress?: number;
   };
-  /** HDD copy. */
-  hdd: { present: boolean; path?: string };
+  /** The permanent copy: on the HDD, or in a store of another tool (`store`). */
+  hdd: { present: boolean; path?: string; store?: StoreKind };
   /** True when the files are gone and only usage stats remain. */
   statsOnly: boolean;
   /** True when the model lives only on the SSD. */

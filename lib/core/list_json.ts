@@ -28,8 +28,8 @@ export interface ListJsonModel {
   size: number | null;
   /** SSD state, path and progress. */
   ssd: { state: SsdState; hot: boolean; path: string | null; progress: number | null };
-  /** HDD presence and path. */
-  hdd: { present: boolean; path: string | null };
+  /** The permanent copy: presence, path, and the store of another tool it lives in. */
+  hdd: { present: boolean; path: string | null; store: string | null };
   /** Files gone, stats only. */
   statsOnly: boolean;
   /** Only on the SSD. */
@@ -86,7 +86,7 @@ export function listJson(entries: readonly ListEntry[]): ListJson {
         path: e.ssd.path ?? null,
         progress: e.ssd.progress ?? null,
       },
-      hdd: { present: e.hdd.present, path: e.hdd.path ?? null },
+      hdd: { present: e.hdd.present, path: e.hdd.path ?? null, store: e.hdd.store ?? null },
       statsOnly: e.statsOnly,
       ssdOnly: e.ssdOnly,
       meta: e.meta ?? null,

@@ -13,6 +13,7 @@
  * | `ssd`    | cached on the SSD, cold (first to go when space is short) |
  * | `{SSD}`  | should be cached; `{SSD}42%` while the copy runs       |
  * | `HDD`    | permanent copy on the HDD                              |
+ * | `HF` `LCP` `LMS` `OLL` | permanent copy in the Hugging Face cache, llama.cpp's cache, LM Studio or Ollama (read-only) |
  * | `st`     | stats only: the files are gone                         |
  * | `***`    | SSD only: no HDD copy, never evicted                   |
  *
@@ -25,6 +26,7 @@
 
 import Table from "cli-table3";
 import { formatSize } from "./units.ts";
+import { STORE_LABELS, STORE_MARKERS } from "./stores.ts";
 import {
   formatDate,
   formatParams,
@@ -76,7 +78,10 @@ function ssdMarker(e: ListEntry, paint: Paint): [string, number] {
 }
 
 function hddMarker(e: ListEntry, paint: Paint): [string, number] {
-  if (e.hdd.present) return [paint("hdd", "HDD"), 3];
+  if (e.hdd.present) {
+    const text = e.hdd.store ? STORE_MARKERS[e.hdd.store] : "HDD";
+    return [paint("hdd", text), text.length];
+  }
   if (e.ssdOnly) return [paint("only", "***"), 3];
   if (e.statsOnly) return [paint("st", "st"), 2];
   return ["", 0];
@@ -122,7 +127,17 @@ function keyLine(paint: Paint, entries: readonly ListEntry[]): string {
     paint("should", "{SSD}")
   }=should cache (NN%=copying), ${paint("hdd", "HDD")}=permanent, ${
     paint("st", "st")
-  }=stats only (file gone), ${paint("only", "***")}=SSD only${unverified}`;
+  }=stats only (file gone), ${paint("only", "***")}=SSD only${unverified}${
+    storeKey(paint, entries)
+  }`;
+}
+
+function storeKey(paint: Paint, entries: readonly ListEntry[]): string {
+  const kinds = [...new Set(entries.flatMap((e) => (e.hdd.store ? [e.hdd.store] : [])))];
+  if (kinds.length === 0) return "";
+  return `, ${
+    kinds.map((k) => `${paint("hdd", STORE_MARKERS[k])}=${STORE_LABELS[k]}`).join(", ")
+  } (read-only stores)`;
 }
 
 /**
@@ -210,7 +225,9 @@ export function renderList(entries: readonly ListEntry[], options: RenderListOpt
         }[e.ssd.state];
         out.push(`${ind}ssd: ${e.ssd.path}${note}`);
       }
-      if (e.hdd.path !== undefined) out.push(`${ind}hdd: ${e.hdd.path}`);
+      if (e.hdd.path !== undefined) {
+        out.push(`${ind}${e.hdd.store ? STORE_LABELS[e.hdd.store] : "hdd"}: ${e.hdd.path}`);
+      }
       if (e.meta) {
         const m = metaLine(e.meta);
         if (m !== "") out.push(`${ind}${m}`);

@@ -247,7 +247,7 @@ Deno.test("listJson() gives the same data with every field present", () => {
       path: "/ssd/big/Qwen-72B-00001-of-00003.gguf",
       progress: 0.421,
     },
-    hdd: { present: true, path: "/hdd/big/Qwen-72B-00001-of-00003.gguf" },
+    hdd: { present: true, path: "/hdd/big/Qwen-72B-00001-of-00003.gguf", store: null },
     statsOnly: false,
     ssdOnly: false,
     meta: { architecture: "qwen2", layerCount: 80, contextLength: 32768, shardCount: 3 },
@@ -278,4 +278,24 @@ Deno.test("formatParams() and formatDate() shorten numbers and dates", async (t)
     assertEquals(formatDate(null), "never");
     assertEquals(formatDate(null, "-"), "-");
   });
+});
+
+Deno.test("renderList() marks store models by their store, names the store with -v, and keys the markers", () => {
+  const entry = (id: string, store: "huggingface" | "ollama", path: string): ListEntry => ({
+    ...ENTRIES[1]!,
+    id,
+    name: id,
+    hdd: { present: true, path, store },
+  });
+  const text = renderList([
+    entry("llama3.2:3b", "ollama", "/o/blobs/sha256-1"),
+    entry("org/repo/x.gguf", "huggingface", "/hub/models--org--repo/snapshots/r/x.gguf"),
+  ], { verbose: 1 });
+  const lines = text.split("\n");
+  assert(lines.some((l) => /^llama3\.2:3b +0\.0 {7}OLL {2}never /.test(l)), text);
+  assert(lines.some((l) => /^org\/repo\/x\.gguf +0\.0 {7}HF {3}never /.test(l)), text);
+  assertStringIncludes(text, "   Ollama: /o/blobs/sha256-1\n");
+  assertStringIncludes(text, "   Hugging Face cache: /hub/models--org--repo/snapshots/r/x.gguf\n");
+  assertStringIncludes(text, ", OLL=Ollama, HF=Hugging Face cache (read-only stores)");
+  assertEquals(listJson([entry("a", "ollama", "/o")]).models[0]!.hdd.store, "ollama");
 });

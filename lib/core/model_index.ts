@@ -16,6 +16,7 @@
 import type { FileRow, ModelRow, SsdCopyRow, UseRow } from "./records.ts";
 import { rankFromUses, type RankOptions } from "./rank.ts";
 import { matchModels, type ScoredMatch } from "./match.ts";
+import { isStoreKind, type StoreKind } from "./stores.ts";
 
 /** A model's files on one tier. */
 export interface TierCopy {
@@ -57,8 +58,14 @@ export interface IndexedModel {
   noCache: boolean;
   /** Args stored with `--store`. */
   storedArgs: string[];
-  /** The permanent copy, if any. */
+  /** The permanent copy, if any (on the HDD, or in a store of another tool). */
   hdd: TierCopy | undefined;
+  /** The store of another tool the permanent copy lives in (read-only), if any. */
+  store: StoreKind | undefined;
+  /** Other names of the model (Ollama tags that share its blobs). */
+  aliases: string[];
+  /** Header fingerprint of its first weight file, when scanned. */
+  fingerprint: string | null;
   /** The SSD copy, if any. */
   ssd: SsdTierCopy | undefined;
   /** Every recorded use, oldest first. */
@@ -153,6 +160,11 @@ export function buildIndex(rows: {
       noCache: m.no_cache === 1,
       storedArgs: m.stored_args ? JSON.parse(m.stored_args) as string[] : [],
       hdd,
+      store: isStoreKind(metadata?.store) ? metadata.store : undefined,
+      aliases: Array.isArray(metadata?.aliases)
+        ? metadata.aliases.filter((a): a is string => typeof a === "string")
+        : [],
+      fingerprint: m.fingerprint,
       ssd,
       uses: usesBy.get(m.id) ?? [],
     };
