@@ -41,8 +41,24 @@ export async function main(args: readonly string[] = Deno.args): Promise<never> 
     err: write(Deno.stderr),
     isTty: Deno.stdout.isTerminal(),
     columns,
+    ...(Deno.stdin.isTerminal() ? { ask: askOnTerminal(write(Deno.stderr)) } : {}),
   });
   Deno.exit(code);
+}
+
+/** Writes the question, reads one line from stdin (without the newline). */
+function askOnTerminal(write: (text: string) => void) {
+  return async (question: string): Promise<string | null> => {
+    write(question);
+    const buf = new Uint8Array(1);
+    const bytes: number[] = [];
+    for (;;) {
+      const n = await Deno.stdin.read(buf);
+      if (n === null) return bytes.length ? new TextDecoder().decode(new Uint8Array(bytes)) : null;
+      if (buf[0] === 10) return new TextDecoder().decode(new Uint8Array(bytes)).replace(/\r$/, "");
+      bytes.push(buf[0]!);
+    }
+  };
 }
 
 if (import.meta.main) await main();

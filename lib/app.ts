@@ -34,6 +34,12 @@ export interface AppIo extends Output {
   now?: () => number;
   /** The argv that starts llama-pack again. @default this Deno running cli.ts */
   selfCommand?: string[];
+  /**
+   * Asks the user a question on the terminal and returns the line typed
+   * (`null` at end of input); absent when stdin is not a terminal.
+   * @default undefined
+   */
+  ask?: (question: string) => Promise<string | null>;
 }
 
 // Each command is loaded only when it runs, so start-up stays small.
@@ -51,6 +57,8 @@ const cacheStats = lazy(() => import("./commands/cache_stats.ts"), "cacheStatsCo
 const copier = lazy(() => import("./commands/copier.ts"), "copierCommand");
 const editConfig = lazy(() => import("./commands/edit_config.ts"), "editConfigCommand");
 const pull = lazy(() => import("./commands/pull.ts"), "pullCommand");
+const dupes = lazy(() => import("./commands/dupes.ts"), "dupesCommand");
+const cleanup = lazy(() => import("./commands/cleanup.ts"), "cleanupCommand");
 
 const COMMANDS: Record<string, Command> = {
   run,
@@ -72,6 +80,8 @@ const COMMANDS: Record<string, Command> = {
   copier,
   "edit-config": editConfig,
   pull,
+  dupes,
+  cleanup,
 };
 
 /**
@@ -138,6 +148,7 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
         if (cmd.verbose >= level) io.err(text.endsWith("\n") ? text : text + "\n");
       },
       selfCommand: io.selfCommand ?? selfCommand(),
+      ask: io.ask,
       config: async () => {
         if (config) return config;
         // The detached copier never writes a default config: a config that is
@@ -149,11 +160,20 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
           );
         }
         if (await writeDefaultConfig(cfgPath, env)) {
+          // Models other tools already keep are usable at once: name them, and
+          // let the first --update index them.
+          const found = await storesFound(env);
+          const indexNow = cmd.action.kind === "update" && found.length > 0;
+          const { renderFoundStores } = await import("./core/stores.ts");
           io.out(
-            `Created a default config at ${cfgPath}\n` +
-              `Edit ssd_path, hdd_path and server_binary (llama-pack --edit-config), then run: llama-pack --update\n`,
+            `Created a default config at ${cfgPath}\n${renderFoundStores(found)}` +
+              `Edit ssd_path, hdd_path and server_binary (llama-pack --edit-config), ${
+                indexNow
+                  ? "then run llama-pack --update again. Indexing the stores now:\n"
+                  : "then run: llama-pack --update\n"
+              }`,
           );
-          throw new ConfigCreated();
+          if (!indexNow) throw new ConfigCreated();
         }
         const loaded = await loadConfig(cfgPath, env);
         for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
@@ -186,6 +206,14 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
   } finally {
     store?.close();
   }
+}
+
+/** The stores of other tools that exist under their default folders, with model counts. */
+async function storesFound(env: Env) {
+  const { listStores } = await import("./stores/store_scan.ts");
+  const { storeRoots } = await import("./stores/store_roots.ts");
+  const { stores } = await listStores(storeRoots({}, env));
+  return stores.map(({ kind, path, models }) => ({ kind, path, models }));
 }
 
 async function fileExists(path: string): Promise<boolean> {

@@ -207,6 +207,12 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       action = { kind: "pull", ref, to: val("--to"), revision, mmproj: !has("--no-mmproj") };
       break;
     }
+    case "dupes":
+      action = { kind: "dupes", verify: has("--verify") };
+      break;
+    case "cleanup":
+      action = { kind: "cleanup", yes: has("-y") };
+      break;
     default:
       action = { kind } as CliAction;
   }
@@ -231,8 +237,19 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     ["--revision", ["pull"]],
     ["--no-mmproj", ["pull"]],
     ["--table", ["list"]],
-    ["-n", ["run", "cache", "evict", "pin", "unpin", "no-cache", "allow-cache", "pull"]],
-    ["--json", ["list", "status", "cache-stats", "check", "recommend", "simulate", "pull"]],
+    ["-n", ["run", "cache", "evict", "pin", "unpin", "no-cache", "allow-cache", "pull", "cleanup"]],
+    ["--json", [
+      "list",
+      "status",
+      "cache-stats",
+      "check",
+      "recommend",
+      "simulate",
+      "pull",
+      "dupes",
+    ]],
+    ["--verify", ["dupes"]],
+    ["-y", ["cleanup"]],
     ["-p", ["run", "kill"]],
     ["--host", ["run", "kill"]],
   ];
@@ -280,6 +297,8 @@ const ACTION_FLAG: Record<CliAction["kind"], string> = {
   "cache-stats": "--cache-stats",
   check: "--check",
   recommend: "--recommend",
+  dupes: "--dupes",
+  cleanup: "--cleanup",
   copier: "--run-copier",
   pull: "--pull",
 };

@@ -43,6 +43,8 @@ export type CliAction =
   | { kind: "cache-stats" }
   | { kind: "check"; sizeBytes: number; tier: string | undefined }
   | { kind: "recommend"; sizeBytes: number }
+  | { kind: "dupes"; /** Hash every copy to confirm (`--verify`). */ verify: boolean }
+  | { kind: "cleanup"; /** Remove without asking (`--yes`). */ yes: boolean }
   | { kind: "copier"; jobId: number }
   | {
     kind: "pull";

@@ -33,11 +33,18 @@ MANAGING MODELS:
   -l, --list           List all models with stats and rankings (-v paths, -v -v reasons)
   --table              With -l: a boxed table (grid) view
   --json               With -l, --status, --cache-stats, --check, --recommend,
-                       --simulate, --pull: machine-readable output
+                       --simulate, --pull, --dupes: machine-readable output
   -u, --update         Scan directories and update model index
   --prune              With -u: forget models whose files are gone (stats only)
   --status, --stat     Show currently running servers and copy jobs
   --st
+  --dupes              Models kept more than once (HDD, SSD-only, other tools' stores)
+                       and the space one copy each would free; deletes nothing
+  --verify             With --dupes: hash the copies to confirm they are equal
+  --cleanup            Remove llama-pack's leftovers: partial copies, dead locks and
+                       job records, records of long-gone models, SSD copies unused
+                       for cleanup.unused_days (-n lists them; asks unless --yes)
+  -y, --yes            With --cleanup: do not ask
   --ec --ce --edit-config  Edit, like: vim config_file
                        (Uses env var $VISUAL or $EDITOR, else vi; validated after)
 SSD CACHE:
@@ -47,8 +54,8 @@ SSD CACHE:
   --unpin NAME         Undo --pin
   --no-cache NAME      Never copy this model to the SSD
   --allow-cache NAME   Undo --no-cache
-  -n, --dry-run        With the verbs above, -m or --pull: show the plan or command line,
-                       change nothing
+  -n, --dry-run        With the verbs above, -m, --pull or --cleanup: show the plan or
+                       command line, change nothing
   --cache-stats        Usage of each tier: models, limit, disk free, colour bar
   --check SIZE         Does a model of SIZE fit? (exit 0 yes, 1 no) [--tier ssd|hdd|PATH]
   --recommend SIZE     Which tier a model of SIZE should live on, and why
@@ -87,6 +94,8 @@ EXAMPLES:
   llama-pack -k -p 8080                    # Kill server on port 8080
   llama-pack --killall                     # Kill all running servers
   llama-pack --status                      # Show what's running
+  llama-pack --dupes --verify              # Models kept twice (e.g. HDD and Ollama)
+  llama-pack --cleanup -n                  # What --cleanup would remove, with sizes
   llama-pack --cache-stats                 # How full are the SSD and HDD?
   llama-pack --check 40g --tier ssd        # Would a 40 GB model fit on the SSD?
   llama-pack --pull unsloth/Qwen3-8B-GGUF:Q4_K_M  # Download into the HDD, then: -m qwen3
@@ -100,6 +109,8 @@ ENVIRONMENT:
   LLAMA_PACK_STATE_DIR  State dir (default: $XDG_STATE_HOME/llama-pack)
   HF_ENDPOINT           Hugging Face hub or mirror for --pull (default: https://huggingface.co)
   HF_TOKEN              Access token for gated and private repositories (never printed)
+  HF_HUB_CACHE, HF_HOME, LLAMA_CACHE, OLLAMA_MODELS
+                        Where the stores of other tools are (read-only; config "stores")
 
 CONFIG: ${configFile}
 `;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { STORE_LABELS } from "../core/stores.ts";
 import { acquireLock } from "../cache/lock.ts";
 import { formatProgress } from "../core/progress_bar.ts";
 import { copyLockPath, reapStaleJobs } from "../cache/copy_jobs.ts";
@@ -243,7 +244,9 @@ async function evictNow(
     } stops (it has the file open)`;
   ctx.out(
     `${dry ? "would evict" : "evicted"} ${model.name} from the SSD: ${freed}; ` +
-      `the HDD copy stays at ${model.hdd?.path}\n`,
+      `the ${
+        model.store ? `${STORE_LABELS[model.store]} copy` : "HDD copy"
+      } stays at ${model.hdd?.path}\n`,
   );
   return 0;
 }

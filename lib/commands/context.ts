@@ -48,6 +48,11 @@ export interface CommandContext extends Output {
   selfCommand: string[];
   /** Prints when `cmd.verbose >= level`. */
   debug(level: number, text: string): void;
+  /**
+   * Asks on the terminal and returns the line typed (`null` at end of
+   * input); `undefined` when stdin is not a terminal (never ask then).
+   */
+  ask: ((question: string) => Promise<string | null>) | undefined;
 }
 
 /** A command: does its work and returns the exit status. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { STORE_LABELS } from "../core/stores.ts";
 import { basename, join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { findModel, type IndexedModel, type TierCopy } from "../core/model_index.ts";
@@ -99,9 +100,10 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   }
 
   const { tier, copy } = pickCopy(model);
+  const from = tier === "hdd" && model.store ? STORE_LABELS[model.store] : tier;
   ctx.debug(
     1,
-    `serving from ${tier}: ${copy.path}` +
+    `serving from ${from}: ${copy.path}` +
       (tier === "hdd" && model.ssd !== undefined
         ? " (the SSD copy is not verified or is missing)"
         : ""),
@@ -123,7 +125,7 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   // Inherited LLAMA_ARG_* variables change what starts: say which apply.
   const env = formatEnv(applyingEnv(ctx.env, flags.flags, argv));
   if (ctx.cmd.dryRun) {
-    ctx.out(`would run (from ${tier}): ${commandLine}\n`);
+    ctx.out(`would run (from ${from}): ${commandLine}\n`);
     if (env !== "") ctx.out(`  environment: ${env}\n`);
     return 0;
   }
@@ -135,7 +137,7 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   const logDir = join(ctx.stateDir, "logs");
   await Deno.mkdir(logDir, { recursive: true });
   const logPath = join(logDir, `server-${isSocketHost(host) ? basename(host) : port}.log`);
-  ctx.err(`starting ${adapter.name} from ${tier}: ${commandLine}\n`);
+  ctx.err(`starting ${adapter.name} from ${from}: ${commandLine}\n`);
 
   const startedAt = ctx.now();
   const proc = await spawnServer(binary, argv, {
@@ -155,7 +157,7 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
     use_id: null,
   };
   store.addServer(row);
-  const launch: Launch = { ctx, store, adapter, proc, row, model, tier, logPath };
+  const launch: Launch = { ctx, store, adapter, proc, row, model, tier, from, logPath };
   return action.detach
     ? await runDetached(launch, (action.timeoutSeconds ?? config.ready_timeout_s) * 1000)
     : await runForeground(launch);

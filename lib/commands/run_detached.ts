@@ -27,18 +27,16 @@ function spinner(l: Launch): { tick(t: HealthTick): void; clear(): void } {
   let n = 0;
   let shown = false;
   if (!l.ctx.isTty) {
-    l.ctx.err(`waiting for ${l.model.name} to load from ${l.tier}…\n`);
+    l.ctx.err(`waiting for ${l.model.name} to load from ${l.from}…\n`);
     return { tick() {}, clear() {} };
   }
   return {
     tick(t) {
       const what = t.state === "down" ? "starting" : t.state;
       l.ctx.err(
-        `\r\x1b[K${
-          frames[n++ % frames.length]
-        } ${what} ${l.model.name} from ${l.tier.toUpperCase()}… ${
-          formatDuration(t.elapsedMs / 1000)
-        }`,
+        `\r\x1b[K${frames[n++ % frames.length]} ${what} ${l.model.name} from ${
+          l.from === l.tier ? l.tier.toUpperCase() : l.from
+        }… ${formatDuration(t.elapsedMs / 1000)}`,
       );
       shown = true;
     },
@@ -109,7 +107,7 @@ export async function runDetached(l: Launch, timeoutMs: number): Promise<number>
   spin.clear();
   recordReady(l, ready.elapsedMs);
   ctx.out(
-    `ready: ${launchUrl(l)} (${l.model.name} from ${l.tier}, pid ${row.pid}, ${
+    `ready: ${launchUrl(l)} (${l.model.name} from ${l.from}, pid ${row.pid}, ${
       (ready.elapsedMs / 1000).toFixed(1)
     }s to load)\nlog: ${l.logPath}\n`,
   );

@@ -97,7 +97,7 @@ export async function runForeground(l: Launch): Promise<number> {
       on("healthy");
       useId = recordReady(l, ready.elapsedMs);
       ctx.err(
-        `ready: ${launchUrl(l)} (${l.model.name} from ${l.tier}, ${
+        `ready: ${launchUrl(l)} (${l.model.name} from ${l.from}, ${
           (ready.elapsedMs / 1000).toFixed(1)
         }s to load); Ctrl-C stops it\n`,
       );

@@ -30,8 +30,10 @@ export interface Launch {
   row: ServerRow;
   /** The model it serves. */
   model: IndexedModel;
-  /** The tier it serves from. */
+  /** The tier it serves from (a store of another tool counts as `hdd`). */
   tier: "ssd" | "hdd";
+  /** Where it serves from, for messages: `ssd`, `hdd`, or a store's name (`Ollama`). */
+  from: string;
   /** The server's log file. */
   logPath: string;
 }

@@ -17,7 +17,7 @@ import {
 import { type HeaderRecord, type MetadataCache, type ScanRoot, scanTiers } from "../scan/scan.ts";
 import type { FileRow, ScannedModelRecord, StateStore } from "../state/store.ts";
 import { STORE_LABELS } from "../core/stores.ts";
-import { scanStores } from "../stores/store_scan.ts";
+import { type FoundStore, scanStores } from "../stores/store_scan.ts";
 import { storeRoots } from "../stores/store_roots.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -130,6 +130,8 @@ export interface ScanRecordResult {
   lib: ReturnType<typeof buildLibrary>;
   /** What the store changed: added, renamed, gone, pruned. */
   result: ReturnType<StateStore["applyScan"]>;
+  /** The stores of other tools that were found, with their model counts. */
+  stores: FoundStore[];
   /** When the scan started (`performance.now()`). */
   started: number;
 }
@@ -168,6 +170,7 @@ export async function scanAndRecord(
     files: [...tierScan.files.filter((f) => !inStores.has(f.realPath)), ...stores.files],
     warnings: [...tierScan.warnings, ...stores.warnings],
     stats: {
+      dirs: tierScan.stats.dirs + stores.stats.dirs,
       files: tierScan.stats.files + stores.stats.files,
       headersRead: tierScan.stats.headersRead + stores.stats.headersRead,
       cacheHits: tierScan.stats.cacheHits + stores.stats.cacheHits,
@@ -217,7 +220,7 @@ export async function scanAndRecord(
       (grouped - scanned).toFixed(0)
     } ms, grouping ${(built - grouped).toFixed(0)} ms, state ${(stored - built).toFixed(0)} ms`,
   );
-  return { roots, scan, lib, result, started };
+  return { roots, scan, lib, result, started, stores: stores.stores };
 }
 
 /**
@@ -233,7 +236,7 @@ export async function scanAndRecord(
  */
 export async function updateCommand(ctx: CommandContext): Promise<number> {
   const prune = ctx.cmd.action.kind === "update" && ctx.cmd.action.prune;
-  const { roots, scan, lib, result, started } = await scanAndRecord(ctx, prune);
+  const { roots, scan, lib, result, started, stores } = await scanAndRecord(ctx, prune);
 
   for (const w of scan.warnings) ctx.err(`warning: ${w.message}\n`);
   for (const w of lib.warnings) ctx.err(`warning: ${w}\n`);
@@ -250,7 +253,7 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
     ...(prune ? [`${result.pruned.length} pruned`] : []),
   ];
   const problems = scan.warnings.length + lib.warnings.length;
-  const nStores = stores.stores.length;
+  const nStores = stores.length;
   const where = nStores === 0
     ? ""
     : ` and ${nStores} store${nStores === 1 ? "" : "s"} of other tools`;
@@ -267,7 +270,7 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
   );
   if (ctx.cmd.verbose >= 1) {
     const lines = [
-      ...stores.stores.map((st) =>
+      ...stores.map((st) =>
         `  store:   ${STORE_LABELS[st.kind]} ${st.path} (${st.models} model${
           st.models === 1 ? "" : "s"
         }, read-only)`

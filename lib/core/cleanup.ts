@@ -200,7 +200,7 @@ const HEADINGS: Readonly<Record<CleanupKind, string>> = {
  * Renders the list of items, grouped by kind, with sizes and a total.
  *
  * @param items The plan.
- * @param options `dryRun` says "would free"; otherwise "frees".
+ * @param options `dryRun` says "would free" and that nothing was removed.
  * @returns The text, ending with a newline.
  *
  * @example Nothing to do
@@ -224,10 +224,11 @@ export function renderCleanup(items: readonly CleanupItem[], options: { dryRun: 
     lines.push("");
   }
   const bytes = items.reduce((s, i) => s + i.bytes, 0);
+  const n = `${items.length} item${items.length === 1 ? "" : "s"}`;
   lines.push(
-    `${items.length} item${items.length === 1 ? "" : "s"}; ${
-      options.dryRun ? "would free" : "frees"
-    } ${formatSize(bytes)}.${options.dryRun ? " Nothing was removed (-n)." : ""}`,
+    options.dryRun
+      ? `${n}; would free ${formatSize(bytes)}. Nothing was removed (-n).`
+      : `${n}; ${formatSize(bytes)} to free.`,
   );
   return lines.join("\n") + "\n";
 }
