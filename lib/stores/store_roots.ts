@@ -20,9 +20,7 @@
 import { join } from "node:path";
 import { STORE_KINDS, type StoreKind } from "../core/stores.ts";
 import { type Env, expandHome } from "../config/paths.ts";
-
-/** One store's setting: on (defaults), off, or a directory. */
-export type StoreSetting = boolean | string;
+import type { StoreSetting } from "../config/config.ts";
 
 /** The config's `stores` section; a missing key means `true`. */
 export type StoreSettings = Readonly<Partial<Record<StoreKind, StoreSetting>>>;
