@@ -76,6 +76,7 @@ export function listHuggingFace(root: string): Promise<StoreListing> {
 }
 
 function listSync(root: string): StoreListing {
+  const realDirs = new Map<string, string>();
   const warnings: StoreWarning[] = [];
   const counter = { dirs: 0 };
   const files: StoreFile[] = [];
@@ -117,6 +118,7 @@ function listSync(root: string): StoreListing {
           path,
           warnings,
           "broken link: its blob is missing (an interrupted or removed download)",
+          realDirs,
         );
         if (!facts) continue;
         if (!isWithin(facts.realPath, realRoot)) {

@@ -95,6 +95,7 @@ export function listLlamaCpp(root: string): Promise<StoreListing> {
 }
 
 function listSync(root: string): StoreListing {
+  const realDirs = new Map<string, string>();
   const warnings: StoreWarning[] = [];
   const files: StoreFile[] = [];
   const entries = readDirSorted(root, warnings);
@@ -112,7 +113,7 @@ function listSync(root: string): StoreListing {
   for (const e of entries) {
     if (e.name.startsWith(".") || !isGgufName(e.name) || e.isDirectory) continue;
     const path = join(root, e.name);
-    const facts = fileFacts(path, warnings, "broken link");
+    const facts = fileFacts(path, warnings, "broken link", realDirs);
     if (!facts || seenReal.has(facts.realPath)) continue;
     seenReal.add(facts.realPath);
     let id: string | undefined;

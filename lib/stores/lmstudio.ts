@@ -52,13 +52,14 @@ export function listLmStudio(root: string): Promise<StoreListing> {
 }
 
 function listSync(root: string): StoreListing {
+  const realDirs = new Map<string, string>();
   const warnings: StoreWarning[] = [];
   const counter = { dirs: 0 };
   const files: StoreFile[] = [];
   const seenReal = new Set<string>();
   for (const p of walkGguf(root, warnings, counter)) {
     const path = join(root, p);
-    const facts = fileFacts(path, warnings, "broken link");
+    const facts = fileFacts(path, warnings, "broken link", realDirs);
     if (!facts || seenReal.has(facts.realPath)) continue;
     seenReal.add(facts.realPath);
     files.push({

@@ -142,6 +142,7 @@ export function listOllama(root: string): Promise<StoreListing> {
 }
 
 function listSync(root: string): StoreListing {
+  const realDirs = new Map<string, string>();
   const warnings: StoreWarning[] = [];
   const counter = { dirs: 0 };
   const files: StoreFile[] = [];
@@ -164,7 +165,7 @@ function listSync(root: string): StoreListing {
   const blob = (name: string, manifest: string) => {
     if (!facts.has(name)) {
       const path = join(root, "blobs", name);
-      const f = fileFacts(path, warnings, `missing blob (named by ${manifest})`);
+      const f = fileFacts(path, warnings, `missing blob (named by ${manifest})`, realDirs);
       if (f && !isWithin(f.realPath, realRoot)) {
         warnings.push({
           kind: "outside",

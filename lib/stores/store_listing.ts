@@ -12,7 +12,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { StoreKind } from "../core/stores.ts";
 import type { ScanWarning } from "../scan/walk.ts";
 
@@ -70,9 +70,16 @@ export interface FileFacts {
  * Stats a file through links; `undefined` (and a warning) when it is missing,
  * a broken link, a loop, not a regular file or unreadable.
  *
+ * With a `realDirs` memo (one per listing) the real path costs one `lstat`
+ * for a plain file and `lstat` + `readlink` + `lstat` for a link to a plain
+ * file — the real path of each directory is resolved once — instead of a
+ * `realpath` walk over every component per file. A link to a link takes the
+ * full `realpath`.
+ *
  * @param path The file.
  * @param warnings Where to add the warning.
  * @param what How to name it in the warning when it is missing.
+ * @param realDirs Directory → its real path, filled as directories are met.
  * @returns Its size, mtime and real path, or `undefined`.
  *
  * @example A missing file is a warning
@@ -88,12 +95,22 @@ export function fileFacts(
   path: string,
   warnings: StoreWarning[],
   what = "missing",
+  realDirs: Map<string, string> = new Map(),
 ): FileFacts | undefined {
+  const realDir = (dir: string) => {
+    let r = realDirs.get(dir);
+    if (r === undefined) realDirs.set(dir, r = Deno.realPathSync(dir));
+    return r;
+  };
+  const facts = (st: Deno.FileInfo, realPath: string) =>
+    st.isFile ? { size: st.size, mtimeMs: st.mtime?.getTime() ?? 0, realPath } : undefined;
   try {
-    const st = Deno.statSync(path);
-    if (!st.isFile) return undefined;
-    const realPath = Deno.realPathSync(path);
-    return { size: st.size, mtimeMs: st.mtime?.getTime() ?? 0, realPath };
+    const lst = Deno.lstatSync(path);
+    if (!lst.isSymlink) return facts(lst, join(realDir(dirname(path)), basename(path)));
+    const target = resolve(realDir(dirname(path)), Deno.readLinkSync(path));
+    const tst = Deno.lstatSync(target);
+    if (!tst.isSymlink) return facts(tst, join(realDir(dirname(target)), basename(target)));
+    return facts(Deno.statSync(path), Deno.realPathSync(path));
   } catch (err) {
     const [kind, reason]: [StoreWarning["kind"], string] = err instanceof Deno.errors.NotFound
       ? ["broken-link", what]
