@@ -136,6 +136,12 @@ Deno.test("-u finds every store from the environment; -l shows where each model 
     assertEquals(ollama.hdd.store, "ollama");
     assertMatch(ollama.hdd.path, new RegExp(`^${w.ollama}/blobs/sha256-[0-9a-f]{64}$`));
 
+    // An Ollama model answers to its other tags too.
+    const alias = await run(["-m", "llama3.2:latest", "-n", "--strict"]);
+    assertEquals(alias.code, 0, alias.stderr);
+    assertStringIncludes(alias.stderr, "model: llama3.2:3b\n");
+    assertStringIncludes(alias.stdout, `would run (from Ollama): `);
+
     // -m hands llama-server the snapshot link and the repository's projector.
     const argvFile = join(sb.root, "argv.json");
     const port = String(freePort());

@@ -284,10 +284,13 @@ export function matchModels(
     );
   }
   const rank = new Map(models.map((m) => [m.id, m.rank]));
+  // A model may come with several names (an Ollama model's other tags): its best one counts.
+  const seen = new Set<string>();
   const candidates = models
     .map((m) => scoreOne(q, m))
     .filter((m): m is ScoredMatch => m !== undefined)
-    .sort(compareMatches(rank));
+    .sort(compareMatches(rank))
+    .filter((m) => !seen.has(m.id) && seen.add(m.id));
   const best = candidates[0];
   if (best === undefined) throw noMatch(q, models);
   if (options?.strict) {

@@ -271,3 +271,18 @@ Deno.test("property: a model's exact name always finds it, even in strict mode",
     ),
   );
 });
+
+Deno.test("matchModels() counts a model with several names once, by its best-matching name", () => {
+  const models = [
+    { id: "llama3.2:3b", name: "llama3.2:3b", rank: 0 },
+    { id: "llama3.2:3b", name: "llama3.2:latest", rank: 0 },
+    { id: "qwen3:8b", name: "qwen3:8b", rank: 0 },
+  ];
+  const r = matchModels("llama3.2:latest", models, { strict: true });
+  assertEquals([r.best?.id, r.best?.name, r.candidates.length], [
+    "llama3.2:3b",
+    "llama3.2:latest",
+    1,
+  ]);
+  assertEquals(matchModels("llama3.2", models, { strict: true }).candidates.length, 1);
+});

@@ -234,7 +234,10 @@ export function findModel(
   const live = index.filter((m) => !m.gone && (m.hdd !== undefined || m.ssd !== undefined));
   const result = matchModels(
     query,
-    live.map((m) => ({ id: m.id, name: m.name, rank: rankOf(m, options.now) })),
+    live.flatMap((m) => {
+      const rank = rankOf(m, options.now);
+      return [m.name, ...m.aliases].map((name) => ({ id: m.id, name, rank }));
+    }),
     { strict: options.strict ?? false },
   );
   const best = result.best!;
