@@ -11,11 +11,34 @@ import type { Env } from "./paths.ts";
 import type { CleanupSettings } from "../core/cleanup.ts";
 import type { StoreKind } from "../core/stores.ts";
 import { DEFAULT_SIMULATIONS, type SimulationPreset } from "../core/sim_presets.ts";
+import type { ListenAddress, PortRange } from "../core/listen.ts";
 
 export type { CleanupSettings, SimulationPreset };
 
 /** One store's setting: on (its default folders), off, or a directory. */
 export type StoreSetting = boolean | string;
+
+/** How `llama-pack --serve` runs (the config's `serve` section). */
+export interface ServeSettings {
+  /** Where it listens. @default 127.0.0.1:8080 */
+  listen: ListenAddress;
+  /** Most servers running at once; more waits for the least recently used idle one. @default 1 */
+  max_running: number;
+  /** Seconds after which an idle server is stopped; `undefined` = never. @default never */
+  idle_unload_s: number | undefined;
+  /** The ports its servers listen on (on 127.0.0.1). @default 8100-8199 */
+  child_ports: PortRange;
+  /**
+   * How long a load may take: `"adaptive"` (size ÷ the tier's learned read
+   * speed, plus slack, extended while the server is alive and loading) or
+   * fixed seconds. @default "adaptive"
+   */
+  load_timeout_s: number | "adaptive";
+  /** Seconds between background monitor passes (the cache API). @default 300 */
+  monitor_interval_s: number;
+  /** Keys accepted as `Authorization: Bearer KEY`; none = no auth. @default [] */
+  api_keys: string[];
+}
 
 /** When a model is copied to the SSD. */
 export interface CacheSettings {
@@ -76,6 +99,10 @@ export interface Config {
   stores: Record<StoreKind, StoreSetting>;
   /** The ages `--cleanup` goes by. @default forget_after_days 90, unused_days 30 */
   cleanup: CleanupSettings;
+  /** Short names for models: alias → a model name, resolved like `-m`. @default {} */
+  aliases: Record<string, string>;
+  /** `--serve` settings. */
+  serve: ServeSettings;
 }
 
 /**
@@ -156,6 +183,21 @@ export function defaultConfigText(env: Env): string {
   "cleanup": {
     "forget_after_days": 90,
     "unused_days": 30
+  },
+
+  // Short names for models, used by -m and by --serve clients: "alias": "model".
+  "aliases": {},
+
+  // llama-pack --serve: one OpenAI-compatible endpoint that starts, swaps and
+  // stops servers by the request's "model".
+  "serve": {
+    "listen": "127.0.0.1:8080", // HOST:PORT; a non-loopback address needs api_keys
+    "max_running": 1, // servers at once; a new model waits for the LRU idle one
+    "idle_unload": "never", // stop a server idle this long, e.g. "30m"
+    "child_ports": "8100-8199", // ports of the servers it starts (on 127.0.0.1)
+    "load_timeout": "adaptive", // or fixed, e.g. "10m"
+    "monitor_interval_s": 300,
+    "api_keys": [] // "Authorization: Bearer KEY"; LLAMA_PACK_API_KEY adds one
   },
 
   // Presets for --simulate NAME: pattern grammar
