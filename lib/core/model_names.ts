@@ -65,3 +65,24 @@ export function displayName(relPath: string): string {
   if (m) return `${m[1]!.replace("--", "/")}/${m[2]}`;
   return relPath.slice(relPath.lastIndexOf("/") + 1);
 }
+
+/**
+ * A model's friendly name: its name without folders, without `.gguf` and
+ * without a shard suffix — what chat clients show and what a person types.
+ *
+ * @param name The model's name (or id, or path).
+ * @returns E.g. `gemma-3-4b-it-Q4_K_M`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { friendlyName } from "./model_names.ts";
+ * assert(friendlyName("unsloth/gemma-3-4b-it-Q4_K_M.gguf") === "gemma-3-4b-it-Q4_K_M");
+ * assert(friendlyName("Qwen3-Q8_0-00001-of-00002.gguf") === "Qwen3-Q8_0");
+ * ```
+ */
+export function friendlyName(name: string): string {
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  const stem = base.toLowerCase().endsWith(".gguf") ? base.slice(0, -5) : base;
+  return stem.replace(/-\d{5}-of-\d{5}$/, "");
+}

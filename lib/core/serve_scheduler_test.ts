@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import fc from "fast-check";
-import { type GrantError, ServeScheduler, type Ticket } from "./serve_scheduler.ts";
+import { ServeScheduler } from "./serve_scheduler.ts";
+import type { GrantError, Ticket } from "./serve_effects.ts";
 import { idleServers, planSlot } from "./serve_swap.ts";
 
 /** A fake world: records every effect; callers can be marked gone. */
