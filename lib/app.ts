@@ -59,6 +59,7 @@ const editConfig = lazy(() => import("./commands/edit_config.ts"), "editConfigCo
 const pull = lazy(() => import("./commands/pull.ts"), "pullCommand");
 const dupes = lazy(() => import("./commands/dupes.ts"), "dupesCommand");
 const cleanup = lazy(() => import("./commands/cleanup.ts"), "cleanupCommand");
+const serve = lazy(() => import("./commands/serve.ts"), "serveCommand");
 
 const COMMANDS: Record<string, Command> = {
   run,
@@ -82,6 +83,7 @@ const COMMANDS: Record<string, Command> = {
   pull,
   dupes,
   cleanup,
+  serve,
 };
 
 /**

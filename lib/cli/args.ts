@@ -10,6 +10,7 @@ import { LlamaPackError } from "../errors.ts";
 import { parseDuration, parseSize } from "../core/units.ts";
 import { didYouMean } from "../core/words.ts";
 import { parseHubRef } from "../core/hub_files.ts";
+import { parseListen } from "../core/listen.ts";
 import type { CliAction, CliCommand } from "./command.ts";
 import { type CliFlagSpec, FLAGS } from "./flags.ts";
 
@@ -161,6 +162,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     case "update":
       action = { kind: "update", prune: has("--prune") };
       break;
+    case "serve": {
+      let listen;
+      if (has("--listen")) {
+        listen = parseListen(val("--listen")!);
+        if (typeof listen === "string") throw usage(`option '--listen': ${listen}`);
+      }
+      action = { kind: "serve", listen };
+      break;
+    }
     case "simulate": {
       let ssdFreeBytes: number | undefined;
       if (has("--sim-ssd-free")) {
@@ -230,6 +240,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     ["--timeout", ["run"]],
     ["--strict", ["run"]],
     ["--prune", ["update"]],
+    ["--listen", ["serve"]],
     ["--sim-ssd-free", ["simulate"]],
     ["--compare", ["simulate"]],
     ["--tier", ["check"]],
@@ -281,6 +292,7 @@ const ACTION_FLAG: Record<CliAction["kind"], string> = {
   help: "-h",
   version: "--version",
   run: "-m",
+  serve: "--serve",
   list: "-l",
   update: "-u",
   status: "--status",

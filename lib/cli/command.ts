@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ListenAddress } from "../core/listen.ts";
+
 /** What the user asked llama-pack to do. */
 export type CliAction =
   | { kind: "help" }
@@ -21,6 +23,11 @@ export type CliAction =
     timeoutSeconds: number | undefined;
     /** Fail when the query is ambiguous instead of picking the best match. */
     strict: boolean;
+  }
+  | {
+    kind: "serve";
+    /** `--listen`, overriding `serve.listen`. */
+    listen: ListenAddress | undefined;
   }
   | { kind: "list" }
   | { kind: "update"; prune: boolean }

@@ -27,6 +27,8 @@ export const FLAGS: readonly CliFlagSpec[] = [
   { names: ["-d", "--detach"] },
   { names: ["--timeout"], value: "DURATION" },
   { names: ["--strict"] },
+  { names: ["--serve"], action: "serve" },
+  { names: ["--listen"], value: "HOST:PORT" },
   { names: ["-l", "--list"], action: "list" },
   { names: ["--json"] },
   { names: ["--table"] },

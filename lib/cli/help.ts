@@ -29,6 +29,9 @@ RUNNING MODELS:
   -d, --detach         Start in the background, return once the model is loaded
   --timeout DURATION   How long -d waits for the model to load (default: 10m)
   --strict             Fail instead of guessing when NAME matches several models
+SERVING (one OpenAI-compatible endpoint for every model):
+  --serve              Start, swap and stop servers by each request's "model" (foreground)
+  --listen HOST:PORT   With --serve: where to listen (default: serve.listen, 127.0.0.1:8080)
 MANAGING MODELS:
   -l, --list           List all models with stats and rankings (-v paths, -v -v reasons)
   --table              With -l: a boxed table (grid) view
@@ -93,6 +96,7 @@ EXAMPLES:
   llama-pack -m mymodel -d -p 8081         # Load in the background on port 8081
   llama-pack -k -p 8080                    # Kill server on port 8080
   llama-pack --killall                     # Kill all running servers
+  llama-pack --serve                       # One endpoint: http://127.0.0.1:8080/v1
   llama-pack --status                      # Show what's running
   llama-pack --dupes --verify              # Models kept twice (e.g. HDD and Ollama)
   llama-pack --cleanup -n                  # What --cleanup would remove, with sizes
@@ -111,6 +115,7 @@ ENVIRONMENT:
   HF_TOKEN              Access token for gated and private repositories (never printed)
   HF_HUB_CACHE, HF_HOME, LLAMA_CACHE, OLLAMA_MODELS
                         Where the stores of other tools are (read-only; config "stores")
+  LLAMA_PACK_API_KEY    An API key --serve accepts (besides serve.api_keys)
 
 CONFIG: ${configFile}
 `;

@@ -10,7 +10,8 @@
 import { STORE_LABELS } from "../core/stores.ts";
 import { basename, join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
-import { findModel, type IndexedModel, type TierCopy } from "../core/model_index.ts";
+import { findModel } from "../core/model_index.ts";
+import { pickCopy } from "../server/pick_copy.ts";
 import { shellQuote } from "../core/shell_quote.ts";
 import { loadIndex } from "../state/load_index.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
@@ -26,27 +27,6 @@ import type { Launch } from "./run_launch.ts";
 import { describeStop, stopExplained, stopGraceMs } from "./server_stop.ts";
 import { checkAcceptedArgs } from "./run_args.ts";
 import type { CommandContext } from "./context.ts";
-
-/** Whether every file of a tier copy still exists. */
-function filesPresent(copy: TierCopy): boolean {
-  return copy.files.every((f) => {
-    try {
-      return Deno.statSync(f.path).isFile;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** The copy to serve from: a verified SSD copy, else the HDD one, else an unverified SSD one. */
-function pickCopy(model: IndexedModel): { tier: "ssd" | "hdd"; copy: TierCopy } {
-  if (model.ssd?.verified && filesPresent(model.ssd)) return { tier: "ssd", copy: model.ssd };
-  if (model.hdd && filesPresent(model.hdd)) return { tier: "hdd", copy: model.hdd };
-  const where = model.hdd?.path ?? model.ssd?.path ?? model.name;
-  throw new LlamaPackError("IO", `model file missing: ${where}`, {
-    hint: "run llama-pack --update to rescan the model directories",
-  });
-}
 
 /**
  * Runs -m/--model.

@@ -99,6 +99,24 @@ export interface ServerRow {
   started_at: number;
   /** The use row this run recorded. */
   use_id: number | null;
+  /** The pid of the `llama-pack --serve` that owns it (a {@linkcode ServeRow}); `null` for `-m`. */
+  owner_pid?: number | null;
+}
+
+/** A running `llama-pack --serve`. */
+export interface ServeRow {
+  /** Host it listens on. */
+  host: string;
+  /** Port it listens on. */
+  port: number;
+  /** Its process id. */
+  pid: number;
+  /** Its start time from `/proc/<pid>/stat`. */
+  start_time: string;
+  /** Its command line (as `identityFields` stores it). */
+  cmdline: string;
+  /** When it started (unix seconds). */
+  started_at: number;
 }
 
 /** A verified SSD copy. */

@@ -9,7 +9,7 @@
 
 import { type IndexedModel, rankOf } from "./model_index.ts";
 import { friendlyName } from "./model_names.ts";
-import type { ModelStatus } from "./serve_scheduler.ts";
+import type { ModelStatus } from "./serve_effects.ts";
 
 /** The router's status words. */
 export type RouterStatus = "unloaded" | "loading" | "loaded";

@@ -65,6 +65,8 @@ export interface SpawnServerOptions {
   terminal?: { write(p: Uint8Array): Promise<number> };
   /** Extra environment variables for the server. */
   env?: Record<string, string>;
+  /** Start from an empty environment: `env` is then the whole of it. @default {false} */
+  clearEnv?: boolean;
   /** The server's working directory. @default {the current one} */
   cwd?: string;
 }
@@ -115,7 +117,7 @@ export async function spawnServer(
   args: readonly string[],
   options: SpawnServerOptions,
 ): Promise<ServerProcess> {
-  const { logPath, foreground = false, terminal = Deno.stderr, env, cwd } = options;
+  const { logPath, foreground = false, terminal = Deno.stderr, env, cwd, clearEnv } = options;
   const resolved = resolveBinary(binary);
   if (resolved === undefined) {
     throw new LlamaPackError(
@@ -137,6 +139,7 @@ export async function spawnServer(
         stderr: "piped",
         detached: true,
         ...(env === undefined ? {} : { env }),
+        ...(clearEnv ? { clearEnv } : {}),
         ...(cwd === undefined ? {} : { cwd }),
       }).spawn();
     } else {
@@ -147,6 +150,7 @@ export async function spawnServer(
         stderr: "null",
         detached: true,
         ...(env === undefined ? {} : { env }),
+        ...(clearEnv ? { clearEnv } : {}),
         ...(cwd === undefined ? {} : { cwd }),
       }).spawn();
     }

@@ -88,6 +88,19 @@ const MIGRATIONS: readonly string[] = [
     info TEXT NOT NULL
   );
   `,
+  // 2: llama-pack --serve: its own processes, and which servers it owns.
+  `
+  CREATE TABLE serves (
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    start_time TEXT NOT NULL,
+    cmdline TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    PRIMARY KEY (host, port)
+  );
+  ALTER TABLE servers ADD COLUMN owner_pid INTEGER;
+  `,
 ];
 
 /** The schema version this build writes. */

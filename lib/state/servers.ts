@@ -49,8 +49,8 @@ export class ServerTable {
    */
   addServer(row: ServerRow): void {
     this.sql.run(
-      `INSERT OR REPLACE INTO servers (host, port, pid, start_time, cmdline, model_id, model_path, tier, log_path, started_at, use_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO servers (host, port, pid, start_time, cmdline, model_id, model_path, tier, log_path, started_at, use_id, owner_pid)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.host,
       row.port,
       row.pid,
@@ -62,6 +62,7 @@ export class ServerTable {
       row.log_path,
       row.started_at,
       row.use_id,
+      row.owner_pid ?? null,
     );
   }
 

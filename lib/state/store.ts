@@ -35,6 +35,7 @@ import { ServerTable } from "./servers.ts";
 import { SsdCopyTable } from "./ssd_copies.ts";
 import { CopyJobTable } from "./copy_jobs.ts";
 import { GgufCacheTable } from "./gguf_cache.ts";
+import { ServeTable } from "./serves.ts";
 
 export type * from "../core/records.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
@@ -68,6 +69,8 @@ export class StateStore {
   readonly db: DatabaseSync;
   /** The state directory. */
   readonly dir: string;
+  /** The running `llama-pack --serve` processes. */
+  readonly serves: ServeTable;
   readonly #sql: Sql;
   readonly #uses: UseTable;
   readonly #models: ModelTable;
@@ -87,6 +90,7 @@ export class StateStore {
     this.#ssdCopies = new SsdCopyTable(this.#sql);
     this.#copyJobs = new CopyJobTable(this.#sql);
     this.#ggufCache = new GgufCacheTable(this.#sql);
+    this.serves = new ServeTable(this.#sql);
   }
 
   /**

@@ -1,0 +1,136 @@
+/**
+ * Passing a request through to a server `--serve` started, and its answer
+ * back, as produced: the body streams chunk by chunk with no buffering
+ * (`X-Accel-Buffering: no` tells a reverse proxy in front to do the same), a
+ * client that disconnects cancels the upstream request, and the caller
+ * learns exactly once when the exchange is over (to count requests in
+ * flight). Hop-by-hop headers and `Authorization` are never forwarded.
+ *
+ * @module
+ */
+
+import { HttpError } from "./http_error.ts";
+
+/** Headers that belong to one connection, not to the message (RFC 9110 §7.6.1), and the key. */
+const DROP_REQUEST = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+  "authorization",
+]);
+const DROP_RESPONSE = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "trailer",
+  "upgrade",
+  "content-length",
+  "content-encoding",
+]);
+
+/** Options of {@linkcode proxyRequest}. */
+export interface ProxyOptions {
+  /** The body to forward (already read); `null` for none. */
+  body: Uint8Array<ArrayBuffer> | null;
+  /** Aborts the upstream request (the client left, or `--serve` is stopping). */
+  signal: AbortSignal;
+  /** Called exactly once when the exchange is over: answered, failed or cancelled. */
+  onDone: () => void;
+}
+
+/**
+ * Forwards `req` to `http://HOST:PORT` with the same method, path, query
+ * and headers (minus hop-by-hop ones and `Authorization`), and streams the
+ * answer back unbuffered.
+ *
+ * @param req The client's request.
+ * @param target Where the server listens.
+ * @param options Body, signal and the end callback.
+ * @returns The response to give the client.
+ * @throws {HttpError} 502 when the server cannot be reached.
+ *
+ * @example Proxying to a small server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { proxyRequest } from "./proxy.ts";
+ * const up = Deno.serve({ port: 0, onListen() {} }, (r) => new Response(new URL(r.url).pathname));
+ * let done = 0;
+ * const res = await proxyRequest(new Request("http://front/v1/x?y=1"), { host: "127.0.0.1", port: up.addr.port }, {
+ *   body: null, signal: new AbortController().signal, onDone: () => done++,
+ * });
+ * assert((await res.text()) === "/v1/x" && done === 1);
+ * await up.shutdown();
+ * ```
+ */
+export async function proxyRequest(
+  req: Request,
+  target: { host: string; port: number },
+  options: ProxyOptions,
+): Promise<Response> {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    options.onDone();
+  };
+  const url = new URL(req.url);
+  const host = target.host.includes(":") ? `[${target.host}]` : target.host;
+  const headers = new Headers();
+  for (const [k, v] of req.headers) if (!DROP_REQUEST.has(k)) headers.set(k, v);
+  let upstream: Response;
+  try {
+    upstream = await fetch(`http://${host}:${target.port}${url.pathname}${url.search}`, {
+      method: req.method,
+      headers,
+      body: options.body && options.body.length > 0 ? options.body : null,
+      signal: options.signal,
+      redirect: "manual",
+    });
+  } catch (err) {
+    finish();
+    if (options.signal.aborted) throw options.signal.reason ?? err;
+    throw new HttpError(502, "server_error", `the model's server did not answer: ${err}`, {
+      cause: err,
+    });
+  }
+  const out = new Headers();
+  for (const [k, v] of upstream.headers) if (!DROP_RESPONSE.has(k)) out.set(k, v);
+  out.set("X-Accel-Buffering", "no");
+  if (upstream.body === null) {
+    finish();
+    return new Response(null, { status: upstream.status, headers: out });
+  }
+  const reader = upstream.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          finish();
+        } else controller.enqueue(value);
+      } catch (err) {
+        finish();
+        controller.error(err);
+      }
+    },
+    async cancel(reason) {
+      finish();
+      await reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body, {
+    status: upstream.status,
+    statusText: upstream.statusText,
+    headers: out,
+  });
+}
