@@ -26,6 +26,8 @@ import { runForeground, terminalWriter } from "./run_foreground.ts";
 import type { Launch } from "./run_launch.ts";
 import { describeStop, stopExplained, stopGraceMs } from "./server_stop.ts";
 import { checkAcceptedArgs } from "./run_args.ts";
+import { liveServes, ownerOf } from "../server/serve_records.ts";
+import { formatListen } from "../core/listen.ts";
 import type { CommandContext } from "./context.ts";
 
 /**
@@ -154,6 +156,22 @@ async function freeAddress(
   const socket = isSocketHost(host);
   const where = addressLabel(host, port);
   const { live } = pruneServers(store);
+  const serves = liveServes(store);
+  const serve = socket ? undefined : serves.find((s) => s.port === port);
+  const child = socket ? undefined : live.find((r) => r.port === port && ownerOf(r, serves));
+  if (serve || child) {
+    const owner = serve ?? ownerOf(child!, serves)!;
+    const what = serve
+      ? "llama-pack --serve listens there"
+      : `llama-pack --serve runs ${store.model(child!.model_id)?.name ?? child!.model_id} there`;
+    throw new LlamaPackError(
+      "PORT_BUSY",
+      `port ${port} is held by llama-pack --serve (pid ${owner.pid}, ${
+        formatListen(owner)
+      }): ${what}`,
+      { hint: "choose another port with -p/--port, or send the request to --serve" },
+    );
+  }
   const same = live.filter((r) =>
     socket ? r.host === host : !isSocketHost(r.host) && r.port === port
   );

@@ -12,6 +12,8 @@ import { applyingEnv, formatEnv } from "../server/flag_checks.ts";
 import { processEnv } from "../server/connections.ts";
 import { pruneServers } from "../server/records.ts";
 import { reapStaleJobs } from "../cache/copy_jobs.ts";
+import { liveServes, ownerOf } from "../server/serve_records.ts";
+import { formatListen } from "../core/listen.ts";
 import { renderStatus, type ServerStatus, statusJson } from "../core/status_view.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -43,6 +45,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   const store = ctx.state();
   const adapter = serverAdapter(config.server_type);
   const { live, pruned } = pruneServers(store);
+  const serves = liveServes(store);
   const names = new Map(store.models().map((m) => [m.id, m.name]));
   const now = ctx.now();
   // -v: the LLAMA_ARG_* variables each server inherited (they change what it runs).
@@ -66,6 +69,9 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       url: displayUrl(health.replace(/\/health$/, "")),
       log: row.log_path,
       ...(env === "" ? {} : { env }),
+      ...(row.owner_pid === null || row.owner_pid === undefined ? {} : {
+        owner: ownerOf(row, serves) ? `--serve ${formatListen(ownerOf(row, serves)!)}` : "orphan",
+      }),
     };
   }));
   // A copier killed with -9 leaves its job "copying": mark such jobs failed first.
@@ -77,7 +83,16 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
     bytesDone: j.bytes_done,
     bytesTotal: j.bytes_total,
   }));
-  const report = { servers, copies, pruned: pruned.length };
+  const report = {
+    serves: serves.map((s) => ({
+      url: `http://${formatListen(s)}`,
+      pid: s.pid,
+      uptimeSeconds: Math.max(0, now - s.started_at),
+    })),
+    servers,
+    copies,
+    pruned: pruned.length,
+  };
   ctx.out(ctx.cmd.json ? statusJson(report) : renderStatus(report));
   return 0;
 }

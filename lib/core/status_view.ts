@@ -31,6 +31,18 @@ export interface ServerStatus {
   log: string;
   /** The `LLAMA_ARG_*` variables it inherited, as one line (shown with `-v`). */
   env?: string;
+  /** Who started it when not `-m`: `--serve HOST:PORT`, or `orphan` when that `--serve` is gone. */
+  owner?: string;
+}
+
+/** A running `llama-pack --serve`. */
+export interface ServeStatus {
+  /** Where it listens, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** Its pid. */
+  pid: number;
+  /** Seconds since it started. */
+  uptimeSeconds: number;
 }
 
 /** One copy job as `--status` shows it. */
@@ -49,6 +61,8 @@ export interface CopyStatus {
 
 /** Everything `--status` reports. */
 export interface StatusReport {
+  /** Running `--serve` processes. */
+  serves?: ServeStatus[];
   /** Running llama-pack servers, by port. */
   servers: ServerStatus[];
   /** Active copy jobs. */
@@ -85,11 +99,17 @@ function table(header: string[], rows: string[][], rightAligned: ReadonlySet<num
  */
 export function renderStatus(report: StatusReport): string {
   const out: string[] = [];
+  for (const s of report.serves ?? []) {
+    out.push(
+      `llama-pack --serve on ${s.url} (pid ${s.pid}, up ${formatDuration(s.uptimeSeconds)})`,
+    );
+  }
+  const owned = report.servers.some((s) => s.owner !== undefined);
   if (report.servers.length === 0) {
     out.push("no llama-pack servers running");
   } else {
     const [head, ...rows] = table(
-      ["PORT", "HOST", "MODEL", "TIER", "PID", "UPTIME", "STATE"],
+      ["PORT", "HOST", "MODEL", "TIER", "PID", "UPTIME", "STATE", ...(owned ? ["BY"] : [])],
       report.servers.map((s) => [
         // A server on a UNIX socket has no port.
         s.port === 0 ? "-" : String(s.port),
@@ -99,6 +119,7 @@ export function renderStatus(report: StatusReport): string {
         String(s.pid),
         formatDuration(s.uptimeSeconds),
         s.state,
+        ...(owned ? [s.owner ?? "-m"] : []),
       ]),
       new Set([0, 4]),
     );
@@ -148,6 +169,11 @@ export function renderStatus(report: StatusReport): string {
 export function statusJson(report: StatusReport): string {
   return JSON.stringify(
     {
+      serves: (report.serves ?? []).map((s) => ({
+        url: s.url,
+        pid: s.pid,
+        uptime_s: Math.round(s.uptimeSeconds),
+      })),
       servers: report.servers.map((s) => ({
         port: s.port,
         host: s.host,
@@ -160,6 +186,7 @@ export function statusJson(report: StatusReport): string {
         url: s.url,
         log: s.log,
         ...(s.env === undefined ? {} : { env: s.env }),
+        owner: s.owner ?? null,
       })),
       copies: report.copies.map((c) => ({
         id: c.id,

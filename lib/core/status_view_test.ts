@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/assert.ts";
 import { renderStatus, type ServerStatus, statusJson } from "./status_view.ts";
 
 const server = (over: Partial<ServerStatus> = {}): ServerStatus => ({
@@ -67,6 +67,7 @@ Deno.test("statusJson() uses snake_case keys and whole seconds", () => {
     statusJson({ servers: [server({ uptimeSeconds: 1.6 })], copies: [], pruned: 0 }),
   );
   assertEquals(parsed, {
+    serves: [],
     servers: [{
       port: 8080,
       host: "127.0.0.1",
@@ -78,8 +79,28 @@ Deno.test("statusJson() uses snake_case keys and whole seconds", () => {
       state: "ready",
       url: "http://127.0.0.1:8080",
       log: "/state/logs/server-8080.log",
+      owner: null,
     }],
     copies: [],
     pruned: 0,
   });
+});
+
+Deno.test("renderStatus() names --serve and whose servers are whose", () => {
+  const text = renderStatus({
+    serves: [{ url: "http://127.0.0.1:8080", pid: 40, uptimeSeconds: 300 }],
+    servers: [
+      server({ port: 8100, owner: "--serve 127.0.0.1:8080" }),
+      server({ port: 8101, owner: "orphan" }),
+      server({ port: 9000 }),
+    ],
+    copies: [],
+    pruned: 0,
+  });
+  const lines = text.split("\n");
+  assertEquals(lines[0], "llama-pack --serve on http://127.0.0.1:8080 (pid 40, up 5m 00s)");
+  assert(lines[1]!.trimEnd().endsWith("STATE  BY"), lines[1]);
+  assert(lines[2]!.endsWith("ready  --serve 127.0.0.1:8080"), lines[2]);
+  assert(lines[3]!.endsWith("ready  orphan"), lines[3]);
+  assert(lines[4]!.endsWith("ready  -m"), lines[4]);
 });
