@@ -71,6 +71,12 @@ export interface CopyOptions {
    */
   signal?: AbortSignal;
   /**
+   * Awaited between chunks: lets the copy pause (e.g. while a server loads
+   * from the same disk).
+   * @default {undefined}
+   */
+  pause?: () => Promise<void>;
+  /**
    * Bytes read and written at once.
    * @default {8388608} (8 MiB)
    */

@@ -49,6 +49,11 @@ export interface CopyModelOptions {
    */
   maxBytesPerSecond?: number;
   /**
+   * Awaited between chunks: lets the copy pause.
+   * @default {undefined}
+   */
+  pause?: () => Promise<void>;
+  /**
    * Told about leftovers of interrupted copies removed before copying.
    * @default {undefined}
    */
@@ -122,6 +127,7 @@ export async function copyModel(
         }),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.maxBytesPerSecond ? { maxBytesPerSecond: options.maxBytesPerSecond } : {}),
+      ...(options.pause ? { pause: options.pause } : {}),
     });
     const st = await Deno.stat(f.dest);
     store.tx(() => {

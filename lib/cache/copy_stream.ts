@@ -187,6 +187,7 @@ export async function streamCopy(
       if (options.maxBytesPerSecond) {
         await throttle(done, options.maxBytesPerSecond, report.start, options.signal);
       }
+      if (options.pause) await options.pause();
     }
     report(done, true);
     if (done !== stamp.size) {

@@ -29,6 +29,48 @@ import { planCopy } from "../core/copy_plan.ts";
 import { savePolicyChoice } from "../cache/policy_file.ts";
 import { ssdSpace } from "../cache/tier_space.ts";
 
+/** The device a file lives on, if it can be read. */
+function deviceOf(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).dev;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A pause for the copy loop: while any llama-pack server (a `-m` or a
+ * `--serve` one) is still loading a model from the disk the copy reads, the
+ * copy waits, so a copy never competes with a load for the same disk.
+ * Checked at most every 250 ms.
+ *
+ * @param store The state store.
+ * @param source A file of the copy's source disk.
+ * @param onPause Told the name of the model being loaded, once per pause.
+ * @returns The pause function.
+ */
+export function loadGate(
+  store: StateStore,
+  source: string | undefined,
+  onPause: (name: string) => void,
+): () => Promise<void> {
+  const dev = source === undefined ? undefined : deviceOf(source);
+  let next = 0;
+  const loading = () =>
+    pruneServers(store).live.find((r) => r.use_id === null && deviceOf(r.model_path) === dev);
+  return async () => {
+    if (dev === undefined || performance.now() < next) return;
+    next = performance.now() + 250;
+    let row = loading();
+    if (!row) return;
+    onPause(store.model(row.model_id)?.name ?? row.model_id);
+    while (row) {
+      await new Promise((r) => setTimeout(r, 250));
+      row = loading();
+    }
+  };
+}
+
 /** What the copier needs from the outside world. */
 export interface CopierDeps {
   /** The state store. */
@@ -135,7 +177,14 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
         log(`job ${jobId}: evicted ${victim.name}: ${e.reason}`);
       }
       let lastSave = 0;
+      const pause = loadGate(
+        store,
+        model.hdd?.path,
+        (name) =>
+          update({ message: `paused while ${name} loads from the same disk`, now: deps.now() }),
+      );
       const r = await copyModel(store, model, {
+        pause,
         ssdPath: config.ssd_path,
         now: deps.now,
         onCleanup: (removed) =>

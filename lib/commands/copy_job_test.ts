@@ -1,5 +1,8 @@
 import { assertEquals, assertStringIncludes } from "../../tests/assert.ts";
-import { runCopyJob } from "./copy_job.ts";
+import { loadGate, runCopyJob } from "./copy_job.ts";
+import { StateStore } from "../state/store.ts";
+import { identityFields } from "../server/records.ts";
+import { readProcessIdentity } from "../server/process_identity.ts";
 import { world } from "../../tests/ssd_world.ts";
 
 const MIB = 1024 ** 2;
@@ -43,5 +46,44 @@ Deno.test("runCopyJob() copies a queued job, leaves others alone, and fails clea
     });
   } finally {
     await w.cleanup();
+  }
+});
+
+Deno.test("loadGate() pauses a copy while a server loads from the same disk", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = StateStore.open(dir);
+  try {
+    const model = `${dir}/m.gguf`;
+    await Deno.writeTextFile(model, "GGUF");
+    // A "loading" server: a live process (this one) recorded without a use yet.
+    const row = {
+      host: "127.0.0.1",
+      port: 1,
+      ...identityFields(readProcessIdentity(Deno.pid)!),
+      model_id: "m",
+      model_path: model,
+      tier: "hdd",
+      log_path: `${dir}/log`,
+      started_at: 0,
+      use_id: null,
+    };
+    store.addServer(row);
+    const paused: string[] = [];
+    const gate = loadGate(store, model, (name) => paused.push(name));
+    let passed = false;
+    const waiting = gate().then(() => (passed = true));
+    await new Promise((r) => setTimeout(r, 400));
+    assertEquals([passed, paused], [false, ["m"]]);
+    store.addServer({ ...row, use_id: 7 }); // ready: the load is over
+    await waiting;
+    assertEquals(passed, true);
+    // Another disk's load never pauses it.
+    const other = loadGate(store, "/proc/self/stat", () => paused.push("other"));
+    store.addServer({ ...row, use_id: null });
+    await other();
+    assertEquals(paused, ["m"]);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
