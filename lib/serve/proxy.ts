@@ -4,7 +4,7 @@
  * (`X-Accel-Buffering: no` tells a reverse proxy in front to do the same), a
  * client that disconnects cancels the upstream request, and the caller
  * learns exactly once when the exchange is over (to count requests in
- * flight). Hop-by-hop headers and `Authorization` are never forwarded.
+ * flight). Hop-by-hop headers and the key (`Authorization`, `X-Api-Key`) are never forwarded.
  *
  * @module
  */
@@ -25,6 +25,7 @@ const DROP_REQUEST = new Set([
   "host",
   "content-length",
   "authorization",
+  "x-api-key",
 ]);
 const DROP_RESPONSE = new Set([
   "connection",
