@@ -132,7 +132,7 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
   try {
     server = Deno.serve(
       { hostname: listen.host, port: listen.port, onListen: () => {} },
-      (req) => app.fetch(req),
+      (req, info) => app.fetch(req, info),
     );
   } catch (err) {
     if (err instanceof Deno.errors.AddrInUse) {

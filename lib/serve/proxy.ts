@@ -46,6 +46,14 @@ export interface ProxyOptions {
   signal: AbortSignal;
   /** Called exactly once when the exchange is over: answered, failed or cancelled. */
   onDone: () => void;
+  /**
+   * Settles when the answer has been delivered or the client left (Deno's
+   * `ServeHandlerInfo.completed`). With it, the upstream body is handed to
+   * the platform as is (no per-chunk JavaScript); without it, a thin stream
+   * wraps the body to see its end.
+   * @default {undefined}
+   */
+  completed?: Promise<void>;
 }
 
 /**
@@ -110,6 +118,14 @@ export async function proxyRequest(
     finish();
     return new Response(null, { status: upstream.status, headers: out });
   }
+  if (options.completed) {
+    options.completed.then(finish, finish);
+    return new Response(upstream.body, {
+      status: upstream.status,
+      statusText: upstream.statusText,
+      headers: out,
+    });
+  }
   const reader = upstream.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -134,4 +150,24 @@ export async function proxyRequest(
     statusText: upstream.statusText,
     headers: out,
   });
+}
+
+/**
+ * The `completed` promise of Deno's serve handler info, when the app was
+ * called by `Deno.serve` (Hono hands it to routes as `c.env`).
+ *
+ * @param env What the app was called with as its second argument.
+ * @returns `{ completed }`, or nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serveInfo } from "./proxy.ts";
+ * assert(serveInfo(undefined).completed === undefined);
+ * assert(serveInfo({ completed: Promise.resolve() }).completed !== undefined);
+ * ```
+ */
+export function serveInfo(env: unknown): { completed?: Promise<void> } {
+  const completed = (env as { completed?: unknown } | undefined)?.completed;
+  return completed instanceof Promise ? { completed: completed as Promise<void> } : {};
 }

@@ -105,3 +105,32 @@ Deno.test("readBody() and readModelRequest() enforce the limit and read the mode
     assertEquals((await readModelRequest(req, 100)).model, undefined);
   });
 });
+
+Deno.test("proxyRequest() with the serve info's completed: the body passes as is, the end comes from completed", async () => {
+  const up = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    () => new Response("abc"),
+  );
+  try {
+    let done = 0;
+    let complete = () => {};
+    const completed = new Promise<void>((r) => (complete = r));
+    const res = await proxyRequest(new Request("http://x/"), {
+      host: "127.0.0.1",
+      port: up.addr.port,
+    }, {
+      body: null,
+      signal: new AbortController().signal,
+      onDone: () => done++,
+      completed,
+    });
+    assertEquals(await res.text(), "abc");
+    assertEquals(done, 0);
+    complete();
+    await completed;
+    await Promise.resolve();
+    assertEquals(done, 1);
+  } finally {
+    await up.shutdown();
+  }
+});

@@ -16,7 +16,7 @@ import { modelListEntry, statusEvent } from "../core/serve_listing.ts";
 import type { ServeContext } from "./app.ts";
 import { HttpError } from "./http_error.ts";
 import { readBody } from "./request_model.ts";
-import { proxyRequest } from "./proxy.ts";
+import { proxyRequest, serveInfo } from "./proxy.ts";
 
 /**
  * Resolves a request's model name to a model id, or throws the 404 that
@@ -121,6 +121,7 @@ export function modelRoutes(app: Hono, ctx: ServeContext): void {
       body: null,
       signal: AbortSignal.any([c.req.raw.signal, ctx.stopping]),
       onDone: lease.release,
+      ...serveInfo(c.env),
     });
   });
 }

@@ -9,7 +9,7 @@
 
 import type { Hono } from "hono";
 import type { ServeContext } from "./app.ts";
-import { proxyRequest } from "./proxy.ts";
+import { proxyRequest, serveInfo } from "./proxy.ts";
 import { readModelRequest } from "./request_model.ts";
 import { resolveOr404 } from "./routes_models.ts";
 
@@ -73,6 +73,7 @@ export function proxyRoutes(app: Hono, ctx: ServeContext): void {
         body,
         signal: AbortSignal.any([req.signal, ctx.stopping]),
         onDone: lease.release,
+        ...serveInfo(c.env),
       });
     });
   }
