@@ -48,6 +48,7 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array<
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   if (req.body === null) return new Uint8Array();
+  if (Number.isFinite(declared)) return new Uint8Array(await req.arrayBuffer());
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = req.body.getReader();
