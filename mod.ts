@@ -102,3 +102,17 @@ if (import.meta.main) {
   const { main } = await import("./cli.ts");
   await main();
 }
+export * from "./lib/core/listen.ts";
+export * from "./lib/core/load_timeout.ts";
+export * from "./lib/core/serve_swap.ts";
+export * from "./lib/core/serve_effects.ts";
+export * from "./lib/core/serve_scheduler.ts";
+export * from "./lib/core/serve_names.ts";
+export * from "./lib/core/serve_listing.ts";
+export * from "./lib/state/serves.ts";
+export * from "./lib/serve/events.ts";
+export * from "./lib/serve/http_error.ts";
+export * from "./lib/serve/index_cache.ts";
+export * from "./lib/serve/proxy.ts";
+export * from "./lib/serve/supervisor.ts";
+export * from "./lib/serve/children.ts";

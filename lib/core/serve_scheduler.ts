@@ -87,7 +87,7 @@ export class ServeScheduler {
     this.#idleSeconds = options.idleUnloadSeconds;
   }
 
-  /** @param model The model. @returns Its server's phase, or `stopped`. */
+  /** A model's status (its server's phase, or `stopped`). */
   status(model: string): ModelStatus {
     return this.#entries.get(model)?.phase ?? "stopped";
   }
@@ -110,7 +110,7 @@ export class ServeScheduler {
     }));
   }
 
-  /** @returns How many requests wait in the queue (not those joined to a start). */
+  /** How many requests wait in the queue (not those joined to a start). */
   queued(): number {
     return this.#queue.length;
   }

@@ -31,8 +31,7 @@ import type { Sql } from "./sql.ts";
  * ```
  */
 export class ServeTable {
-  /** The connection. */
-  readonly sql: Sql;
+  readonly #sql: Sql;
 
   /**
    * Works on the tables of a migrated database.
@@ -40,7 +39,7 @@ export class ServeTable {
    * @param sql The connection.
    */
   constructor(sql: Sql) {
-    this.sql = sql;
+    this.#sql = sql;
   }
 
   /**
@@ -49,7 +48,7 @@ export class ServeTable {
    * @param row The process.
    */
   add(row: ServeRow): void {
-    this.sql.run(
+    this.#sql.run(
       `INSERT OR REPLACE INTO serves (host, port, pid, start_time, cmdline, started_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
       row.host,
@@ -67,7 +66,7 @@ export class ServeTable {
    * @returns Every row, by port.
    */
   all(): ServeRow[] {
-    return this.sql.all<ServeRow>("SELECT * FROM serves ORDER BY port, host");
+    return this.#sql.all<ServeRow>("SELECT * FROM serves ORDER BY port, host");
   }
 
   /**
@@ -78,6 +77,6 @@ export class ServeTable {
    * @param pid Its pid.
    */
   remove(host: string, port: number, pid: number): void {
-    this.sql.run("DELETE FROM serves WHERE host = ? AND port = ? AND pid = ?", host, port, pid);
+    this.#sql.run("DELETE FROM serves WHERE host = ? AND port = ? AND pid = ?", host, port, pid);
   }
 }
