@@ -354,3 +354,18 @@ Deno.test("--serve warns when it listens beyond loopback without a key, and refu
     await sb.cleanup();
   }
 });
+
+Deno.test("-m resolves the config's aliases like --serve does", async () => {
+  const sb = await makeSandbox({ aliases: { small: "9B" } });
+  try {
+    await seedModels(sb, [
+      { id: "Gemma2-9B-Q5_K.gguf", hdd: ["Gemma2-9B-Q5_K.gguf"] },
+      { id: "Gemma2-27B-Q4_K_M.gguf", hdd: ["Gemma2-27B-Q4_K_M.gguf"] },
+    ]);
+    const r = await sb.run(["-m", "small", "-n"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(r.stderr, "model: Gemma2-9B-Q5_K.gguf");
+  } finally {
+    await sb.cleanup();
+  }
+});

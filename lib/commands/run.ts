@@ -50,7 +50,11 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   const adapter = serverAdapter(config.server_type);
   const now = ctx.now();
 
-  const { model, also } = findModel(loadIndex(store), action.model, { strict: action.strict, now });
+  // A config alias names its model's query; anything else is the query itself.
+  const query = Object.hasOwn(config.aliases, action.model)
+    ? config.aliases[action.model]!
+    : action.model;
+  const { model, also } = findModel(loadIndex(store), query, { strict: action.strict, now });
   const alsoText = also.length === 0
     ? ""
     : ` (also matched: ${also.slice(0, 3).map((m) => m.name).join(", ")}${
