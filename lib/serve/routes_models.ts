@@ -16,7 +16,7 @@ import { modelListEntry, statusEvent } from "../core/serve_listing.ts";
 import type { ServeContext } from "./app.ts";
 import { HttpError } from "./http_error.ts";
 import { readBody } from "./request_model.ts";
-import { proxyRequest, serveInfo } from "./proxy.ts";
+import { proxyRequest, serveInfo, upstreamSignal } from "./proxy.ts";
 
 /**
  * Resolves a request's model name to a model id, or throws the 404 that
@@ -117,10 +117,14 @@ export function modelRoutes(app: Hono, ctx: ServeContext): void {
     }
     const id = resolveOr404(ctx, name);
     const lease = await ctx.supervisor.acquire(id, c.req.raw.signal);
+    const { signal, detach } = upstreamSignal(c.req.raw.signal, ctx.stopping);
     return await proxyRequest(c.req.raw, lease, {
       body: null,
-      signal: AbortSignal.any([c.req.raw.signal, ctx.stopping]),
-      onDone: lease.release,
+      signal,
+      onDone: () => {
+        detach();
+        lease.release();
+      },
       ...serveInfo(c.env),
     });
   });

@@ -9,7 +9,7 @@
 
 import type { Hono } from "hono";
 import type { ServeContext } from "./app.ts";
-import { proxyRequest, serveInfo } from "./proxy.ts";
+import { proxyRequest, serveInfo, upstreamSignal } from "./proxy.ts";
 import { readModelRequest } from "./request_model.ts";
 import { resolveOr404 } from "./routes_models.ts";
 
@@ -69,10 +69,14 @@ export function proxyRoutes(app: Hono, ctx: ServeContext): void {
         ? onlyRunning(ctx) ?? resolveOr404(ctx, model)
         : resolveOr404(ctx, model);
       const lease = await ctx.supervisor.acquire(id, req.signal);
+      const { signal, detach } = upstreamSignal(req.signal, ctx.stopping);
       return await proxyRequest(req, lease, {
         body,
-        signal: AbortSignal.any([req.signal, ctx.stopping]),
-        onDone: lease.release,
+        signal,
+        onDone: () => {
+          detach();
+          lease.release();
+        },
         ...serveInfo(c.env),
       });
     });
