@@ -239,7 +239,7 @@ export function recordChildReady(store: StateStore, child: Child, readyMs: numbe
 export async function stopChild(
   deps: Pick<ChildDeps, "store" | "now" | "graceMs">,
   child: Child,
-  graceMs = deps.graceMs,
+  graceMs: number = deps.graceMs,
 ): Promise<StopResult> {
   return await stopRecordedServer(deps.store, child.row, { graceMs, now: deps.now() });
 }

@@ -250,7 +250,7 @@ export class ServeSupervisor implements SchedulerEffects {
    *
    * @param graceMs The grace period (0 kills at once).
    */
-  async stopAll(graceMs = this.#deps.graceMs): Promise<void> {
+  async stopAll(graceMs: number = this.#deps.graceMs): Promise<void> {
     this.#graceMs = graceMs;
     this.scheduler.stopAll(this.#deps.now());
     if (graceMs === 0) {
