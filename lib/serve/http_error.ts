@@ -8,6 +8,7 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
+import type { GrantError } from "../core/serve_effects.ts";
 
 /** The OpenAI error types llama-pack answers with. */
 export type HttpErrorType =
@@ -99,4 +100,45 @@ export function errorResponse(err: unknown, headers: HeadersInit = {}): Response
     code = status;
   }
   return Response.json({ error: { message, type, code, ...extra } }, { status, headers });
+}
+
+/**
+ * How a request the scheduler refused is answered: a failed load is 502
+ * (with the server log's last lines), an unload or a shutdown 503.
+ *
+ * @param err The scheduler's reason.
+ * @param name A model's name from its id.
+ * @returns The error to answer with.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { grantErrorToHttp } from "./http_error.ts";
+ * assert(grantErrorToHttp({ kind: "shutting-down" }, (id) => id).status === 503);
+ * ```
+ */
+export function grantErrorToHttp(err: GrantError, name: (id: string) => string): HttpError {
+  switch (err.kind) {
+    case "start-failed":
+      return new HttpError(
+        502,
+        "server_error",
+        `${name(err.model)} failed to load: ${err.message}`,
+        {
+          code: "model_load_failed",
+          extra: { model: err.model, log: err.detail?.split("\n") ?? [] },
+        },
+      );
+    case "unloaded":
+      return new HttpError(
+        503,
+        "unavailable_error",
+        `${name(err.model)} was unloaded while the request waited`,
+        { code: "model_unloaded" },
+      );
+    case "shutting-down":
+      return new HttpError(503, "unavailable_error", "llama-pack --serve is shutting down", {
+        code: "shutting_down",
+      });
+  }
 }

@@ -36,7 +36,7 @@ import {
   waitChildReady,
 } from "./children.ts";
 import type { EventHub } from "./events.ts";
-import { HttpError } from "./http_error.ts";
+import { grantErrorToHttp } from "./http_error.ts";
 
 /** What the supervisor needs beyond starting children. */
 export interface SupervisorDeps extends ChildDeps {
@@ -78,33 +78,6 @@ interface Start {
   child?: Child;
   ready: boolean;
   done: Promise<void>;
-}
-
-/** How a refused ticket is answered. */
-function grantErrorToHttp(err: GrantError, name: (id: string) => string): HttpError {
-  switch (err.kind) {
-    case "start-failed":
-      return new HttpError(
-        502,
-        "server_error",
-        `${name(err.model)} failed to load: ${err.message}`,
-        {
-          code: "model_load_failed",
-          extra: { model: err.model, log: err.detail?.split("\n") ?? [] },
-        },
-      );
-    case "unloaded":
-      return new HttpError(
-        503,
-        "unavailable_error",
-        `${name(err.model)} was unloaded while the request waited`,
-        { code: "model_unloaded" },
-      );
-    case "shutting-down":
-      return new HttpError(503, "unavailable_error", "llama-pack --serve is shutting down", {
-        code: "shutting_down",
-      });
-  }
 }
 
 /**
