@@ -23,7 +23,10 @@ async function holdRequest(port: number): Promise<{ release(): Promise<void> }> 
     signal: controller.signal,
   });
   const reader = res.body!.getReader();
-  await reader.read();
+  // Let generation run a little first: a stop that lands as the task starts
+  // is sometimes answered by cancelling it ("stop: cancel task"), and then the
+  // server exits at once.
+  for (let i = 0; i < 10; i++) await reader.read();
   // Keep reading (so the server is never blocked on a full socket) until released.
   const drain = (async () => {
     try {
