@@ -38,6 +38,8 @@ export interface ExperimentalOptions {
   minRateToEvict?: number;
   /** Multi-scale rate: [half-life seconds, weight][]; replaces the rank when set. */
   scales?: [number, number][];
+  /** Rank the candidate before its current use when it would displace copies. */
+  preUseRank?: boolean;
   /** Into free room only at least this share of the lowest-ranked evictable copy's rank. */
   freeRoomFloor?: number;
   /** Write budget: share of the bytes loaded that copies may write (plus a credit of the capacity). */
@@ -98,7 +100,8 @@ export function experimentalPolicy(o: ExperimentalOptions = {}): SimPolicy {
         t += lastWall === -Infinity ? 0 : Math.min(unit, view.now - lastWall);
         lastWall = view.now;
       }
-      const est = recordUse(estimates.get(load.model) ?? newEstimate(), t, rank);
+      const before = estimates.get(load.model);
+      const est = recordUse(before ?? newEstimate(), t, rank);
       estimates.set(load.model, est);
       if (scales) scaleRecord(load.model, t);
       const rateOf = (id: string) =>
@@ -135,7 +138,7 @@ export function experimentalPolicy(o: ExperimentalOptions = {}): SimPolicy {
         const floor = Math.min(...cached.filter((c) => !c.inUse).map((c) => c.rate), Infinity);
         if (Number.isFinite(floor) && rate < o.freeRoomFloor * floor) return none;
       }
-      const plan = planPlacement({
+      const plan0 = planPlacement({
         space,
         cached,
         candidate: {
@@ -149,6 +152,26 @@ export function experimentalPolicy(o: ExperimentalOptions = {}): SimPolicy {
         now: t,
         explain: false,
       });
+      if (plan0.copy && plan0.evict.length > 0 && o.preUseRank) {
+        // Displacing copies: compare on equal footing, the candidate's rank before this use.
+        const pre = before === undefined ? 0 : usesPerWeek(before, t, rank);
+        const again = planPlacement({
+          space,
+          cached,
+          candidate: {
+            id: load.model,
+            size: load.size,
+            rate: pre,
+            usesInWindow: r.length,
+            noCache: false,
+          },
+          policy,
+          now: t,
+          explain: false,
+        });
+        if (!again.copy) return none;
+      }
+      const plan = plan0;
       if (plan.copy) written += load.size;
       return {
         copy: plan.copy,

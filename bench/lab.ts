@@ -22,6 +22,7 @@ import { type HighsSolver, loadSolver } from "../sim/optimum.ts";
 import { referencePolicies } from "../sim/reference.ts";
 import { comparePolicies } from "../sim/simulate.ts";
 import type { Family } from "./families.ts";
+import type { Workload } from "../sim/workload.ts";
 
 /** One policy × one workload run. */
 export interface Run {
@@ -51,8 +52,8 @@ export interface Run {
 
 /** Options of {@linkcode measure}. */
 export interface MeasureOptions {
-  /** The policies to measure (factories: a fresh instance per run). */
-  policies: (() => SimPolicy)[];
+  /** The policies to measure (factories: a fresh instance per run, given the workload). */
+  policies: ((workload: Workload) => SimPolicy)[];
   /** Include the reference policies' own rows. @default {true} */
   references?: boolean;
   /** Only these shapes (by name). */
@@ -87,7 +88,7 @@ export async function measure(
         const workload = shape.generate(seed);
         const c = await comparePolicies(workload, {
           ...options.engine,
-          policies: [...options.policies.map((f) => f()), ...referencePolicies()],
+          policies: [...options.policies.map((f) => f(workload)), ...referencePolicies()],
           solver,
         });
         const bound = c.optimum!.upperBoundBytes;

@@ -14,11 +14,14 @@
 
 import { llamaPackPolicy, type LlamaPackPolicyOptions } from "../sim/llama_pack_policy.ts";
 import type { SimPolicy } from "../sim/engine.ts";
+import type { Workload } from "../sim/workload.ts";
+import { oraclePolicy } from "./oracle_policy.ts";
 import { FAMILIES, HELD_OUT_SEEDS, TUNING_SEEDS } from "./families.ts";
 import { figures, measure, missedTargets, type Run } from "./lab.ts";
 import { type ExperimentalOptions, experimentalPolicy } from "./experimental_policy.ts";
 import { type HdOptions, hitDensityPolicy } from "./experimental_hd.ts";
 import { type LhdOptions, lhdPolicy } from "./experimental_lhd.ts";
+import { type ShadowOptions, shadowPolicy } from "./experimental_shadows.ts";
 import { type ForecastOptions, forecastPolicy } from "./experimental_forecast.ts";
 
 const args = Deno.args;
@@ -32,7 +35,8 @@ const parse = (spec: string) => {
     options: JSON.parse(spec.slice(eq + 1), (_k, v) => (v === "Infinity" ? Infinity : v)),
   };
 };
-const factories: (() => SimPolicy)[] = [];
+const factories: ((w: Workload) => SimPolicy)[] = [];
+if (args.includes("--oracle")) factories.push((w) => oraclePolicy(w, 3 * 86400));
 if (!args.includes("--no-default")) factories.push(() => llamaPackPolicy());
 args.forEach((arg, i) => {
   if (arg === "--variant") {
@@ -44,6 +48,10 @@ args.forEach((arg, i) => {
   if (arg === "--fc") {
     const { name, options } = parse(args[i + 1]!);
     factories.push(() => forecastPolicy({ ...(options as ForecastOptions), name: `fc (${name})` }));
+  }
+  if (arg === "--sh") {
+    const { name, options } = parse(args[i + 1]!);
+    factories.push(() => shadowPolicy({ ...(options as ShadowOptions), name: `sh (${name})` }));
   }
   if (arg === "--lhd") {
     const { name, options } = parse(args[i + 1]!);
@@ -90,7 +98,7 @@ for (const family of [...families, "all"]) {
 }
 if (args.includes("--shapes")) {
   for (const policy of policies) {
-    if (!/^(llama-pack|exp|hd|lhd|fc)/.test(policy)) continue;
+    if (!/^(llama-pack|exp|hd|lhd|fc|sh|told)/.test(policy)) continue;
     console.log(`\n## ${policy} by shape: % of bound | margin mean / worst | writes % | early %\n`);
     for (const shape of [...new Set(runs.map((r) => r.shape))]) {
       const rs = runs.filter((r) => r.policy === policy && r.shape === shape);
@@ -100,13 +108,13 @@ if (args.includes("--shapes")) {
 }
 console.log("");
 for (const policy of policies) {
-  if (!/^(llama-pack|exp|hd|lhd|fc)/.test(policy)) continue;
+  if (!/^(llama-pack|exp|hd|lhd|fc|sh|told)/.test(policy)) continue;
   const missed = missedTargets(runs.filter((r) => r.policy === policy));
   console.log(`${policy}: ${missed.length === 0 ? "meets every target" : missed.join("; ")}`);
 }
 if (args.includes("--runs")) {
   for (const r of runs) {
-    if (!/^(llama-pack|exp|hd|lhd|fc)/.test(r.policy)) continue;
+    if (!/^(llama-pack|exp|hd|lhd|fc|sh|told)/.test(r.policy)) continue;
     console.log(
       `${r.policy} ${r.shape} k=${r.seed}: ${(100 * r.ofBound).toFixed(1)}% margin ${
         signed(100 * (r.byteHitRatio - r.bestReference))
