@@ -74,7 +74,8 @@ export async function loadPolicyChoice(
     const standings = Array.isArray(data?.standings)
       ? data.standings.filter((s: unknown) =>
         typeof (s as { name?: unknown })?.name === "string" &&
-        typeof (s as { byteHitRatio?: unknown })?.byteHitRatio === "number"
+        typeof (s as { byteHitRatio?: unknown })?.byteHitRatio === "number" &&
+        ["number", "undefined"].includes(typeof (s as { writeRatio?: unknown })?.writeRatio)
       )
       : [];
     return choiceOf(base, typeof data?.profile === "string" ? data.profile : undefined, standings);

@@ -322,7 +322,8 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
  *
  * @param choice The stored choice.
  * @param adaptive Whether `cache.adaptive` is on.
- * @returns E.g. `policy profile: steady (…); shadow SSD byte hits at the last load: steady 62%, …`.
+ * @returns E.g. `policy profile: steady (…); shadow SSD byte hits (and writes) over the last ~30
+ *   days, at the last load: steady 62% (5%), …`.
  *
  * @example
  * ```ts
@@ -337,8 +338,11 @@ export function profileLine(choice: PolicyChoice, adaptive: boolean): string {
   const head = `policy profile: ${choice.profile.name} (${choice.profile.summary}`;
   if (!adaptive) return `${head}; adaptive off)`;
   if (choice.standings.length === 0) return `${head}; no loads replayed yet)`;
-  const shares = choice.standings.map((s) => `${s.name} ${(s.byteHitRatio * 100).toFixed(0)}%`);
-  return `${head}); shadow SSD byte hits over the last ~30 days, at the last load: ${
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  const shares = choice.standings.map((s) =>
+    `${s.name} ${pct(s.byteHitRatio)}${s.writeRatio === undefined ? "" : ` (${pct(s.writeRatio)})`}`
+  );
+  return `${head}); shadow SSD byte hits (and writes) over the last ~30 days, at the last load: ${
     shares.join(", ")
   }`;
 }

@@ -57,8 +57,8 @@
  *
  * With value-based admission a count gate mostly delays copies that free
  * room would hold anyway, so {@linkcode CachePolicy.minUses} defaults to 1;
- * {@linkcode CachePolicy.minUsesToEvict} (2 in the `steady` and `shifting`
- * profiles, 1 in `rapid`) keeps one-off tries from displacing copies. The
+ * {@linkcode CachePolicy.minUsesToEvict} (2 in the `steady` profile, 1 in
+ * `rapid` and `session`) keeps one-off tries from displacing copies. The
  * original "3+ uses within 7 days" is `cache.min_uses: 3`, at a cost of 1–5
  * points (`bench/RESULTS.md`).
  *

@@ -1,6 +1,6 @@
 /**
  * Which cache policy to decide with: the configured admission policy, and
- * the profile (steady, shifting, rapid) the tuner picks by replaying the
+ * the profile (steady, rapid, session) the tuner picks by replaying the
  * recorded uses. Pure: the uses and the time come in as data. Storing the
  * choice for `-l` is `lib/cache/policy_file.ts`.
  *

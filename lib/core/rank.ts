@@ -96,7 +96,7 @@
  * switch, day/night) to +0.5 / −0.9 / +0.1.
  *
  * The live tool and the simulator rank with the options of the active policy
- * profile ({@link ./profiles.ts}: `steady`, `shifting` or `rapid`), which
+ * profile ({@link ./profiles.ts}: `steady`, `rapid` or `session`), which
  * override some of these defaults (the short memory's half-life, the rise
  * threshold, the short-rate floor); these defaults are the base they start from.
  *

@@ -10,12 +10,20 @@
  * capacity, fed the same loads, deciding with the same core functions the
  * live tool uses ({@link ./rank.ts} and {@link ./placement.ts}). Copies in a
  * shadow are instant and never in use, so a shadow only measures the policy's
- * choices. Each shadow scores the bytes it served from its SSD, decayed with
- * a half-life (default 30 days) so that the recent past counts most. The
- * active profile is the one with the best score; another profile takes over
- * only when it leads by more than a share (default 1%) of the decayed bytes
- * loaded, so two close profiles do not take turns and churn the real SSD.
- * Until the first load, the first profile (`steady`) is active.
+ * choices. Each shadow scores the bytes it served from its SSD minus a
+ * quarter of the bytes it copied there (SSD wear: a profile must not win by
+ * copying four times as much for the same hits), decayed with a half-life
+ * (default 30 days) so that the recent past counts most. The active profile
+ * is the one with the best score; another profile takes over only when it
+ * leads by more than a share (default 1%) of the decayed bytes loaded, so two
+ * close profiles do not take turns and churn the real SSD. Until the first
+ * load, the first profile (`steady`) is active.
+ *
+ * Why the write penalty (policy lab, tuning seeds, `bench/RESULTS.md`): with
+ * hits alone the fast profiles win whenever they serve a little more, at up
+ * to twice the writes; a penalty of 0.25 cut the SSD writes of the `zipf`
+ * family from 14% to 9% of the bytes loaded for 0.6 points of hit ratio
+ * (0.15: 10%, 0.5: 8% and 1.4 points less on the `sessions` family).
  *
  * @module
  */
@@ -65,6 +73,12 @@ export interface TunerOptions {
    * @default {0.01}
    */
   switchShare?: number;
+  /**
+   * A shadow's score is the bytes it served minus this many times the bytes
+   * it copied (see the module doc). 0 scores hits alone.
+   * @default {0.25}
+   */
+  writePenalty?: number;
 }
 
 /** A profile's standing, as {@linkcode PolicyTuner.standings} reports it. */
@@ -73,6 +87,8 @@ export interface ProfileStanding {
   profile: PolicyProfile;
   /** Decayed bytes its shadow served from the SSD, as a share of the decayed bytes loaded (0–1). */
   byteHitRatio: number;
+  /** Decayed bytes its shadow copied to the SSD, as a share of the decayed bytes loaded. */
+  writeRatio: number;
   /** Whether it is the active profile. */
   active: boolean;
 }
@@ -86,7 +102,10 @@ interface Shadow {
   recent: Map<string, number[]>;
   cache: Map<string, { size: number; lastUse: number }>;
   used: number;
-  score: number;
+  /** Decayed bytes served from the shadow SSD. */
+  hits: number;
+  /** Decayed bytes copied to it. */
+  written: number;
 }
 
 /**
@@ -109,6 +128,7 @@ export class PolicyTuner {
   readonly #capacity: number;
   readonly #lambda: number;
   readonly #share: number;
+  readonly #penalty: number;
   #active = 0;
   #loaded = 0;
   #at = -Infinity;
@@ -125,6 +145,7 @@ export class PolicyTuner {
     const profiles = options.profiles ?? POLICY_PROFILES;
     const halfLife = options.scoreHalfLifeSeconds ?? 30 * 86400;
     const share = options.switchShare ?? 0.01;
+    const penalty = options.writePenalty ?? 0.25;
     if (profiles.length === 0) throw new RangeError("PolicyTuner: at least one profile is needed");
     if (!(Number.isFinite(capacityBytes) && capacityBytes >= 0)) {
       throw new RangeError(
@@ -137,9 +158,13 @@ export class PolicyTuner {
     if (!(Number.isFinite(share) && share >= 0)) {
       throw new RangeError(`PolicyTuner: switchShare must be a number ≥ 0 (got ${share})`);
     }
+    if (!(Number.isFinite(penalty) && penalty >= 0)) {
+      throw new RangeError(`PolicyTuner: writePenalty must be a number ≥ 0 (got ${penalty})`);
+    }
     this.#capacity = capacityBytes;
     this.#lambda = Math.LN2 / halfLife;
     this.#share = share;
+    this.#penalty = penalty;
     this.#shadows = profiles.map((profile) => ({
       profile,
       // Frozen, so the rank functions validate it once (see rank.ts).
@@ -149,7 +174,8 @@ export class PolicyTuner {
       recent: new Map(),
       cache: new Map(),
       used: 0,
-      score: 0,
+      hits: 0,
+      written: 0,
     }));
   }
 
@@ -186,15 +212,18 @@ export class PolicyTuner {
     const decay = this.#at === -Infinity ? 0 : Math.exp(-this.#lambda * (load.at - this.#at));
     this.#at = load.at;
     this.#loaded = this.#loaded * decay + load.size;
+    const scores: number[] = [];
     for (const shadow of this.#shadows) {
-      shadow.score *= decay;
+      shadow.hits *= decay;
+      shadow.written *= decay;
       step(shadow, load, this.#capacity);
+      scores.push(shadow.hits - this.#penalty * shadow.written);
     }
     let best = 0;
-    this.#shadows.forEach((s, i) => {
-      if (s.score > this.#shadows[best]!.score) best = i;
+    scores.forEach((score, i) => {
+      if (score > scores[best]!) best = i;
     });
-    const lead = this.#shadows[best]!.score - this.#shadows[this.#active]!.score;
+    const lead = scores[best]! - scores[this.#active]!;
     if (lead > this.#share * this.#loaded) this.#active = best;
   }
 
@@ -239,19 +268,21 @@ export class PolicyTuner {
       standings: this.standings().map((s) => ({
         name: s.profile.name,
         byteHitRatio: s.byteHitRatio,
+        writeRatio: s.writeRatio,
       })),
     };
   }
 
   /**
-   * Every profile with its shadow's recent byte hit ratio, in profile order.
+   * Every profile with its shadow's recent byte hit and write ratios, in profile order.
    *
    * @returns The standings.
    */
   standings(): ProfileStanding[] {
     return this.#shadows.map((s, i) => ({
       profile: s.profile,
-      byteHitRatio: this.#loaded > 0 ? s.score / this.#loaded : 0,
+      byteHitRatio: this.#loaded > 0 ? s.hits / this.#loaded : 0,
+      writeRatio: this.#loaded > 0 ? s.written / this.#loaded : 0,
       active: i === this.#active,
     }));
   }
@@ -271,7 +302,7 @@ function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
   if (drop > 0) recent.splice(0, drop);
   const entry = shadow.cache.get(load.model);
   if (entry !== undefined) {
-    shadow.score += load.size;
+    shadow.hits += load.size;
     entry.lastUse = now;
     return;
   }
@@ -289,6 +320,7 @@ function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
   if (first === "fits") {
     shadow.cache.set(load.model, { size: load.size, lastUse: now });
     shadow.used += load.size;
+    shadow.written += load.size;
     return;
   }
   const cached: CachedCopy[] = [];
@@ -318,6 +350,7 @@ function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
   }
   shadow.cache.set(load.model, { size: load.size, lastUse: now });
   shadow.used += load.size;
+  shadow.written += load.size;
 }
 
 /**

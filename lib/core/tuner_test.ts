@@ -1,7 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { generateWorkload, STANDARD_SPECS } from "../../bench/workloads.ts";
+import { generateSessions, SESSION_SPECS } from "../../bench/sessions.ts";
 import { cacheCapacity } from "../../sim/workload.ts";
-import { type ObservedLoad, PolicyTuner, tunerFromHistory } from "./tuner.ts";
+import { type ObservedLoad, PolicyTuner, tunerFromHistory, type TunerOptions } from "./tuner.ts";
 import { POLICY_PROFILES, profilePolicy } from "./profiles.ts";
 import { rankFromUses } from "./rank.ts";
 
@@ -10,13 +11,14 @@ const G = 1e9;
 const BASE = { minUses: 1, windowSeconds: 7 * D };
 
 function workload(name: string) {
-  const spec = STANDARD_SPECS.find((s) => s.name === name)!;
-  return generateWorkload(spec);
+  const spec = STANDARD_SPECS.find((s) => s.name === name);
+  if (spec !== undefined) return generateWorkload(spec);
+  return generateSessions(SESSION_SPECS.find((s) => s.name === name)!);
 }
 
-function run(name: string): { tuner: PolicyTuner; seen: Set<string> } {
+function run(name: string, options: TunerOptions = {}): { tuner: PolicyTuner; seen: Set<string> } {
   const w = workload(name);
-  const tuner = new PolicyTuner(BASE, cacheCapacity(w));
+  const tuner = new PolicyTuner(BASE, cacheCapacity(w), options);
   const seen = new Set<string>();
   for (const load of w.loads) {
     tuner.observe(load);
@@ -30,28 +32,48 @@ Deno.test("PolicyTuner starts with the steady profile and no standings", () => {
   assertEquals(tuner.active.name, "steady");
   assertEquals(tuner.active, POLICY_PROFILES[0]);
   assertEquals(
-    tuner.standings().map((s) => [s.profile.name, s.byteHitRatio, s.active]),
-    [["steady", 0, true], ["shifting", 0, false], ["rapid", 0, false]],
+    tuner.standings().map((s) => [s.profile.name, s.byteHitRatio, s.writeRatio, s.active]),
+    [["steady", 0, 0, true], ["rapid", 0, 0, false], ["session", 0, 0, false]],
   );
   assertEquals(tuner.rate("never", 0), 0);
   assertEquals(tuner.usesInWindow("never", 0), 0);
 });
 
-Deno.test("PolicyTuner picks the profile whose shadow serves the most bytes", async (t) => {
+Deno.test("PolicyTuner picks the profile whose shadow serves the most bytes for its writes", async (t) => {
   await t.step("stable favourites keep steady", () => {
     const { tuner, seen } = run("steady_zipf");
     assertEquals(tuner.active.name, "steady");
     assertEquals([...seen], ["steady"]);
   });
-  await t.step("favourites that change every few days pick rapid", () => {
-    const { tuner } = run("rapid_switch");
-    assertEquals(tuner.active.name, "rapid");
-    const s = tuner.standings();
-    const rapid = s.find((x) => x.profile.name === "rapid")!;
-    assert(s.every((x) => x.byteHitRatio <= rapid.byteHitRatio), JSON.stringify(s));
-  });
   await t.step("day and night favourites keep steady", () => {
     assertEquals(run("day_night").tuner.active.name, "steady");
+  });
+  await t.step("sittings on several projects pick session", () => {
+    const { tuner } = run("juggler");
+    assertEquals(tuner.active.name, "session");
+    const s = tuner.standings();
+    const session = s.find((x) => x.profile.name === "session")!;
+    assert(s.every((x) => x.byteHitRatio <= session.byteHitRatio), JSON.stringify(s));
+  });
+  await t.step(
+    "favourites that change every few days pick rapid while it pays for its writes",
+    () => {
+      const { tuner, seen } = run("rapid_switch");
+      assert(seen.has("rapid"), [...seen].join());
+      const s = Object.fromEntries(tuner.standings().map((x) => [x.profile.name, x]));
+      // rapid serves more bytes than steady, for three times the writes.
+      assert(s.rapid!.byteHitRatio > s.steady!.byteHitRatio, JSON.stringify(s));
+      assert(s.rapid!.writeRatio > 3 * s.steady!.writeRatio, JSON.stringify(s));
+      // Scored on hits alone, rapid keeps the lead.
+      assertEquals(run("rapid_switch", { writePenalty: 0 }).tuner.active.name, "rapid");
+    },
+  );
+  await t.step("a high write penalty keeps the profile that copies least", () => {
+    const { tuner } = run("juggler", { writePenalty: 10 });
+    assertEquals(tuner.active.name, "steady");
+    const s = tuner.standings();
+    const steady = s.find((x) => x.profile.name === "steady")!;
+    assert(s.every((x) => x.writeRatio >= steady.writeRatio), JSON.stringify(s));
   });
 });
 
@@ -66,9 +88,11 @@ Deno.test("PolicyTuner switches only on a lead above the margin", () => {
     never.observe(load);
     if (eager.active.name !== last) eagerSwitches++;
     last = eager.active.name;
-    // With margin 0 the active profile is always a best one.
-    const best = Math.max(...eager.standings().map((s) => s.byteHitRatio));
-    assertEquals(eager.standings().find((s) => s.active)!.byteHitRatio, best);
+    // With margin 0 the active profile always has a best score (hits − 0.25 × writes).
+    const score = (s: { byteHitRatio: number; writeRatio: number }) =>
+      s.byteHitRatio - 0.25 * s.writeRatio;
+    const best = Math.max(...eager.standings().map(score));
+    assert(Math.abs(score(eager.standings().find((s) => s.active)!) - best) < 1e-12);
   }
   assert(eagerSwitches > 0);
   // A lead of 10× the bytes loaded can never happen.
@@ -128,6 +152,8 @@ Deno.test("PolicyTuner rejects bad input with a plain error", async (t) => {
     assertThrows(() => new PolicyTuner(BASE, Infinity), RangeError, "capacity");
     assertThrows(() => new PolicyTuner(BASE, G, { scoreHalfLifeSeconds: 0 }), RangeError);
     assertThrows(() => new PolicyTuner(BASE, G, { switchShare: -1 }), RangeError);
+    assertThrows(() => new PolicyTuner(BASE, G, { writePenalty: -1 }), RangeError, "writePenalty");
+    assertThrows(() => new PolicyTuner(BASE, G, { writePenalty: NaN }), RangeError, "writePenalty");
     assertThrows(() => new PolicyTuner(BASE, G, { profiles: [] }), RangeError, "profile");
   });
   await t.step("a non-finite time in a history", () => {
