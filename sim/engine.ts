@@ -35,7 +35,9 @@ interface MutableEntry {
  * Runs one policy over a workload in virtual time.
  *
  * Copies run one at a time in admission order at `min(HDD read, SSD write)`
- * bandwidth; a copy's bytes count against the capacity from its start.
+ * bandwidth; a copy's bytes count against the capacity from its start. A
+ * policy with {@linkcode SimPolicy.onIdle} is asked once per quiet spell
+ * (see {@linkcode EngineOptions.idleAfterSeconds}) whether to refill the SSD.
  *
  * @param workload The loads (sorted by time) and the SSD space.
  * @param policy A fresh policy instance.
@@ -82,10 +84,15 @@ export function runSimulation(
   const entries = new Map<string, MutableEntry>();
   /** Per model: until when a server started on it runs (from either tier). */
   const runningUntil = new Map<string, number>();
+  /** Per model: its last load. */
+  const loadedAt = new Map<string, number>();
   const pending: MutableEntry[] = []; // copies not yet ready, in readyAt order
   const timeline: TimelineEvent[] = [];
   let used = 0;
   let copyFreeAt = -Infinity;
+  /** When the last server started so far stops. */
+  let busyUntil = -Infinity;
+  const idleAfter = options.idleAfterSeconds ?? ENGINE_DEFAULTS.idleAfterSeconds;
   const s: SimulationSummary = {
     policy: policy.name,
     loads: 0,
@@ -96,6 +103,7 @@ export function runSimulation(
     loadSecondsWithoutCache: 0,
     loadSecondsWithCache: 0,
     copies: 0,
+    idleCopies: 0,
     bytesCopied: 0,
     evictions: 0,
     evictedBeforeHit: 0,
@@ -118,12 +126,83 @@ export function runSimulation(
       }
     }
   };
+  const viewAt = (now: number): CacheView => ({
+    now,
+    capacityBytes: capacity,
+    usedBytes: used,
+    freeBytes: workload.ssdFreeBytes - used,
+    minFreeBytes: minFree,
+    limitBytes: limit,
+    entries: [...entries.values()],
+    explain: record,
+  });
+  const evict = (model: string, reason: string, now: number) => {
+    const e = entries.get(model);
+    if (e === undefined) {
+      throw new Error(`policy ${policy.name} evicted '${model}', which is not on the SSD`);
+    }
+    if (e.state !== "ready") {
+      throw new Error(`policy ${policy.name} evicted '${model}' while it is being copied`);
+    }
+    if (e.inUseUntil > now) {
+      throw new Error(`policy ${policy.name} evicted '${model}' while it is in use`);
+    }
+    entries.delete(model);
+    used -= e.size;
+    s.evictions++;
+    if (e.hits === 0) s.evictedBeforeHit++;
+    if (record) timeline.push({ at: now, kind: "evict", model, size: e.size, reason });
+  };
+  const copy = (model: string, size: number, now: number, reason: string) => {
+    if (used + size > capacity) {
+      throw new Error(
+        `policy ${policy.name} copied '${model}' beyond the capacity (${
+          used + size
+        } > ${capacity} bytes)`,
+      );
+    }
+    const start = Math.max(now, copyFreeAt);
+    const readyAt = start + size / copyRate;
+    copyFreeAt = readyAt;
+    const fresh: MutableEntry = {
+      model,
+      size,
+      state: "copying",
+      readyAt,
+      inUseUntil: runningUntil.get(model) ?? -Infinity,
+      lastUse: loadedAt.get(model) ?? now,
+      admittedAt: now,
+      hits: 0,
+    };
+    entries.set(model, fresh);
+    pending.push(fresh);
+    used += size;
+    s.peakUsedBytes = Math.max(s.peakUsedBytes, used);
+    s.copies++;
+    s.bytesCopied += size;
+    if (record) timeline.push({ at: now, kind: "copy", model, size, reason });
+  };
+  /** A quiet spell: the policy may refill the SSD. */
+  const idle = (now: number) => {
+    settle(now);
+    const decision = policy.onIdle!(viewAt(now));
+    for (const victim of decision.evict) evict(victim.model, victim.reason, now);
+    for (const c of decision.copy) {
+      if (entries.has(c.model)) continue;
+      copy(c.model, c.size, now, c.reason);
+      s.idleCopies++;
+    }
+  };
 
   let lastAt = -Infinity;
   for (const load of workload.loads) {
     const now = load.at;
     if (now < lastAt) {
       throw new Error(`runSimulation: loads are not sorted by time (${now} after ${lastAt})`);
+    }
+    if (policy.onIdle !== undefined && lastAt > -Infinity) {
+      const quiet = Math.max(lastAt, busyUntil, copyFreeAt) + idleAfter;
+      if (quiet < now) idle(quiet);
     }
     lastAt = now;
     settle(now);
@@ -140,49 +219,15 @@ export function runSimulation(
     }
     const runsUntil = Math.max(runningUntil.get(load.model) ?? -Infinity, now + load.duration);
     runningUntil.set(load.model, runsUntil);
+    loadedAt.set(load.model, now);
+    busyUntil = Math.max(busyUntil, runsUntil);
     if (entry !== undefined) {
       entry.lastUse = now;
       entry.inUseUntil = runsUntil;
     }
 
-    const view: CacheView = {
-      now,
-      capacityBytes: capacity,
-      usedBytes: used,
-      freeBytes: workload.ssdFreeBytes - used,
-      minFreeBytes: minFree,
-      limitBytes: limit,
-      entries: [...entries.values()],
-      explain: record,
-    };
-    const decision = policy.onLoad(load, hit, view);
-
-    for (const victim of decision.evict) {
-      const e = entries.get(victim.model);
-      if (e === undefined) {
-        throw new Error(`policy ${policy.name} evicted '${victim.model}', which is not on the SSD`);
-      }
-      if (e.state !== "ready") {
-        throw new Error(`policy ${policy.name} evicted '${victim.model}' while it is being copied`);
-      }
-      if (e.inUseUntil > now) {
-        throw new Error(`policy ${policy.name} evicted '${victim.model}' while it is in use`);
-      }
-      entries.delete(victim.model);
-      used -= e.size;
-      s.evictions++;
-      if (e.hits === 0) s.evictedBeforeHit++;
-      if (record) {
-        timeline.push({
-          at: now,
-          kind: "evict",
-          model: e.model,
-          size: e.size,
-          reason: victim.reason,
-        });
-      }
-    }
-
+    const decision = policy.onLoad(load, hit, viewAt(now));
+    for (const victim of decision.evict) evict(victim.model, victim.reason, now);
     if (hit) {
       if (record) {
         timeline.push({
@@ -194,41 +239,7 @@ export function runSimulation(
         });
       }
     } else if (decision.copy && !entries.has(load.model)) {
-      if (used + load.size > capacity) {
-        throw new Error(
-          `policy ${policy.name} copied '${load.model}' beyond the capacity (${
-            used + load.size
-          } > ${capacity} bytes)`,
-        );
-      }
-      const start = Math.max(now, copyFreeAt);
-      const readyAt = start + load.size / copyRate;
-      copyFreeAt = readyAt;
-      const fresh: MutableEntry = {
-        model: load.model,
-        size: load.size,
-        state: "copying",
-        readyAt,
-        inUseUntil: runsUntil,
-        lastUse: now,
-        admittedAt: now,
-        hits: 0,
-      };
-      entries.set(load.model, fresh);
-      pending.push(fresh);
-      used += load.size;
-      s.peakUsedBytes = Math.max(s.peakUsedBytes, used);
-      s.copies++;
-      s.bytesCopied += load.size;
-      if (record) {
-        timeline.push({
-          at: now,
-          kind: "copy",
-          model: load.model,
-          size: load.size,
-          reason: decision.reason,
-        });
-      }
+      copy(load.model, load.size, now, decision.reason);
     } else if (record) {
       const reason = entry !== undefined ? "copy in progress, served from HDD" : decision.reason;
       timeline.push({ at: now, kind: "miss", model: load.model, size: load.size, reason });

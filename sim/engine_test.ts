@@ -126,6 +126,61 @@ Deno.test("runSimulation() rejects policies that break the rules", async (t) => 
   });
 });
 
+Deno.test("runSimulation() asks onIdle once per quiet spell and counts its copies", () => {
+  // "a" runs for an hour; the quiet spell starts when it stops and nothing else runs.
+  const loads: Load[] = [
+    { at: 0, model: "a", size: 15e9, duration: 3600 },
+    { at: 600, model: "a", size: 15e9, duration: 60 },
+    { at: 86400, model: "b", size: 15e9, duration: 60 },
+    { at: 86460, model: "b", size: 15e9, duration: 60 },
+  ];
+  const asked: number[] = [];
+  const refill: SimPolicy = {
+    name: "refill-b",
+    onLoad: () => ({ copy: false, evict: [], reason: "" }),
+    onIdle: (view) => {
+      asked.push(view.now);
+      assert(view.entries.every((e) => e.state === "ready" && e.inUseUntil <= view.now));
+      return view.entries.length > 0
+        ? { evict: [], copy: [] }
+        : { evict: [], copy: [{ model: "b", size: 15e9, reason: "idle refill" }] };
+    },
+  };
+  const { summary, timeline } = runSimulation(workload(loads, 100e9), refill, {
+    timeline: true,
+    idleAfterSeconds: 1800,
+  });
+  // Quiet from 3600 (a stops) + 1800; the gap between the two loads of b is too short.
+  assertEquals(asked, [5400]);
+  assertEquals([summary.copies, summary.idleCopies, summary.bytesCopied], [1, 1, 15e9]);
+  assertEquals(summary.hits, 2); // both loads of b: copied at 5400, ready 100 s later
+  assertEquals(
+    timeline.filter((e) => e.kind !== "miss" && e.kind !== "hit").map((e) => `${e.at} ${e.kind}`),
+    ["5400 copy", "5500 copied"],
+  );
+  // Without onIdle the engine never asks, and a policy without it behaves as before.
+  assertEquals(runSimulation(workload(loads, 100e9), copyAll()).summary.idleCopies, 0);
+});
+
+Deno.test("runSimulation() holds idle refills to the same rules", () => {
+  const loads: Load[] = [
+    { at: 0, model: "a", size: 10e9, duration: 60 },
+    { at: 86400, model: "a", size: 10e9, duration: 60 },
+  ];
+  const over: SimPolicy = {
+    name: "over",
+    onLoad: () => ({ copy: false, evict: [], reason: "" }),
+    onIdle: () => ({ evict: [], copy: [{ model: "x", size: 20e9, reason: "" }] }),
+  };
+  assertThrows(() => runSimulation(workload(loads, 15e9), over), Error, "beyond the capacity");
+  const ghost: SimPolicy = {
+    name: "ghost",
+    onLoad: () => ({ copy: false, evict: [], reason: "" }),
+    onIdle: () => ({ evict: [{ model: "a", reason: "" }], copy: [] }),
+  };
+  assertThrows(() => runSimulation(workload(loads, 15e9), ghost), Error, "not on the SSD");
+});
+
 /** Random small workloads: few models, sizes 1–60 GB, gaps from seconds to days. */
 export const workloadArbitrary: fc.Arbitrary<Workload> = fc
   .record({
@@ -177,9 +232,32 @@ function checkTimeline(w: Workload, events: readonly TimelineEvent[]): string | 
     }
     return undefined;
   };
+  /** Evictions and copies of a quiet spell (onIdle), before `at`. */
+  const idle = (at: number) => {
+    for (;;) {
+      const settled = settle();
+      if (settled) return settled;
+      const e = events[i];
+      if (e === undefined || e.at >= at || (e.kind !== "evict" && e.kind !== "copy")) return;
+      i++;
+      if ([...busyUntil.values()].some((t) => t > e.at)) {
+        return `idle ${e.kind} while a server runs`;
+      }
+      if (e.kind === "evict") {
+        if (onSsd.get(e.model) !== "ready") return `evicted ${e.model} not ready`;
+        onSsd.delete(e.model);
+        used -= e.size;
+      } else {
+        if (onSsd.has(e.model)) return `copied ${e.model} twice`;
+        used += e.size;
+        onSsd.set(e.model, "copying");
+        if (used > capacity) return `over capacity at ${e.at}: ${used} > ${capacity}`;
+      }
+    }
+  };
   for (const load of w.loads) {
-    const settled = settle();
-    if (settled) return settled;
+    const quiet = idle(load.at);
+    if (quiet) return quiet;
     busyUntil.set(
       load.model,
       Math.max(busyUntil.get(load.model) ?? -Infinity, load.at + load.duration),
@@ -221,7 +299,13 @@ function checkTimeline(w: Workload, events: readonly TimelineEvent[]): string | 
 Deno.test("runSimulation() keeps its invariants under every policy (property)", () => {
   fc.assert(
     fc.property(workloadArbitrary, (w) => {
-      for (const policy of [llamaPackPolicy(), ...referencePolicies()]) {
+      for (
+        const policy of [
+          llamaPackPolicy(),
+          llamaPackPolicy({ idleRefill: true }),
+          ...referencePolicies(),
+        ]
+      ) {
         const { summary, timeline } = runSimulation(w, policy, { timeline: true });
         const problem = checkTimeline(w, timeline);
         if (problem !== undefined) throw new Error(`${policy.name}: ${problem}`);

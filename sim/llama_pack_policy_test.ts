@@ -105,3 +105,25 @@ Deno.test("llamaPackPolicy() name and fresh state per instance", () => {
   const b = runSimulation(w, llamaPackPolicy()).summary;
   assertEquals(a, b);
 });
+
+Deno.test("llamaPackPolicy() with idleRefill copies in a quiet spell what a busy moment refused", () => {
+  // 12 GB SSD. "a" is copied at its first load and is still running when "b" is
+  // loaded twice: b ranks higher but cannot displace a copy in use. Once all is
+  // quiet the refill swaps them, so b's next load (a day later) is a hit.
+  const loads = [
+    { at: 0, model: "a", size: 10 * G, duration: 3600 },
+    { at: 600, model: "b", size: 10 * G, duration: 600 },
+    { at: 1200, model: "b", size: 10 * G, duration: 600 },
+    { at: D, model: "b", size: 10 * G, duration: 600 },
+  ];
+  const w: Workload = { name: "t", loads, ssdFreeBytes: 12 * G };
+  const plain = runSimulation(w, llamaPackPolicy());
+  assertEquals([plain.summary.hits, plain.summary.idleCopies], [0, 0]);
+  const { summary, timeline } = runSimulation(w, llamaPackPolicy({ idleRefill: true }), {
+    timeline: true,
+  });
+  assertEquals([summary.hits, summary.idleCopies], [1, 1]);
+  const idle = timeline.filter((e) => e.reason.startsWith("idle refill"));
+  assertEquals(idle.map((e) => `${e.kind} ${e.model}`), ["evict a", "copy b"]);
+  assertEquals(idle[0]!.at, 3600 + 1800);
+});

@@ -66,6 +66,24 @@ export interface PolicyDecision {
   reason: string;
 }
 
+/** One copy a policy starts while nothing loads (see {@linkcode SimPolicy.onIdle}). */
+export interface IdleCopy {
+  /** The model to copy. */
+  model: string;
+  /** Its size in bytes. */
+  size: number;
+  /** Why, for the timeline. */
+  reason: string;
+}
+
+/** What a policy does in a quiet spell: evictions first, then copies, in order. */
+export interface IdleDecision {
+  /** Copies to remove first. */
+  evict: readonly EvictionRequest[];
+  /** Models to copy (each must fit once the evictions are done). */
+  copy: readonly IdleCopy[];
+}
+
 /**
  * A cache policy the engine can run. Policies keep their own state (counts,
  * estimates), so use a fresh instance for every run.
@@ -83,6 +101,15 @@ export interface SimPolicy {
    * @returns Evictions and whether to copy.
    */
   onLoad(load: Load, hit: boolean, view: CacheView): PolicyDecision;
+  /**
+   * Optional idle-time refill: called once per quiet spell (no load, no
+   * server running and no copy in flight for
+   * {@linkcode EngineOptions.idleAfterSeconds}), with nothing in use.
+   *
+   * @param view The SSD at the start of the quiet spell.
+   * @returns Evictions and copies to make now.
+   */
+  onIdle?(view: CacheView): IdleDecision;
 }
 
 /** One line of the `-v` timeline. */
@@ -130,8 +157,10 @@ export interface SimulationSummary {
   loadSecondsWithoutCache: number;
   /** Estimated seconds spent loading, hits read from SSD. */
   loadSecondsWithCache: number;
-  /** Copies started. */
+  /** Copies started (on loads and, with {@linkcode SimPolicy.onIdle}, while idle). */
   copies: number;
+  /** Copies started while idle ({@linkcode SimPolicy.onIdle}); part of `copies`. */
+  idleCopies: number;
   /** Bytes written to SSD by copies. */
   bytesCopied: number;
   /** Copies removed. */
@@ -175,6 +204,12 @@ export interface EngineOptions {
    * @default false
    */
   timeline?: boolean;
+  /**
+   * Seconds of quiet (no load, no server running, no copy in flight) after
+   * which a policy's {@linkcode SimPolicy.onIdle} is asked for a refill.
+   * @default 1800
+   */
+  idleAfterSeconds?: number;
 }
 
 /** Defaults of {@linkcode EngineOptions}. */
@@ -182,4 +217,5 @@ export const ENGINE_DEFAULTS = {
   hddReadBytesPerSecond: 150e6,
   ssdReadBytesPerSecond: 2000e6,
   ssdWriteBytesPerSecond: 500e6,
+  idleAfterSeconds: 1800,
 } as const;

@@ -223,6 +223,12 @@ export interface RefillInput {
   policy?: CachePolicy;
   /** The current time, unix seconds (see {@linkcode PlacementInput.now}). */
   now?: number;
+  /**
+   * Write the reasons (see {@linkcode PlacementInput.explain}); `false` plans
+   * the same copies faster.
+   * @default {true}
+   */
+  explain?: boolean;
 }
 
 /** The SSD state a plan leaves behind (see {@linkcode applyPlacement}). */

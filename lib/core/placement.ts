@@ -170,14 +170,14 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
         `${policy.minUsesToEvict} needed before displacing other copies`,
     );
   }
+  if (input.explain === false) return decideQuietly(input, policy, value, need);
   let eligible: CachedCopy[] = [];
   const refused: PlacementPlan["refused"] = [];
   const shownRate = new Map<string, number>();
   const candidateRank = rankText(candidate.rate);
-  const explain = input.explain ?? true;
   for (const copy of [...cached].sort(byRateThenAge)) {
     if (!isProtected(copy, candidate)) eligible.push(copy);
-    else if (explain) {
+    else {
       refused.push({
         id: copy.id,
         reason: refusalReasons(copy, candidate, candidateRank).join(", "),
@@ -202,25 +202,9 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
       refused,
     );
   }
-  if (!explain && !(value > policy.valueMargin * fractionalCost(eligible, need))) {
-    // Every set of victims loses at least the fractional bound: refused whatever the search finds.
-    return no("");
-  }
   const victims = cheapestVictims(eligible, need, policy.maxSearchNodes);
   const lost = victims.reduce((s, c) => s + valueOf(c), 0);
-  // Execution order: lowest value first.
-  const ordered = [...victims].sort((a, b) => valueOf(a) - valueOf(b) || byRateThenAge(a, b));
-  if (!explain) {
-    // The same decision, without the text (shadow caches replaying many loads).
-    if (!(value > policy.valueMargin * lost)) return no("");
-    return {
-      id: candidate.id,
-      copy: true,
-      evict: ordered.map((c) => ({ id: c.id, size: c.size, reason: "" })),
-      reason: "",
-      refused: [],
-    };
-  }
+  const ordered = executionOrder(victims);
   const freed = victims.reduce((s, c) => s + c.size, 0);
   const victimText = `evicting ${listIds(victims)} (${formatSize(freed)}, ${gibPerWeek(1, lost)})`;
   if (!(value > policy.valueMargin * lost)) {
@@ -264,6 +248,53 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
     reason: `worth it: needs ${formatSize(need)} more room; ${victimText} to serve ` +
       `${gibPerWeek(candidate.rate, candidate.size)}${otherText}`,
     refused,
+  };
+}
+
+/** Execution order of evictions: lowest value first. */
+function executionOrder(victims: readonly CachedCopy[]): CachedCopy[] {
+  return [...victims].sort((a, b) => valueOf(a) - valueOf(b) || byRateThenAge(a, b));
+}
+
+/**
+ * The eviction step of {@linkcode planPlacement} without reasons, for callers
+ * that replay many loads (the shadow caches, the simulator without a
+ * timeline): the same eligible copies in the same order, hence the same
+ * victims and decision, with one sort and no text.
+ */
+function decideQuietly(
+  input: PlacementInput,
+  policy: Policy,
+  value: number,
+  need: number,
+): PlacementPlan {
+  const { cached, candidate, now } = input;
+  const hazard = now !== undefined && Number.isFinite(policy.idleHazard);
+  const eligible: CachedCopy[] = [];
+  let evictable = 0;
+  for (const copy of cached) {
+    if (isProtected(copy, candidate)) continue;
+    // Value idle copies at their expected rate (see the module doc of cache_policy.ts).
+    eligible.push(
+      hazard ? { ...copy, rate: copy.rate * stillInUse(copy, now!, policy.idleHazard) } : copy,
+    );
+    evictable += copy.size;
+  }
+  const no: PlacementPlan = { id: candidate.id, copy: false, evict: [], reason: "", refused: [] };
+  if (evictable < need) return no;
+  eligible.sort(byRateThenAge);
+  // Every set of victims loses at least the fractional bound: refused whatever the search finds.
+  if (!(value > policy.valueMargin * fractionalCost(eligible, need))) return no;
+  const victims = cheapestVictims(eligible, need, policy.maxSearchNodes);
+  let lost = 0;
+  for (const c of victims) lost += valueOf(c);
+  if (!(value > policy.valueMargin * lost)) return no;
+  return {
+    id: candidate.id,
+    copy: true,
+    evict: executionOrder(victims).map((c) => ({ id: c.id, size: c.size, reason: "" })),
+    reason: "",
+    refused: [],
   };
 }
 

@@ -734,9 +734,14 @@ Deno.test("property: more free space never turns a copy into a refusal nor adds 
 
 Deno.test("property: explain false and admissionStep() decide exactly as the explained plan", () => {
   const now = 1_700_000_000;
+  const idleDays = fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 14, maxLength: 14 });
   fc.assert(
-    fc.property(scenarioArb, fc.boolean(), (sc, withNow) => {
-      const input = { ...sc, ...(withNow ? { now } : {}) };
+    fc.property(scenarioArb, fc.boolean(), idleDays, (sc, withNow, idle) => {
+      // With `now`, copies idle for days are valued lower (the idle hazard), which reorders them.
+      const cached = withNow
+        ? sc.cached.map((c, i) => ({ ...c, lastUse: now - idle[i]! * 86400 }))
+        : sc.cached;
+      const input = { ...sc, cached, ...(withNow ? { now } : {}) };
       const full = planPlacement(input);
       const quiet = planPlacement({ ...input, explain: false });
       const same = full.copy === quiet.copy &&

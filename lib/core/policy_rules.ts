@@ -36,6 +36,23 @@ export interface Policy {
  * @throws {LlamaPackError} `CONFIG` when a field is out of range.
  */
 export function resolvePolicy(policy: CachePolicy | undefined): Policy {
+  // Frozen policies (the defaults, the tuner's profiles) are resolved once.
+  const frozen = policy !== undefined && Object.isFrozen(policy);
+  if (frozen) {
+    for (const [known, resolved] of recentlyResolved) if (known === policy) return resolved;
+  }
+  const resolved = resolveFresh(policy);
+  if (frozen) {
+    recentlyResolved.unshift([policy, resolved]);
+    recentlyResolved.length = Math.min(recentlyResolved.length, 8);
+  }
+  return resolved;
+}
+
+/** The last few frozen policies resolved (identity lookup, cheaper than a WeakMap). */
+const recentlyResolved: [CachePolicy, Policy][] = [];
+
+function resolveFresh(policy: CachePolicy | undefined): Policy {
   const p = {
     minUses: policy?.minUses ?? DEFAULT_CACHE_POLICY.minUses,
     windowSeconds: policy?.windowSeconds ?? DEFAULT_CACHE_POLICY.windowSeconds,

@@ -88,6 +88,7 @@ export interface Params {
 let defaultParams: Params | undefined;
 /** Validated forms of frozen option objects (the policy profiles' and the defaults'). */
 const frozenParams = new WeakMap<RankOptions, Params>();
+const recentParams: [RankOptions, Params][] = [];
 
 /**
  * The checked parameters of rank options (cached for frozen option objects).
@@ -100,8 +101,12 @@ export function params(options: RankOptions | undefined): Params {
   // The defaults are frozen, so their validated form can be reused.
   if (options === undefined) return defaultParams ??= resolveParams(undefined);
   if (!Object.isFrozen(options)) return resolveParams(options);
+  // The last few by identity first: a replay asks for the same profiles' options millions of times.
+  for (const [known, p] of recentParams) if (known === options) return p;
   let p = frozenParams.get(options);
   if (p === undefined) frozenParams.set(options, p = resolveParams(options));
+  recentParams.unshift([options, p]);
+  recentParams.length = Math.min(recentParams.length, 8);
   return p;
 }
 

@@ -59,12 +59,27 @@ function turningPoint(e: RateEstimate, p: Params, within: number): number {
   const diff = (d: number) => p.ls * e.short * Math.exp(-p.ls * d) - longRateAfter(e, p, d);
   if (diff(0) <= 0) return 0;
   if (diff(within) > 0) return Infinity;
+  // Newton on h = ln(rate_s / rate_l), which only falls and is nearly linear
+  // (the short memory decays much faster than the long one), kept inside the
+  // bracket by bisection. g′ = 0 at the turning point, so what advance()
+  // takes from it is insensitive to its last digits.
+  const full = 1 / p.ll;
+  const exposure = (d: number) => full - (full - e.exposure) * Math.exp(-p.ll * d);
+  const base = Math.log(p.ls * e.short) - Math.log(e.long);
+  const h = (d: number) => base - (p.ls - p.ll) * d + Math.log(exposure(d));
+  const slope = (d: number) =>
+    p.ll - p.ls + ((1 - p.ll * e.exposure) * Math.exp(-p.ll * d)) / exposure(d);
   let lo = 0;
   let hi = within;
+  let x = Math.min(within / 2, Math.max(0, base / (p.ls - p.ll)));
   for (let i = 0; i < 100 && hi - lo > 1e-6; i++) {
-    const mid = (lo + hi) / 2;
-    if (diff(mid) > 0) lo = mid;
-    else hi = mid;
+    const fx = h(x);
+    if (fx > 0) lo = x;
+    else hi = x;
+    let next = x - fx / slope(x);
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    if (Math.abs(next - x) < 1e-7) return next;
+    x = next;
   }
   return hi;
 }

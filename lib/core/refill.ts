@@ -66,6 +66,7 @@ export function planRefill(input: RefillInput): PlacementPlan[] {
         candidate,
         policy,
         ...(input.now === undefined ? {} : { now: input.now }),
+        ...(input.explain === undefined ? {} : { explain: input.explain }),
       });
       if (!plan.copy) continue;
       plans.push(plan);

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { assert, assertEquals } from "../../tests/assert.ts";
 import type { CachedCopy, CachePolicy, Candidate, SsdSpace } from "./cache_policy.ts";
 import { planRefill } from "./refill.ts";
@@ -78,6 +79,37 @@ Deno.test("planRefill() fills freed space by rate, each step on the state the la
   });
 });
 
-// ---- properties ----
-
-/** True about once in `n`. */
+Deno.test("property: planRefill() plans the same copies and evictions with explain false", () => {
+  const now = 1_700_000_000;
+  const copyArb = fc.record({
+    id: fc.constantFrom(..."abcdefgh".split("")),
+    sizeG: fc.integer({ min: 1, max: 40 }),
+    rate: fc.integer({ min: 0, max: 80 }).map((x) => x / 10),
+    idleDays: fc.integer({ min: 0, max: 30 }),
+    inUse: fc.integer({ min: 1, max: 8 }).map((x) => x === 1),
+  });
+  const candArb = fc.record({
+    id: fc.constantFrom(..."fghijklmnop".split("")),
+    sizeG: fc.integer({ min: 1, max: 40 }),
+    rate: fc.integer({ min: 0, max: 80 }).map((x) => x / 10),
+    uses: fc.integer({ min: 0, max: 4 }),
+  });
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(copyArb, { selector: (c) => c.id, maxLength: 6 }),
+      fc.uniqueArray(candArb, { selector: (c) => c.id, maxLength: 8 }),
+      fc.integer({ min: 0, max: 80 }),
+      (copies, cands, freeG) => {
+        const cached = copies.map((c) =>
+          copy(c.id, c.sizeG, c.rate, { inUse: c.inUse, lastUse: now - c.idleDays * 86400 })
+        );
+        const candidates = cands.map((c) => cand(c.id, c.sizeG, c.rate, { usesInWindow: c.uses }));
+        const input = { space: space(freeG + 10, cached), cached, candidates, now };
+        const shape = (plans: ReturnType<typeof planRefill>) =>
+          plans.map((p) => `${p.id}:${p.evict.map((e) => e.id).join("+")}`).join(" ");
+        assertEquals(shape(planRefill({ ...input, explain: false })), shape(planRefill(input)));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

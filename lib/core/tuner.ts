@@ -100,7 +100,10 @@ interface Shadow {
   estimates: Map<string, RateEstimate>;
   /** Use times inside the admission window, oldest first. */
   recent: Map<string, number[]>;
-  cache: Map<string, { size: number; lastUse: number }>;
+  /** The shadow SSD's copies (reused objects: only their rate changes between plans). */
+  cache: Map<string, CachedCopy>;
+  /** The same copies as a list, in insertion order, for the planner. */
+  copies: CachedCopy[];
   used: number;
   /** Decayed bytes served from the shadow SSD. */
   hits: number;
@@ -169,10 +172,12 @@ export class PolicyTuner {
       profile,
       // Frozen, so the rank functions validate it once (see rank.ts).
       rank: Object.freeze({ ...profile.rank }),
-      policy: profilePolicy(base, profile),
+      // Frozen too, so the planner resolves it once (see policy_rules.ts).
+      policy: Object.freeze(profilePolicy(base, profile)),
       estimates: new Map(),
       recent: new Map(),
       cache: new Map(),
+      copies: [],
       used: 0,
       hits: 0,
       written: 0,
@@ -317,38 +322,36 @@ function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
   // Rank the cached copies only when the plan depends on them.
   const first = admissionStep(space, candidate, shadow.policy);
   if (first === "gated" || first === "too few uses to evict") return;
-  if (first === "fits") {
-    shadow.cache.set(load.model, { size: load.size, lastUse: now });
-    shadow.used += load.size;
-    shadow.written += load.size;
-    return;
-  }
-  const cached: CachedCopy[] = [];
-  for (const [id, e] of shadow.cache) {
-    cached.push({
-      id,
-      size: e.size,
-      rate: usesPerWeek(shadow.estimates.get(id)!, now, shadow.rank),
-      pinned: false,
-      inUse: false,
-      ssdOnly: false,
-      lastUse: e.lastUse,
+  if (first === "evict") {
+    for (const copy of shadow.copies) {
+      copy.rate = usesPerWeek(shadow.estimates.get(copy.id)!, now, shadow.rank);
+    }
+    const plan = planPlacement({
+      space,
+      cached: shadow.copies,
+      candidate,
+      policy: shadow.policy,
+      now,
+      explain: false,
     });
+    if (!plan.copy) return;
+    for (const e of plan.evict) {
+      shadow.used -= shadow.cache.get(e.id)!.size;
+      shadow.cache.delete(e.id);
+    }
+    shadow.copies = shadow.copies.filter((c) => shadow.cache.has(c.id));
   }
-  const plan = planPlacement({
-    space,
-    cached,
-    candidate,
-    policy: shadow.policy,
-    now,
-    explain: false,
-  });
-  if (!plan.copy) return;
-  for (const e of plan.evict) {
-    shadow.used -= shadow.cache.get(e.id)!.size;
-    shadow.cache.delete(e.id);
-  }
-  shadow.cache.set(load.model, { size: load.size, lastUse: now });
+  const copy: CachedCopy = {
+    id: load.model,
+    size: load.size,
+    rate: 0,
+    pinned: false,
+    inUse: false,
+    ssdOnly: false,
+    lastUse: now,
+  };
+  shadow.cache.set(load.model, copy);
+  shadow.copies.push(copy);
   shadow.used += load.size;
   shadow.written += load.size;
 }
