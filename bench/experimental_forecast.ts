@@ -9,8 +9,9 @@
  * @module
  */
 
-import type { CacheView, PolicyDecision, SimPolicy } from "../sim/engine.ts";
-import { type CachedCopy, type CachePolicy, planPlacement } from "../lib/plan.ts";
+import type { CacheView, PolicyDecision, SimPolicy } from "../sim/policy_api.ts";
+import { planPlacement } from "../lib/core/placement.ts";
+import type { CachedCopy, CachePolicy } from "../lib/core/cache_policy.ts";
 import type { Load } from "../sim/workload.ts";
 
 /** Options of {@linkcode forecastPolicy}. */

@@ -11,8 +11,9 @@
  * @module
  */
 
-import type { CacheView, PolicyDecision, SimPolicy } from "../sim/engine.ts";
-import { type CachedCopy, planPlacement } from "../lib/plan.ts";
+import type { CacheView, PolicyDecision, SimPolicy } from "../sim/policy_api.ts";
+import { planPlacement } from "../lib/core/placement.ts";
+import type { CachedCopy } from "../lib/core/cache_policy.ts";
 import type { Load } from "../sim/workload.ts";
 import {
   newEstimate,
@@ -20,7 +21,7 @@ import {
   type RateEstimate,
   recordUse,
   usesPerWeek,
-} from "../lib/rank.ts";
+} from "../lib/core/rank.ts";
 
 /** Options of {@linkcode hitDensityPolicy}. */
 export interface HdOptions {

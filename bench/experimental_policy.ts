@@ -6,15 +6,16 @@
  * @module
  */
 
-import type { CacheView, PolicyDecision, SimPolicy } from "../sim/engine.ts";
-import { type CachedCopy, type CachePolicy, planPlacement } from "../lib/plan.ts";
+import type { CacheView, PolicyDecision, SimPolicy } from "../sim/policy_api.ts";
+import { planPlacement } from "../lib/core/placement.ts";
+import type { CachedCopy, CachePolicy } from "../lib/core/cache_policy.ts";
 import {
   newEstimate,
   type RankOptions,
   type RateEstimate,
   recordUse,
   usesPerWeek,
-} from "../lib/rank.ts";
+} from "../lib/core/rank.ts";
 import type { Load } from "../sim/workload.ts";
 
 /** Options of {@linkcode experimentalPolicy}. */

@@ -6,21 +6,16 @@
  * @module
  */
 
-import type { CacheView, PolicyDecision, SimPolicy } from "../sim/engine.ts";
-import {
-  admissionStep,
-  type CachedCopy,
-  type CachePolicy,
-  DEFAULT_CACHE_POLICY,
-  planPlacement,
-} from "../lib/plan.ts";
+import type { CacheView, PolicyDecision, SimPolicy } from "../sim/policy_api.ts";
+import { admissionStep, planPlacement } from "../lib/core/placement.ts";
+import { type CachedCopy, type CachePolicy, DEFAULT_CACHE_POLICY } from "../lib/core/cache_policy.ts";
 import {
   newEstimate,
   type RankOptions,
   type RateEstimate,
   recordUse,
   usesPerWeek,
-} from "../lib/rank.ts";
+} from "../lib/core/rank.ts";
 import type { Load } from "../sim/workload.ts";
 
 /** A profile for the prototype. */

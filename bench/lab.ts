@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { EngineOptions, SimPolicy } from "../sim/engine.ts";
+import type { EngineOptions, SimPolicy } from "../sim/policy_api.ts";
 import { type HighsSolver, loadSolver } from "../sim/optimum.ts";
 import { referencePolicies } from "../sim/reference.ts";
 import { comparePolicies } from "../sim/simulate.ts";

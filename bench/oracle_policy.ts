@@ -7,9 +7,9 @@
  * @module
  */
 
-import type { PolicyDecision, SimPolicy } from "../sim/engine.ts";
+import type { PolicyDecision, SimPolicy } from "../sim/policy_api.ts";
 import type { Workload } from "../sim/workload.ts";
-import { planPlacement } from "../lib/plan.ts";
+import { planPlacement } from "../lib/core/placement.ts";
 
 const WEEK = 7 * 86400;
 

@@ -12,7 +12,7 @@
  */
 
 import { llamaPackPolicy, type LlamaPackPolicyOptions } from "../sim/llama_pack_policy.ts";
-import type { SimPolicy } from "../sim/engine.ts";
+import type { SimPolicy } from "../sim/policy_api.ts";
 import { runSimulation } from "../sim/engine.ts";
 import { loadSolver } from "../sim/optimum.ts";
 import type { Workload } from "../sim/workload.ts";

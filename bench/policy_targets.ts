@@ -13,7 +13,7 @@
  */
 
 import { llamaPackPolicy, type LlamaPackPolicyOptions } from "../sim/llama_pack_policy.ts";
-import type { SimPolicy } from "../sim/engine.ts";
+import type { SimPolicy } from "../sim/policy_api.ts";
 import type { Workload } from "../sim/workload.ts";
 import { oraclePolicy } from "./oracle_policy.ts";
 import { FAMILIES, HELD_OUT_SEEDS, TUNING_SEEDS } from "./families.ts";

@@ -1,6 +1,8 @@
 /**
- * Simulator speed targets (issue 7): 100,000 loads over 200 models in < 2 s
- * for the live policy, and the LP bound for 10,000 loads in < 30 s.
+ * Simulator speed targets: 100,000 loads over 200 models in < 1 s for the
+ * live policy with its adaptive machinery on (three shadow caches; issue 20),
+ * and the LP bound for 10,000 loads in < 30 s. Idle-time refill (an option)
+ * and the single `steady` profile are timed for comparison.
  *
  * Run: `deno bench --allow-all bench/sim_bench.ts`
  *
@@ -21,13 +23,33 @@ const medium = generateWorkload({ ...base, name: "10k", models: 200, days: 40, l
 const solver = await loadSolver();
 
 Deno.bench({
-  name: `llama-pack policy, ${large.loads.length} loads, 200 models (target < 2 s)`,
+  name: `llama-pack policy, ${large.loads.length} loads, 200 models (target < 1 s)`,
   group: "simulate 100k",
   baseline: true,
   n: 3,
   warmup: 1,
   fn: () => {
     runSimulation(large, llamaPackPolicy());
+  },
+});
+
+Deno.bench({
+  name: `llama-pack policy with idle refill, ${large.loads.length} loads`,
+  group: "simulate 100k",
+  n: 3,
+  warmup: 1,
+  fn: () => {
+    runSimulation(large, llamaPackPolicy({ idleRefill: true }));
+  },
+});
+
+Deno.bench({
+  name: `llama-pack policy, adaptive off (steady only), ${large.loads.length} loads`,
+  group: "simulate 100k",
+  n: 3,
+  warmup: 1,
+  fn: () => {
+    runSimulation(large, llamaPackPolicy({ adaptive: false }));
   },
 });
 

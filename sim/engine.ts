@@ -11,6 +11,7 @@
 
 import { cacheCapacity, type Workload } from "./workload.ts";
 import {
+  type CacheEntry,
   type CacheView,
   ENGINE_DEFAULTS,
   type EngineOptions,
@@ -126,16 +127,21 @@ export function runSimulation(
       }
     }
   };
-  const viewAt = (now: number): CacheView => ({
-    now,
-    capacityBytes: capacity,
-    usedBytes: used,
-    freeBytes: workload.ssdFreeBytes - used,
-    minFreeBytes: minFree,
-    limitBytes: limit,
-    entries: [...entries.values()],
-    explain: record,
-  });
+  const viewAt = (now: number): CacheView => {
+    let list: CacheEntry[] | undefined; // made only when the policy looks (not on most hits)
+    return {
+      now,
+      capacityBytes: capacity,
+      usedBytes: used,
+      freeBytes: workload.ssdFreeBytes - used,
+      minFreeBytes: minFree,
+      limitBytes: limit,
+      get entries() {
+        return list ??= [...entries.values()];
+      },
+      explain: record,
+    };
+  };
   const evict = (model: string, reason: string, now: number) => {
     const e = entries.get(model);
     if (e === undefined) {

@@ -116,14 +116,7 @@
  */
 
 import { params, type RankOptions } from "./rank_params.ts";
-import {
-  advance,
-  longIntegral,
-  longRateAfter,
-  type RateEstimate,
-  record,
-  stillActive,
-} from "./rate_memory.ts";
+import { hintsOf, rankAt, type RateEstimate, record } from "./rate_memory.ts";
 
 export { DEFAULT_RANK_OPTIONS, type RankOptions } from "./rank_params.ts";
 export type { RateEstimate } from "./rate_memory.ts";
@@ -206,30 +199,7 @@ export function recordUse(est: RateEstimate, at: number, options?: RankOptions):
 export function usesPerWeek(est: RateEstimate, now: number, options?: RankOptions): number {
   const p = params(options);
   if (est.uses === 0 || est.at === null) return 0;
-  const at = Number.isFinite(now) ? Math.max(now, est.at) : est.at;
-  // Fast path: between uses the detector gains at most ∫ rate_l (it only ever
-  // adds rate_l − rate_s ≤ rate_l), so when even that stays below the fall
-  // threshold no shift can happen before `at` and the long memory just decays.
-  // The arithmetic mirrors `decayed` then `longRateAfter(…, 0)` exactly, so the
-  // result is bit-identical to the full path; the 1e-9 margin leaves any
-  // borderline case to the full path.
-  const d = at - est.at;
-  let base: number;
-  if (d > 0 && est.drift + longIntegral(est, p, d) < p.decline * (1 - 1e-9)) {
-    const x = Math.exp(-p.ll * d);
-    const long = est.long * x;
-    const exposure = 1 / p.ll - (1 / p.ll - est.exposure) * x;
-    const again = 1 / p.ll - (1 / p.ll - exposure) * Math.exp(-p.ll * 0);
-    base = (again > 0 ? long * Math.exp(-p.ll * 0) / again : 0) * WEEK_SECONDS;
-  } else {
-    base = longRateAfter(advance(est, p, at), p, 0) * WEEK_SECONDS;
-  }
-  if (p.shortWeight > 0) {
-    // Floor: a share of the short-memory rate (which only decays between uses).
-    const short = p.shortWeight * p.ls * est.short * Math.exp(-p.ls * Math.max(0, d));
-    base = Math.max(base, short * WEEK_SECONDS);
-  }
-  return d > 0 ? base * stillActive(est, p, d) : base;
+  return rankAt(est, now, p, hintsOf(est, p));
 }
 
 /**

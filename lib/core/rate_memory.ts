@@ -84,11 +84,84 @@ function turningPoint(e: RateEstimate, p: Params, within: number): number {
   return hi;
 }
 
-/** The state `d` seconds later, with no use in between and no shift detected. */
-function decayed(e: RateEstimate, p: Params, d: number, drift: number): RateEstimate {
+/**
+ * How long after the estimate's time no fall can be detected: the detector
+ * gains at most ∫ rate_l between uses (it only adds rate_l − rate_s ≤ rate_l),
+ * so until `drift + ∫₀^d rate_l` reaches the fall threshold (less a 1e-9
+ * margin) nothing but decay happens. Closed form of that `d`; `Infinity` when
+ * it is never reached.
+ */
+function quietFor(e: RateEstimate, p: Params): number {
+  const room = p.decline * (1 - 1e-9) - e.drift;
+  if (!(room > 0)) return 0;
+  if (!(e.long > 0)) return Infinity;
+  const c = 1 - p.ll * e.exposure;
+  let x: number; // exp(−λl · d)
+  if (c < 1e-9) {
+    if (room >= e.long) return Infinity;
+    x = 1 - room / e.long;
+  } else {
+    if (room >= -(e.long / c) * Math.log1p(-c)) return Infinity;
+    x = -Math.expm1((room * c) / e.long + Math.log1p(-c)) / c;
+  }
+  return x >= 1 ? 0 : x <= 0 ? Infinity : -Math.log(x) / p.ll;
+}
+
+/** What the rank of one estimate reuses between queries (see {@linkcode rankAt}). */
+export interface RankHints {
+  /** Seconds after the estimate's time during which no shift can happen. */
+  quiet: number;
+  /** The long-memory rate at the estimate's time (uses/second). */
+  rate: number;
+}
+
+/** The {@linkcode RankHints} of an estimate. */
+export function hintsOf(e: RateEstimate, p: Params): RankHints {
+  return { quiet: quietFor(e, p), rate: longRateAfter(e, p, 0) };
+}
+
+/**
+ * The rank in uses per week at `now` of a used estimate (see `usesPerWeek`
+ * in {@link ./rank.ts}, which is this with fresh hints). Callers that rank
+ * the same estimate many times (the tuner's shadows) keep its hints.
+ */
+export function rankAt(est: RateEstimate, now: number, p: Params, hints: RankHints): number {
+  const at = Number.isFinite(now) ? Math.max(now, est.at!) : est.at!;
+  // Fast path: while no shift can happen the long memory just decays. The
+  // arithmetic mirrors `decayed` then `longRateAfter(…, 0)` exactly, so the
+  // result is bit-identical to the full path.
+  const d = at - est.at!;
+  let base: number;
+  if (d > 0 && d < hints.quiet) {
+    const x = Math.exp(-p.ll * d);
+    const long = est.long * x;
+    const exposure = 1 / p.ll - (1 / p.ll - est.exposure) * x;
+    const again = 1 / p.ll - (1 / p.ll - exposure) * Math.exp(-p.ll * 0);
+    base = (again > 0 ? long * Math.exp(-p.ll * 0) / again : 0) * WEEK;
+  } else {
+    base = longRateAfter(advance(est, p, at), p, 0) * WEEK;
+  }
+  if (p.shortWeight > 0) {
+    // Floor: a share of the short-memory rate (which only decays between uses).
+    const short = p.shortWeight * p.ls * est.short * Math.exp(-p.ls * Math.max(0, d));
+    base = Math.max(base, short * WEEK);
+  }
+  return d > 0 ? base * stillActive(est, p, d, hints.rate) : base;
+}
+
+const WEEK = 7 * 86400;
+
+/** The state `d` seconds later (at `at`), with no use in between and no shift detected. */
+function decayed(
+  e: RateEstimate,
+  p: Params,
+  d: number,
+  drift: number,
+  at: number = (e.at ?? 0) + d,
+): RateEstimate {
   return {
     ...e,
-    at: (e.at ?? 0) + d,
+    at,
     short: e.short * Math.exp(-p.ls * d),
     long: e.long * Math.exp(-p.ll * d),
     exposure: 1 / p.ll - (1 / p.ll - e.exposure) * Math.exp(-p.ll * d),
@@ -122,13 +195,14 @@ export function advance(e: RateEstimate, p: Params, to: number): RateEstimate {
     const turning = turningPoint(cur, p, d);
     const turn = Math.min(turning, d);
     const g = (u: number) => longIntegral(cur, p, u) - shortIntegral(cur, p, u);
-    const floor = Math.min(-cur.drift, g(turn));
+    const gd = g(d);
+    const floor = Math.min(-cur.drift, turn === d ? gd : g(turn));
     const driftAt = (u: number) =>
       Math.max(0, g(u) - (u <= turn ? Math.min(-cur.drift, g(u)) : floor));
-    const end = driftAt(d);
+    const end = Math.max(0, gd - (d <= turn ? Math.min(-cur.drift, gd) : floor));
     // A fall is only detected once the long rate is at or above the short one
     // (after the turning point); before it the statistic only shrinks.
-    if (!(end >= p.decline) || turning > d) return { ...decayed(cur, p, d, end), at: to };
+    if (!(end >= p.decline) || turning > d) return decayed(cur, p, d, end, to);
     let lo = turn;
     let hi = d;
     for (let i = 0; i < 80; i++) {
@@ -184,9 +258,13 @@ export function record(est: RateEstimate, at: number, p: Params): RateEstimate {
  * Probability that a model is still in the regime its estimate describes after
  * `gap` seconds without a use (1 when the regime hazard is off).
  */
-export function stillActive(est: RateEstimate, p: Params, gap: number): number {
+export function stillActive(
+  est: RateEstimate,
+  p: Params,
+  gap: number,
+  rate: number = longRateAfter(est, p, 0),
+): number {
   if (!Number.isFinite(p.regime) || !Number.isFinite(p.decline)) return 1;
-  const rate = longRateAfter(est, p, 0);
   if (est.since === undefined || est.at === null) return 1;
   const tau = p.regime * Math.max(est.at - est.since, 1 / p.ls);
   if (!(tau > 0)) return 1;

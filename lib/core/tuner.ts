@@ -30,13 +30,9 @@
 
 import { admissionStep, planPlacement } from "./placement.ts";
 import { type CachedCopy, type CachePolicy, countUsesInWindow } from "./cache_policy.ts";
-import {
-  newEstimate,
-  type RankOptions,
-  type RateEstimate,
-  recordUse,
-  usesPerWeek,
-} from "./rank.ts";
+import { newEstimate, type RankOptions, type RateEstimate, recordUse } from "./rank.ts";
+import { type Params, params } from "./rank_params.ts";
+import { hintsOf, rankAt, type RankHints } from "./rate_memory.ts";
 import {
   POLICY_PROFILES,
   type PolicyChoice,
@@ -93,17 +89,25 @@ export interface ProfileStanding {
   active: boolean;
 }
 
+/** What a shadow knows of one model. */
+interface Tracked {
+  est: RateEstimate;
+  /** What ranking `est` reuses between queries. */
+  hints: RankHints;
+  /** Use times inside the admission window, oldest first. */
+  recent: number[];
+  /** Its copy on the shadow SSD (an object reused between plans: only its rate changes). */
+  copy: CachedCopy | undefined;
+}
+
 interface Shadow {
   profile: PolicyProfile;
   rank: RankOptions;
+  params: Params;
   policy: CachePolicy;
-  estimates: Map<string, RateEstimate>;
-  /** Use times inside the admission window, oldest first. */
-  recent: Map<string, number[]>;
-  /** The shadow SSD's copies (reused objects: only their rate changes between plans). */
-  cache: Map<string, CachedCopy>;
-  /** The same copies as a list, in insertion order, for the planner. */
-  copies: CachedCopy[];
+  models: Map<string, Tracked>;
+  /** The models with a copy, in the order the copies were made. */
+  cached: Tracked[];
   used: number;
   /** Decayed bytes served from the shadow SSD. */
   hits: number;
@@ -170,14 +174,13 @@ export class PolicyTuner {
     this.#penalty = penalty;
     this.#shadows = profiles.map((profile) => ({
       profile,
-      // Frozen, so the rank functions validate it once (see rank.ts).
+      // Frozen, so the rank functions validate it once (see rank_params.ts).
       rank: Object.freeze({ ...profile.rank }),
+      params: params(profile.rank),
       // Frozen too, so the planner resolves it once (see policy_rules.ts).
       policy: Object.freeze(profilePolicy(base, profile)),
-      estimates: new Map(),
-      recent: new Map(),
-      cache: new Map(),
-      copies: [],
+      models: new Map(),
+      cached: [],
       used: 0,
       hits: 0,
       written: 0,
@@ -242,8 +245,8 @@ export class PolicyTuner {
    */
   rate(model: string, now: number): number {
     const shadow = this.#shadows[this.#active]!;
-    const est = shadow.estimates.get(model);
-    return est === undefined ? 0 : usesPerWeek(est, now, shadow.rank);
+    const tracked = shadow.models.get(model);
+    return tracked === undefined ? 0 : rankAt(tracked.est, now, shadow.params, tracked.hints);
   }
 
   /**
@@ -255,7 +258,7 @@ export class PolicyTuner {
    */
   usesInWindow(model: string, now: number): number {
     const shadow = this.#shadows[this.#active]!;
-    const recent = shadow.recent.get(model) ?? [];
+    const recent = shadow.models.get(model)?.recent ?? [];
     return countUsesInWindow(recent.map((at) => ({ at })), now, shadow.policy.windowSeconds);
   }
 
@@ -296,25 +299,28 @@ export class PolicyTuner {
 /** One load through one shadow: record the use, then hit or plan with the core planner. */
 function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
   const now = load.at;
-  const estimate = recordUse(shadow.estimates.get(load.model) ?? newEstimate(), now, shadow.rank);
-  shadow.estimates.set(load.model, estimate);
-  let recent = shadow.recent.get(load.model);
-  if (recent === undefined) shadow.recent.set(load.model, recent = []);
+  let model = shadow.models.get(load.model);
+  if (model === undefined) {
+    model = { est: newEstimate(), hints: { quiet: 0, rate: 0 }, recent: [], copy: undefined };
+    shadow.models.set(load.model, model);
+  }
+  model.est = recordUse(model.est, now, shadow.rank);
+  model.hints = hintsOf(model.est, shadow.params);
+  const recent = model.recent;
   recent.push(now);
   const cutoff = now - shadow.policy.windowSeconds;
   let drop = 0;
   while (drop < recent.length && recent[drop]! <= cutoff) drop++;
   if (drop > 0) recent.splice(0, drop);
-  const entry = shadow.cache.get(load.model);
-  if (entry !== undefined) {
+  if (model.copy !== undefined) {
     shadow.hits += load.size;
-    entry.lastUse = now;
+    model.copy.lastUse = now;
     return;
   }
   const candidate = {
     id: load.model,
     size: load.size,
-    rate: usesPerWeek(estimate, now, shadow.rank),
+    rate: rankAt(model.est, now, shadow.params, model.hints),
     usesInWindow: recent.length,
     noCache: false,
   };
@@ -323,12 +329,14 @@ function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
   const first = admissionStep(space, candidate, shadow.policy);
   if (first === "gated" || first === "too few uses to evict") return;
   if (first === "evict") {
-    for (const copy of shadow.copies) {
-      copy.rate = usesPerWeek(shadow.estimates.get(copy.id)!, now, shadow.rank);
+    const copies: CachedCopy[] = [];
+    for (const m of shadow.cached) {
+      m.copy!.rate = rankAt(m.est, now, shadow.params, m.hints);
+      copies.push(m.copy!);
     }
     const plan = planPlacement({
       space,
-      cached: shadow.copies,
+      cached: copies,
       candidate,
       policy: shadow.policy,
       now,
@@ -336,12 +344,13 @@ function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
     });
     if (!plan.copy) return;
     for (const e of plan.evict) {
-      shadow.used -= shadow.cache.get(e.id)!.size;
-      shadow.cache.delete(e.id);
+      const gone = shadow.models.get(e.id)!;
+      shadow.used -= gone.copy!.size;
+      gone.copy = undefined;
     }
-    shadow.copies = shadow.copies.filter((c) => shadow.cache.has(c.id));
+    shadow.cached = shadow.cached.filter((m) => m.copy !== undefined);
   }
-  const copy: CachedCopy = {
+  model.copy = {
     id: load.model,
     size: load.size,
     rate: 0,
@@ -350,8 +359,7 @@ function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
     ssdOnly: false,
     lastUse: now,
   };
-  shadow.cache.set(load.model, copy);
-  shadow.copies.push(copy);
+  shadow.cached.push(model);
   shadow.used += load.size;
   shadow.written += load.size;
 }
