@@ -1,19 +1,20 @@
 /**
- * The policy lab: runs every generated workload through llama-pack's policy,
- * the reference policies and the offline optimum, and prints one comparison
- * table per workload plus a matrix of "% of the LP upper bound".
+ * The policy lab, one workload at a time: every shape of both families
+ * (`bench/families.ts`, tuning seed k = 0) through llama-pack's policy, the
+ * reference policies and the offline optimum, one comparison table per
+ * workload plus a matrix of "% of the LP upper bound". For the figures over
+ * many seeds use `bench/policy_seeds.ts`.
  *
  * Run: `deno run --allow-all bench/policy_lab.ts [--variants] [--quick]`
  *
- * - `--variants` adds llama-pack's policy with other planner settings
- *   (through the same core functions), to guide tuning of lib/core/placement.ts and
- *   lib/core/rank.ts.
- * - `--quick` simulates 21 days instead of the specs' full length.
+ * - `--variants` adds the reported variants of `bench/report_variants.ts`.
+ * - `--quick` keeps the first 21 days of each workload.
  *
  * @module
  */
 
-import { generateWorkload, STANDARD_SPECS } from "./workloads.ts";
+import { FAMILIES } from "./families.ts";
+import { REPORT_VARIANTS } from "./report_variants.ts";
 import type { SimPolicy } from "../sim/policy_api.ts";
 import { llamaPackPolicy } from "../sim/llama_pack_policy.ts";
 import { loadSolver } from "../sim/optimum.ts";
@@ -26,39 +27,25 @@ import { formatSize } from "../lib/core/units.ts";
 const variants = Deno.args.includes("--variants");
 const quick = Deno.args.includes("--quick");
 const color = Deno.stdout.isTerminal() && Deno.env.get("NO_COLOR") === undefined;
-const WEEK = 7 * 86400;
 
 function policies(): SimPolicy[] {
   const list = [llamaPackPolicy(), ...referencePolicies()];
   if (variants) {
-    const DAY = 86400;
-    list.push(
-      llamaPackPolicy({ name: "lp minUses=2", cachePolicy: { minUses: 2, windowSeconds: WEEK } }),
-      llamaPackPolicy({ name: "lp minUses=1", cachePolicy: { minUses: 1, windowSeconds: WEEK } }),
-      llamaPackPolicy({
-        name: "lp minUses=2 margin=0.8",
-        cachePolicy: { minUses: 2, windowSeconds: WEEK, valueMargin: 0.8 },
-      }),
-      llamaPackPolicy({
-        name: "lp minUses=2 margin=1.3",
-        cachePolicy: { minUses: 2, windowSeconds: WEEK, valueMargin: 1.3 },
-      }),
-      llamaPackPolicy({ name: "lp short half-life 12h", rank: { shortHalfLifeSeconds: DAY / 2 } }),
-      llamaPackPolicy({
-        name: "lp minUses=2 long half-life 7d",
-        cachePolicy: { minUses: 2, windowSeconds: WEEK },
-        rank: { longHalfLifeSeconds: 7 * DAY },
-      }),
-      llamaPackPolicy({ name: "lp no detector", rank: { changeThreshold: Infinity } }),
-    );
+    for (const v of REPORT_VARIANTS) {
+      list.push(llamaPackPolicy({ ...v.options, name: `llama-pack (${v.name})` }));
+    }
   }
   return list;
 }
 
 const solver = await loadSolver();
 const results: Comparison[] = [];
-for (const spec of STANDARD_SPECS) {
-  const workload = generateWorkload(quick ? { ...spec, days: 21 } : spec);
+for (const shape of FAMILIES.flatMap((f) => f.shapes)) {
+  const full = shape.generate(0);
+  const start = full.loads[0]?.at ?? 0;
+  const workload = quick
+    ? { ...full, loads: full.loads.filter((l) => l.at < start + 21 * 86400) }
+    : full;
   const started = performance.now();
   const comparison = await comparePolicies(workload, { policies: policies(), solver });
   const seconds = (performance.now() - started) / 1000;

@@ -1,141 +1,104 @@
 /**
- * The policy lab over several seeds per generator: every standard workload
- * shape of `bench/workloads.ts` is generated with `--seeds N` different seeds
- * (the spec's own seed, then seed + 1000, seed + 2000, …) and run through
- * llama-pack's default policy, the reference policies and the offline
- * optimum. Prints a Markdown table of "% of the LP upper bound" (mean and
- * minimum over the seeds) and GB written to the SSD (mean), plus the
- * per-seed margin of llama-pack over the best reference, for `bench/RESULTS.md`.
+ * The policy lab's working tool: llama-pack's policy (and variants) over both
+ * workload families against issue 20's targets — % of the LP bound, margin
+ * over the best reference policy, SSD writes and copies evicted before a hit
+ * — per family, over all, and per shape. `bench/policy_report.ts` writes the
+ * full `bench/RESULTS.md`; this prints the same figures for quick tries.
  *
- * Run: `deno run --allow-all bench/policy_seeds.ts [--seeds 5] [--offset 0] [--only a,b] [--variant NAME=JSON]...`
+ * Run: `deno run -A bench/policy_seeds.ts [--held-out] [--seeds N] [--only a,b]
+ * [--shapes] [--runs] [--oracle] [--no-default] [--variant NAME=JSON]...`
  *
- * `--offset K` starts at the K-th seed (seed + K × 1000), for checking a
- * tuned policy on seeds it was not tuned on; `--only` runs only the named
- * generators.
- *
- * `--variant` adds llama-pack's policy with other settings as an extra row,
- * e.g. `--variant 'min 2={"cachePolicy":{"minUses":2,"windowSeconds":604800}}'`
+ * Tuning seeds by default (`bench/families.ts`); `--held-out` runs the
+ * held-out seeds, which are for reporting only: never choose a setting on
+ * them. `--variant` adds llama-pack's policy with other options as a row
  * (the JSON is {@linkcode LlamaPackPolicyOptions}; the string `"Infinity"`
- * stands for `Infinity`).
+ * stands for `Infinity`); `--oracle` adds the planner told the next 3 days.
  *
  * @module
  */
 
-import { generateWorkload, STANDARD_SPECS } from "./workloads.ts";
 import { llamaPackPolicy, type LlamaPackPolicyOptions } from "../sim/llama_pack_policy.ts";
-import { loadSolver } from "../sim/optimum.ts";
-import { referencePolicies } from "../sim/reference.ts";
-import { comparePolicies } from "../sim/simulate.ts";
+import type { SimPolicy } from "../sim/policy_api.ts";
+import type { Workload } from "../sim/workload.ts";
+import { oraclePolicy } from "./oracle_policy.ts";
+import { FAMILIES, HELD_OUT_SEEDS, TUNING_SEEDS } from "./families.ts";
+import { figures, measure, missedTargets, type Run } from "./lab.ts";
 
-const at = Deno.args.indexOf("--seeds");
-const seeds = at >= 0 ? Number(Deno.args[at + 1]) : 5;
-if (!(Number.isInteger(seeds) && seeds > 0)) {
-  console.error(`policy_seeds: --seeds must be a positive integer (got ${Deno.args[at + 1]})`);
-  Deno.exit(2);
-}
-
-const from = Deno.args.indexOf("--offset");
-const offset = from >= 0 ? Number(Deno.args[from + 1]) : 0;
-if (!(Number.isInteger(offset) && offset >= 0)) {
-  console.error(`policy_seeds: --offset must be an integer ≥ 0 (got ${Deno.args[from + 1]})`);
-  Deno.exit(2);
-}
-
-const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : undefined;
-const specs = STANDARD_SPECS.filter((s) => only === undefined || only.split(",").includes(s.name));
-if (specs.length === 0) {
-  console.error(`policy_seeds: --only names no generator (got '${only}')`);
-  Deno.exit(2);
-}
-
-const variants: LlamaPackPolicyOptions[] = [];
-Deno.args.forEach((arg, i) => {
-  if (arg !== "--variant") return;
-  const spec = Deno.args[i + 1] ?? "";
+const args = Deno.args;
+const heldOut = args.includes("--held-out");
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1]!.split(",") : undefined;
+const seedsArg = args.includes("--seeds") ? Number(args[args.indexOf("--seeds") + 1]) : undefined;
+const parse = (spec: string) => {
   const eq = spec.indexOf("=");
-  try {
-    const options = JSON.parse(spec.slice(eq + 1), (_k, v) => (v === "Infinity" ? Infinity : v));
-    variants.push({ ...options, name: `llama-pack (${spec.slice(0, eq)})` });
-  } catch (cause) {
-    console.error(`policy_seeds: --variant must be NAME=JSON (got '${spec}'): ${cause}`);
-    Deno.exit(2);
+  return {
+    name: spec.slice(0, eq),
+    options: JSON.parse(spec.slice(eq + 1), (_k, v) => (v === "Infinity" ? Infinity : v)),
+  };
+};
+const factories: ((w: Workload) => SimPolicy)[] = [];
+if (args.includes("--oracle")) factories.push((w) => oraclePolicy(w, 3 * 86400));
+if (!args.includes("--no-default")) factories.push(() => llamaPackPolicy());
+args.forEach((arg, i) => {
+  if (arg === "--variant") {
+    const { name, options } = parse(args[i + 1]!);
+    factories.push(() =>
+      llamaPackPolicy({ ...(options as LlamaPackPolicyOptions), name: `llama-pack (${name})` })
+    );
   }
 });
 
-const solver = await loadSolver();
-interface Cell {
-  ofBound: number[];
-  gbWritten: number[];
+const seeds = (heldOut ? HELD_OUT_SEEDS : TUNING_SEEDS).slice(0, seedsArg);
+const started = performance.now();
+const runs = await measure(FAMILIES, seeds, {
+  policies: factories,
+  ...(only ? { only } : {}),
+});
+const policies = [...new Set(runs.map((r) => r.policy))];
+const families = [...new Set(runs.map((r) => r.family))];
+const f1 = (x: number) => x.toFixed(1);
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
+const cell = (rs: Run[]) => {
+  const f = figures(rs);
+  return `${f1(f.ofBound)} | ${signed(f.margin)} / ${signed(f.minMargin)} | ${f1(f.writes)} | ${
+    f1(f.early)
+  }`;
+};
+console.log(
+  `${heldOut ? "HELD-OUT" : "tuning"} seeds ${seeds[0]}–${seeds.at(-1)}; ` +
+    `${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
+for (const family of [...families, "all"]) {
+  console.log(`\n## ${family}: % of bound | margin mean / worst | writes % | early %\n`);
+  for (const policy of policies) {
+    const rs = runs.filter((r) => r.policy === policy && (family === "all" || r.family === family));
+    console.log(`| ${policy.padEnd(28)} | ${cell(rs)} |`);
+  }
 }
-const table = new Map<string, Map<string, Cell>>(); // policy → workload → cell
-// llama-pack row → workload → its margin over the best reference of each seed (points of byte hit ratio)
-const margins = new Map<string, Map<string, number[]>>();
-const policyNames: string[] = [];
-const referenceNames = new Set(referencePolicies().map((p) => p.name));
-for (const spec of specs) {
-  for (let k = 0; k < seeds; k++) {
-    const workload = generateWorkload({ ...spec, seed: spec.seed + (offset + k) * 1000 });
-    const c = await comparePolicies(workload, {
-      policies: [llamaPackPolicy(), ...variants.map(llamaPackPolicy), ...referencePolicies()],
-      solver,
-    });
-    for (const row of c.rows) {
-      if (row.ofBound === null || row.kind === "bound") continue;
-      if (!policyNames.includes(row.policy)) policyNames.push(row.policy);
-      const byWorkload = table.get(row.policy) ?? new Map<string, Cell>();
-      table.set(row.policy, byWorkload);
-      const cell = byWorkload.get(spec.name) ?? { ofBound: [], gbWritten: [] };
-      byWorkload.set(spec.name, cell);
-      cell.ofBound.push(row.ofBound * 100);
-      if (row.bytesWritten !== null) cell.gbWritten.push(row.bytesWritten / 1e9);
-    }
-    const best = Math.max(
-      ...c.rows.filter((r) => referenceNames.has(r.policy)).map((r) => r.byteHitRatio),
-    );
-    for (const row of c.rows) {
-      if (!row.policy.startsWith("llama-pack")) continue;
-      const byWorkload = margins.get(row.policy) ?? new Map<string, number[]>();
-      margins.set(row.policy, byWorkload);
-      const list = byWorkload.get(spec.name) ?? [];
-      byWorkload.set(spec.name, list);
-      list.push((row.byteHitRatio - best) * 100);
+if (args.includes("--shapes")) {
+  for (const policy of policies) {
+    if (!/^(llama-pack|told)/.test(policy)) continue;
+    console.log(`\n## ${policy} by shape: % of bound | margin mean / worst | writes % | early %\n`);
+    for (const shape of [...new Set(runs.map((r) => r.shape))]) {
+      const rs = runs.filter((r) => r.policy === policy && r.shape === shape);
+      console.log(`| ${shape.padEnd(16)} | ${cell(rs)} |`);
     }
   }
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const names = specs.map((s) => s.name);
-const out: string[] = [];
-out.push(
-  `% of the LP upper bound, mean / min over ${seeds} seeds per generator; ` +
-    `GB written to the SSD (mean) in brackets.`,
-  "",
-  `| policy | ${names.join(" | ")} |`,
-  `|---|${names.map(() => "---:").join("|")}|`,
-);
-for (const policy of policyNames) {
-  const cells = names.map((w) => {
-    const cell = table.get(policy)?.get(w);
-    if (cell === undefined) return "–";
-    const gb = cell.gbWritten.length > 0 ? ` (${mean(cell.gbWritten).toFixed(0)} GB)` : "";
-    return `${mean(cell.ofBound).toFixed(1)} / ${Math.min(...cell.ofBound).toFixed(1)}${gb}`;
-  });
-  out.push(`| ${policy} | ${cells.join(" | ")} |`);
+console.log("");
+for (const policy of policies) {
+  if (!/^(llama-pack|told)/.test(policy)) continue;
+  const missed = missedTargets(runs.filter((r) => r.policy === policy));
+  console.log(`${policy}: ${missed.length === 0 ? "meets every target" : missed.join("; ")}`);
 }
-const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
-out.push(
-  "",
-  "llama-pack minus the best reference policy of each seed, points of byte hit ratio " +
-    "(mean / min over the seeds; positive = llama-pack ahead):",
-  "",
-  `| policy | ${names.join(" | ")} |`,
-  `|---|${names.map(() => "---:").join("|")}|`,
-);
-for (const [policy, byWorkload] of margins) {
-  const cells = names.map((w) => {
-    const m = byWorkload.get(w)!;
-    return `${signed(mean(m))} / ${signed(Math.min(...m))}`;
-  });
-  out.push(`| ${policy} | ${cells.join(" | ")} |`);
+if (args.includes("--runs")) {
+  for (const r of runs) {
+    if (!/^(llama-pack|told)/.test(r.policy)) continue;
+    console.log(
+      `${r.policy} ${r.shape} k=${r.seed}: ${(100 * r.ofBound).toFixed(1)}% margin ${
+        signed(100 * (r.byteHitRatio - r.bestReference))
+      } writes ${
+        (100 * r.bytesCopied / r.bytesLoaded).toFixed(1)
+      }% early ${r.evictedBeforeHit}/${r.copies}`,
+    );
+  }
 }
-console.log(out.join("\n"));

@@ -6,6 +6,7 @@
  */
 
 import type { LlamaPackPolicyOptions } from "../sim/llama_pack_policy.ts";
+import type { PolicyProfile } from "../lib/core/profiles.ts";
 
 /** One reported variant. */
 export interface ReportVariant {
@@ -17,8 +18,47 @@ export interface ReportVariant {
   options: LlamaPackPolicyOptions;
 }
 
+const DAY = 86400;
+
+/** The profiles that shipped before issue 20 (for the "previous default" row). */
+const PREVIOUS_PROFILES: readonly PolicyProfile[] = [
+  {
+    name: "steady",
+    summary: "favourites change slowly or alternate by time of day",
+    rank: { shortHalfLifeSeconds: 3 * DAY, changeThreshold: 3 },
+    policy: { idleHazard: 5, minUsesToEvict: 2 },
+  },
+  {
+    name: "shifting",
+    summary: "favourites change every week or two",
+    rank: { shortRateWeight: 0.6 },
+    policy: { idleHazard: 2, minUsesToEvict: 2 },
+  },
+  {
+    name: "rapid",
+    summary: "favourites change every few days",
+    rank: { shortHalfLifeSeconds: DAY, shortRateWeight: 0.8 },
+    policy: { idleHazard: 2, minUsesToEvict: 1 },
+  },
+];
+
 /** The variants, in report order. */
 export const REPORT_VARIANTS: readonly ReportVariant[] = [
+  {
+    name: "idle refill",
+    description: "idle-time refill on (reported separately below; its copies count as writes).",
+    options: { idleRefill: true },
+  },
+  {
+    name: "hits only",
+    description: "the shadows score bytes served alone (`writePenalty: 0`).",
+    options: { tuner: { writePenalty: 0 } },
+  },
+  {
+    name: "previous default",
+    description: "what shipped before this round: profiles steady, shifting, rapid; hits only.",
+    options: { profiles: PREVIOUS_PROFILES, tuner: { writePenalty: 0 } },
+  },
   {
     name: "adaptive off",
     description: "`cache.adaptive: false`: the `steady` profile only, no shadow caches.",
@@ -27,6 +67,6 @@ export const REPORT_VARIANTS: readonly ReportVariant[] = [
   {
     name: "min_uses 3",
     description: "`cache.min_uses: 3`: the original README's 3 uses in 7 days before any copy.",
-    options: { cachePolicy: { minUses: 3, windowSeconds: 7 * 86400 } },
+    options: { cachePolicy: { minUses: 3, windowSeconds: 7 * DAY } },
   },
 ];

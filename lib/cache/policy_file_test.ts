@@ -33,3 +33,38 @@ Deno.test("loadPolicyChoice() falls back to steady, and adaptive false ignores t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadPolicyChoice() keeps write ratios, drops malformed standings, and a stored old profile falls back to steady", async () => {
+  const dir = await Deno.makeTempDir();
+  const on = { cache: { min_uses: 1, window_days: 7, auto: true, adaptive: true } };
+  try {
+    await savePolicyChoice(
+      dir,
+      choiceOf({ minUses: 1, windowSeconds: 604800 }, "session", [
+        { name: "steady", byteHitRatio: 0.4, writeRatio: 0.05 },
+        { name: "session", byteHitRatio: 0.6, writeRatio: 0.2 },
+      ]),
+      0,
+    );
+    const stored = await loadPolicyChoice(dir, on);
+    assertEquals(stored.profile.name, "session");
+    assertEquals(stored.standings.map((s) => s.writeRatio), [0.05, 0.2]);
+    // A file written before this version: "shifting" is gone, a string ratio is not a ratio.
+    await Deno.writeTextFile(
+      `${dir}/policy.json`,
+      JSON.stringify({
+        profile: "shifting",
+        standings: [{ name: "shifting", byteHitRatio: 0.5 }, {
+          name: "rapid",
+          byteHitRatio: 0.4,
+          writeRatio: "lots",
+        }],
+      }),
+    );
+    const old = await loadPolicyChoice(dir, on);
+    assertEquals(old.profile.name, "steady");
+    assertEquals(old.standings, [{ name: "shifting", byteHitRatio: 0.5 }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

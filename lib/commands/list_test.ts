@@ -1,7 +1,8 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/assert.ts";
 import { buildIndex } from "../core/model_index.ts";
+import { choiceOf } from "../core/profiles.ts";
 import type { CopyJobRow, FileRow, ModelRow, SsdCopyRow, UseRow } from "../state/store.ts";
-import { listEntries } from "./list.ts";
+import { listEntries, profileLine } from "./list.ts";
 
 const G = 1024 ** 3;
 const DAY = 86400;
@@ -150,4 +151,21 @@ Deno.test("listEntries() derives each model's SSD and HDD state", async (t) => {
     assertEquals(e.ssd.state, "none");
     assertEquals(e.reasons?.[1]?.startsWith("not cached: "), true, e.reasons?.[1]);
   });
+});
+
+Deno.test("profileLine() names the active profile and each shadow's hits and writes", () => {
+  const base = { minUses: 1, windowSeconds: 604800 };
+  assertEquals(
+    profileLine(choiceOf(base, "session"), false),
+    `policy profile: session (${choiceOf(base, "session").profile.summary}; adaptive off)`,
+  );
+  const line = profileLine(
+    choiceOf(base, "session", [
+      { name: "steady", byteHitRatio: 0.42, writeRatio: 0.051 },
+      { name: "session", byteHitRatio: 0.6 },
+    ]),
+    true,
+  );
+  assert(line.startsWith("policy profile: session ("), line);
+  assert(line.endsWith("at the last load: steady 42% (5%), session 60%"), line);
 });
