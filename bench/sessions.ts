@@ -86,77 +86,25 @@ const MINUTE = 60;
 /** Bits per weight of the quants a base model comes in. */
 const QUANTS = [["Q4_K_M", 4.85], ["Q5_K_M", 5.7], ["Q6_K", 6.6], ["Q8_0", 8.5]] as const;
 /** Parameter counts (billions) people run at home, with weights. */
-const PARAMS = [
-  [1.5, 3],
-  [3, 5],
-  [7, 10],
-  [8, 10],
-  [9, 6],
-  [12, 6],
-  [14, 6],
-  [24, 5],
-  [27, 4],
-  [
-    32,
-    5,
-  ],
-  [70, 4],
-  [106, 1.5],
-  [123, 1],
-  [235, 1],
-] as const;
-const DAY_RHYTHM = [
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0.2,
-  0.6,
-  1.2,
-  1.6,
-  1.6,
-  1.4,
-  0.8,
-  1.2,
-  1.5,
-  1.5,
-  1.3,
-  1,
-  0.6,
-  0.5,
-  0.4,
-  0.3,
-  0.1,
-  0,
-];
-const EVENING_RHYTHM = [
-  0.3,
-  0.1,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0.1,
-  0.2,
-  0.2,
-  0.3,
-  0.3,
-  0.4,
-  0.3,
-  0.3,
-  0.3,
-  0.4,
-  0.6,
-  1.2,
-  1.8,
-  2,
-  1.8,
-  1.2,
-  0.7,
-];
+const PARAMS: readonly (readonly [number, number])[] = pairs(
+  "1.5:3 3:5 7:10 8:10 9:6 12:6 14:6 24:5 27:4 32:5 70:4 106:1.5 123:1 235:1",
+);
+/** Relative chance that a session starts in each hour of the day (0–23). */
+const DAY_RHYTHM = numbers(
+  "0 0 0 0 0 0 0.2 0.6 1.2 1.6 1.6 1.4 0.8 1.2 1.5 1.5 1.3 1 0.6 0.5 0.4 0.3 0.1 0",
+);
+/** The same for someone who uses models in the evening. */
+const EVENING_RHYTHM = numbers(
+  "0.3 0.1 0 0 0 0 0 0.1 0.2 0.2 0.3 0.3 0.4 0.3 0.3 0.3 0.4 0.6 1.2 1.8 2 1.8 1.2 0.7",
+);
+
+function numbers(text: string): number[] {
+  return text.split(" ").map(Number);
+}
+
+function pairs(text: string): [number, number][] {
+  return text.split(" ").map((p) => p.split(":").map(Number) as [number, number]);
+}
 
 interface Base {
   quants: { name: string; size: number }[];

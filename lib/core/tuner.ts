@@ -28,11 +28,9 @@
  * @module
  */
 
-import { admissionStep, planPlacement } from "./placement.ts";
-import { type CachedCopy, type CachePolicy, countUsesInWindow } from "./cache_policy.ts";
-import { newEstimate, type RankOptions, type RateEstimate, recordUse } from "./rank.ts";
-import { type Params, params } from "./rank_params.ts";
-import { hintsOf, rankAt, type RankHints } from "./rate_memory.ts";
+import { type CachePolicy, countUsesInWindow } from "./cache_policy.ts";
+import type { RankOptions } from "./rank.ts";
+import { newShadow, type Shadow, shadowRate, step } from "./shadow_cache.ts";
 import {
   POLICY_PROFILES,
   type PolicyChoice,
@@ -87,32 +85,6 @@ export interface ProfileStanding {
   writeRatio: number;
   /** Whether it is the active profile. */
   active: boolean;
-}
-
-/** What a shadow knows of one model. */
-interface Tracked {
-  est: RateEstimate;
-  /** What ranking `est` reuses between queries. */
-  hints: RankHints;
-  /** Use times inside the admission window, oldest first. */
-  recent: number[];
-  /** Its copy on the shadow SSD (an object reused between plans: only its rate changes). */
-  copy: CachedCopy | undefined;
-}
-
-interface Shadow {
-  profile: PolicyProfile;
-  rank: RankOptions;
-  params: Params;
-  policy: CachePolicy;
-  models: Map<string, Tracked>;
-  /** The models with a copy, in the order the copies were made. */
-  cached: Tracked[];
-  used: number;
-  /** Decayed bytes served from the shadow SSD. */
-  hits: number;
-  /** Decayed bytes copied to it. */
-  written: number;
 }
 
 /**
@@ -172,19 +144,7 @@ export class PolicyTuner {
     this.#lambda = Math.LN2 / halfLife;
     this.#share = share;
     this.#penalty = penalty;
-    this.#shadows = profiles.map((profile) => ({
-      profile,
-      // Frozen, so the rank functions validate it once (see rank_params.ts).
-      rank: Object.freeze({ ...profile.rank }),
-      params: params(profile.rank),
-      // Frozen too, so the planner resolves it once (see policy_rules.ts).
-      policy: Object.freeze(profilePolicy(base, profile)),
-      models: new Map(),
-      cached: [],
-      used: 0,
-      hits: 0,
-      written: 0,
-    }));
+    this.#shadows = profiles.map((profile) => newShadow(profile, profilePolicy(base, profile)));
   }
 
   /** The active profile. */
@@ -245,8 +205,7 @@ export class PolicyTuner {
    */
   rate(model: string, now: number): number {
     const shadow = this.#shadows[this.#active]!;
-    const tracked = shadow.models.get(model);
-    return tracked === undefined ? 0 : rankAt(tracked.est, now, shadow.params, tracked.hints);
+    return shadowRate(shadow, model, now);
   }
 
   /**
@@ -294,74 +253,6 @@ export class PolicyTuner {
       active: i === this.#active,
     }));
   }
-}
-
-/** One load through one shadow: record the use, then hit or plan with the core planner. */
-function step(shadow: Shadow, load: ObservedLoad, capacity: number): void {
-  const now = load.at;
-  let model = shadow.models.get(load.model);
-  if (model === undefined) {
-    model = { est: newEstimate(), hints: { quiet: 0, rate: 0 }, recent: [], copy: undefined };
-    shadow.models.set(load.model, model);
-  }
-  model.est = recordUse(model.est, now, shadow.rank);
-  model.hints = hintsOf(model.est, shadow.params);
-  const recent = model.recent;
-  recent.push(now);
-  const cutoff = now - shadow.policy.windowSeconds;
-  let drop = 0;
-  while (drop < recent.length && recent[drop]! <= cutoff) drop++;
-  if (drop > 0) recent.splice(0, drop);
-  if (model.copy !== undefined) {
-    shadow.hits += load.size;
-    model.copy.lastUse = now;
-    return;
-  }
-  const candidate = {
-    id: load.model,
-    size: load.size,
-    rate: rankAt(model.est, now, shadow.params, model.hints),
-    usesInWindow: recent.length,
-    noCache: false,
-  };
-  const space = { freeBytes: capacity - shadow.used, minFreeBytes: 0, cacheUsedBytes: shadow.used };
-  // Rank the cached copies only when the plan depends on them.
-  const first = admissionStep(space, candidate, shadow.policy);
-  if (first === "gated" || first === "too few uses to evict") return;
-  if (first === "evict") {
-    const copies: CachedCopy[] = [];
-    for (const m of shadow.cached) {
-      m.copy!.rate = rankAt(m.est, now, shadow.params, m.hints);
-      copies.push(m.copy!);
-    }
-    const plan = planPlacement({
-      space,
-      cached: copies,
-      candidate,
-      policy: shadow.policy,
-      now,
-      explain: false,
-    });
-    if (!plan.copy) return;
-    for (const e of plan.evict) {
-      const gone = shadow.models.get(e.id)!;
-      shadow.used -= gone.copy!.size;
-      gone.copy = undefined;
-    }
-    shadow.cached = shadow.cached.filter((m) => m.copy !== undefined);
-  }
-  model.copy = {
-    id: load.model,
-    size: load.size,
-    rate: 0,
-    pinned: false,
-    inUse: false,
-    ssdOnly: false,
-    lastUse: now,
-  };
-  shadow.cached.push(model);
-  shadow.used += load.size;
-  shadow.written += load.size;
 }
 
 /**
