@@ -208,7 +208,6 @@ export function generateSessions(spec: SessionSpec): Workload {
   let current = 0;
   let nextRelease = exponential((7 / Math.max(1e-9, spec.releasesPerWeek)) * DAY);
   const rhythm = spec.evening ? EVENING_RHYTHM : DAY_RHYTHM;
-  const rhythmTotal = rhythm.reduce((a, b) => a + b, 0);
   let day = 0;
   while (day < spec.days) {
     const spell = Math.max(1, Math.round(exponential(spec.spellDays)));

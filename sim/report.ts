@@ -111,7 +111,7 @@ export function renderSummary(
     } without (saves ${formatDuration(saved)})`,
     `  copied to SSD    ${formatSize(summary.bytesCopied)} in ${summary.copies} cop${
       summary.copies === 1 ? "y" : "ies"
-    }`,
+    }${summary.idleCopies > 0 ? ` (${summary.idleCopies} while idle)` : ""}`,
     `  evictions        ${summary.evictions} (${summary.evictedBeforeHit} before any hit)`,
     `  final SSD        ${
       summary.finalContents.length === 0 ? "empty" : summary.finalContents

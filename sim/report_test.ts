@@ -28,6 +28,7 @@ const summary: SimulationSummary = {
   loadSecondsWithoutCache: 357.9,
   loadSecondsWithCache: 291.6,
   copies: 1,
+  idleCopies: 0,
   bytesCopied: 10 * GIB,
   evictions: 2,
   evictedBeforeHit: 1,
@@ -62,6 +63,12 @@ Deno.test("renderSummary() lists every figure", () => {
   assertEquals(empty.includes("two models"), false);
   assertEquals(empty.includes("final SSD        empty"), true);
   assertEquals(empty.includes("in 2 copies"), true);
+  assertEquals(
+    renderSummary({ ...summary, copies: 3, idleCopies: 2 }, workload).includes(
+      "10.0 GiB in 3 copies (2 while idle)",
+    ),
+    true,
+  );
   assertEquals(empty.includes("\x1b[1m20.0%\x1b[0m"), true);
   assertEquals(empty.includes("kept free"), false);
   const limited = renderSummary(summary, { ...workload, ssdLimitBytes: 25 * GIB });
