@@ -276,7 +276,17 @@ function decideQuietly(
     if (isProtected(copy, candidate)) continue;
     // Value idle copies at their expected rate (see the module doc of cache_policy.ts).
     eligible.push(
-      hazard ? { ...copy, rate: copy.rate * stillInUse(copy, now!, policy.idleHazard) } : copy,
+      hazard && copy.lastUse !== undefined
+        ? {
+          id: copy.id,
+          size: copy.size,
+          rate: copy.rate * stillInUse(copy, now!, policy.idleHazard),
+          pinned: copy.pinned,
+          inUse: copy.inUse,
+          ssdOnly: copy.ssdOnly,
+          lastUse: copy.lastUse,
+        }
+        : copy,
     );
     evictable += copy.size;
   }

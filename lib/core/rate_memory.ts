@@ -115,9 +115,15 @@ export interface RankHints {
   rate: number;
 }
 
-/** The {@linkcode RankHints} of an estimate. */
-export function hintsOf(e: RateEstimate, p: Params): RankHints {
-  return { quiet: quietFor(e, p), rate: longRateAfter(e, p, 0) };
+/**
+ * The {@linkcode RankHints} of an estimate, written into `into` when given
+ * (callers that keep hints per model reuse one object).
+ */
+export function hintsOf(e: RateEstimate, p: Params, into?: RankHints): RankHints {
+  const hints = into ?? { quiet: 0, rate: 0 };
+  hints.quiet = quietFor(e, p);
+  hints.rate = longRateAfter(e, p, 0);
+  return hints;
 }
 
 /**
@@ -242,13 +248,12 @@ export function record(est: RateEstimate, at: number, p: Params): RateEstimate {
   const rs = p.ls * before.short;
   const rl = longRateAfter(before, p, 0);
   const drift = rs > 0 && rl > 0 ? Math.max(0, before.drift + Math.log(rs / rl)) : before.drift;
-  const after: RateEstimate = {
-    ...before,
-    uses: before.uses + 1,
-    short: before.short + 1,
-    long: before.long + 1,
-    drift,
-  };
+  // `before` is a fresh object unless the use came at the estimate's own time.
+  const after: RateEstimate = before === est ? { ...before } : before;
+  after.uses = before.uses + 1;
+  after.short = before.short + 1;
+  after.long = before.long + 1;
+  after.drift = drift;
   // Restart only towards a higher rate, so a use never lowers the rank.
   const rise = p.ls * after.short > longRateAfter(after, p, 0);
   return drift >= p.threshold && rise ? shift(after, p) : after;

@@ -31,6 +31,9 @@ export interface Tracked {
   est: RateEstimate;
   /** What ranking `est` reuses between queries. */
   hints: RankHints;
+  /** The last rank computed and when: a shadow and the real cache ask at the same `now`. */
+  rankedAt: number;
+  rank: number;
   /** Use times inside the admission window, oldest first. */
   recent: number[];
   /** Its copy on the shadow SSD (an object reused between plans: only its rate changes). */
@@ -74,6 +77,15 @@ export function newShadow(profile: PolicyProfile, policy: CachePolicy): Shadow {
   };
 }
 
+/** A tracked model's rank at `now`, computed once per `now`. */
+function rankOf(m: Tracked, shadow: Shadow, now: number): number {
+  if (m.rankedAt !== now) {
+    m.rank = rankAt(m.est, now, shadow.params, m.hints);
+    m.rankedAt = now;
+  }
+  return m.rank;
+}
+
 /**
  * A model's rank (uses per week) at `now` under the shadow's profile; 0 for a model never seen.
  *
@@ -84,7 +96,7 @@ export function newShadow(profile: PolicyProfile, policy: CachePolicy): Shadow {
  */
 export function shadowRate(shadow: Shadow, model: string, now: number): number {
   const tracked = shadow.models.get(model);
-  return tracked === undefined ? 0 : rankAt(tracked.est, now, shadow.params, tracked.hints);
+  return tracked === undefined ? 0 : rankOf(tracked, shadow, now);
 }
 
 /** One load through one shadow: record the use, then hit or plan with the core planner. */
@@ -92,11 +104,19 @@ export function step(shadow: Shadow, load: ShadowLoad, capacity: number): void {
   const now = load.at;
   let model = shadow.models.get(load.model);
   if (model === undefined) {
-    model = { est: newEstimate(), hints: { quiet: 0, rate: 0 }, recent: [], copy: undefined };
+    model = {
+      est: newEstimate(),
+      hints: { quiet: 0, rate: 0 },
+      rankedAt: NaN,
+      rank: 0,
+      recent: [],
+      copy: undefined,
+    };
     shadow.models.set(load.model, model);
   }
   model.est = recordUse(model.est, now, shadow.rank);
-  model.hints = hintsOf(model.est, shadow.params);
+  hintsOf(model.est, shadow.params, model.hints);
+  model.rankedAt = NaN;
   const recent = model.recent;
   recent.push(now);
   const cutoff = now - shadow.policy.windowSeconds;
@@ -111,7 +131,7 @@ export function step(shadow: Shadow, load: ShadowLoad, capacity: number): void {
   const candidate = {
     id: load.model,
     size: load.size,
-    rate: rankAt(model.est, now, shadow.params, model.hints),
+    rate: rankOf(model, shadow, now),
     usesInWindow: recent.length,
     noCache: false,
   };
@@ -122,7 +142,7 @@ export function step(shadow: Shadow, load: ShadowLoad, capacity: number): void {
   if (first === "evict") {
     const copies: CachedCopy[] = [];
     for (const m of shadow.cached) {
-      m.copy!.rate = rankAt(m.est, now, shadow.params, m.hints);
+      m.copy!.rate = rankOf(m, shadow, now);
       copies.push(m.copy!);
     }
     const plan = planPlacement({
