@@ -127,21 +127,18 @@ export function runSimulation(
       }
     }
   };
-  const viewAt = (now: number): CacheView => {
-    let list: CacheEntry[] | undefined; // made only when the policy looks (not on most hits)
-    return {
-      now,
-      capacityBytes: capacity,
-      usedBytes: used,
-      freeBytes: workload.ssdFreeBytes - used,
-      minFreeBytes: minFree,
-      limitBytes: limit,
-      get entries() {
-        return list ??= [...entries.values()];
-      },
-      explain: record,
-    };
-  };
+  /** The entries as a list, rebuilt only after a copy starts or an eviction. */
+  let list: CacheEntry[] | undefined;
+  const viewAt = (now: number): CacheView => ({
+    now,
+    capacityBytes: capacity,
+    usedBytes: used,
+    freeBytes: workload.ssdFreeBytes - used,
+    minFreeBytes: minFree,
+    limitBytes: limit,
+    entries: list ??= [...entries.values()],
+    explain: record,
+  });
   const evict = (model: string, reason: string, now: number) => {
     const e = entries.get(model);
     if (e === undefined) {
@@ -154,6 +151,7 @@ export function runSimulation(
       throw new Error(`policy ${policy.name} evicted '${model}' while it is in use`);
     }
     entries.delete(model);
+    list = undefined;
     used -= e.size;
     s.evictions++;
     if (e.hits === 0) s.evictedBeforeHit++;
@@ -181,6 +179,7 @@ export function runSimulation(
       hits: 0,
     };
     entries.set(model, fresh);
+    list = undefined;
     pending.push(fresh);
     used += size;
     s.peakUsedBytes = Math.max(s.peakUsedBytes, used);
