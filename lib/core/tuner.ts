@@ -16,8 +16,10 @@
  * (default 30 days) so that the recent past counts most. The active profile
  * is the one with the best score; another profile takes over only when it
  * leads by more than a share (default 1%) of the decayed bytes loaded, so two
- * close profiles do not take turns and churn the real SSD. Until the first
- * load, the first profile (`steady`) is active.
+ * close profiles do not take turns and churn the real SSD. The profile that
+ * decides a load is chosen on the loads before it: a shadow's own decision on
+ * that load (a copy is a write at once, its hits come later) does not count.
+ * Until then the first profile (`steady`) is active.
  *
  * Why the write penalty (policy lab, tuning seeds, `bench/RESULTS.md`): with
  * hits alone the fast profiles win whenever they serve a little more, at up
@@ -163,7 +165,9 @@ export class PolicyTuner {
   }
 
   /**
-   * Feeds one load to every shadow, then re-chooses the active profile.
+   * Re-chooses the active profile from the scores so far, then feeds the load
+   * to every shadow (so the profile that decides a load was chosen on the
+   * loads before it).
    *
    * @param load The load; times must not go backwards.
    * @throws {RangeError} When the load's time is before the previous one's, or its size is not a finite number ≥ 0.
@@ -179,14 +183,22 @@ export class PolicyTuner {
     }
     const decay = this.#at === -Infinity ? 0 : Math.exp(-this.#lambda * (load.at - this.#at));
     this.#at = load.at;
-    this.#loaded = this.#loaded * decay + load.size;
-    const scores: number[] = [];
+    this.#loaded *= decay;
     for (const shadow of this.#shadows) {
       shadow.hits *= decay;
       shadow.written *= decay;
-      step(shadow, load, this.#capacity);
-      scores.push(shadow.hits - this.#penalty * shadow.written);
     }
+    // Choose on the loads before this one: a shadow's decision on this very
+    // load (a copy counted as a write, its hits still to come) must not pick
+    // the profile that decides it.
+    this.#choose();
+    this.#loaded += load.size;
+    for (const shadow of this.#shadows) step(shadow, load, this.#capacity);
+  }
+
+  /** Makes the best-scoring shadow's profile active if it leads by enough. */
+  #choose(): void {
+    const scores = this.#shadows.map((s) => s.hits - this.#penalty * s.written);
     let best = 0;
     scores.forEach((score, i) => {
       if (score > scores[best]!) best = i;

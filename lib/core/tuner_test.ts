@@ -83,16 +83,20 @@ Deno.test("PolicyTuner switches only on a lead above the margin", () => {
   const never = new PolicyTuner(BASE, cacheCapacity(w), { switchShare: 10 });
   let eagerSwitches = 0;
   let last = eager.active.name;
+  const score = (s: { byteHitRatio: number; writeRatio: number }) =>
+    s.byteHitRatio - 0.25 * s.writeRatio;
+  let before = eager.standings();
   for (const load of w.loads) {
     eager.observe(load);
     never.observe(load);
     if (eager.active.name !== last) eagerSwitches++;
     last = eager.active.name;
-    // With margin 0 the active profile always has a best score (hits − 0.25 × writes).
-    const score = (s: { byteHitRatio: number; writeRatio: number }) =>
-      s.byteHitRatio - 0.25 * s.writeRatio;
-    const best = Math.max(...eager.standings().map(score));
-    assert(Math.abs(score(eager.standings().find((s) => s.active)!) - best) < 1e-12);
+    // With margin 0 the active profile had a best score (hits − 0.25 × writes)
+    // on the loads before this one: the load it decides does not count.
+    const best = Math.max(...before.map(score));
+    const active = before.find((s) => s.profile.name === eager.active.name)!;
+    assert(Math.abs(score(active) - best) < 1e-12, `${load.at}`);
+    before = eager.standings();
   }
   assert(eagerSwitches > 0);
   // A lead of 10× the bytes loaded can never happen.
@@ -174,4 +178,25 @@ Deno.test("profilePolicy() keeps the configured gate and window", () => {
   }
   const rapid = profilePolicy(BASE, POLICY_PROFILES.find((p) => p.name === "rapid")!);
   assertEquals(rapid.minUsesToEvict, 1);
+});
+
+Deno.test("PolicyTuner chooses the profile for a load from the loads before it", () => {
+  // Every shadow copies qwen and serves its second load; at gemma's second
+  // load steady and rapid copy gemma (a write, its hits still to come) and
+  // session does not. That decision must not make session the profile that
+  // decides this very load.
+  const MIB = 1024 ** 2;
+  const loads = [
+    { at: 0, model: "qwen", size: 6 * MIB },
+    { at: 8, model: "qwen", size: 6 * MIB },
+    { at: 16, model: "gemma", size: 8 * MIB },
+    { at: 24, model: "gemma", size: 8 * MIB },
+  ];
+  const tuner = tunerFromHistory(loads, BASE, 12 * MIB);
+  assertEquals(tuner.active.name, "steady");
+  const s = Object.fromEntries(tuner.standings().map((x) => [x.profile.name, x]));
+  assert(s.session!.writeRatio < s.steady!.writeRatio, JSON.stringify(s));
+  // One load later, with nothing new, the scores so far decide.
+  tuner.observe({ at: 32, model: "other", size: MIB });
+  assertEquals(tuner.active.name, "session");
 });
