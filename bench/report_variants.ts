@@ -56,7 +56,9 @@ export const REPORT_VARIANTS: readonly ReportVariant[] = [
   },
   {
     name: "previous default",
-    description: "what shipped before this round: profiles steady, shifting, rapid; hits only.",
+    description:
+      "what shipped before this round: profiles steady, shifting, rapid, scored on hits alone " +
+      "(with this round's order: the profile for a load is chosen on the loads before it).",
     options: { profiles: PREVIOUS_PROFILES, tuner: { writePenalty: 0 } },
   },
   {

@@ -118,9 +118,12 @@ export function checkInput(
   checkBytes("minFreeBytes", space.minFreeBytes);
   checkBytes("limitBytes", space.limitBytes);
   checkBytes("cacheUsedBytes", space.cacheUsedBytes);
-  for (const c of [...cached, ...candidates]) {
-    checkBytes(`size of '${c.id}'`, c.size);
-    checkBytes(`rate of '${c.id}'`, c.rate);
+  for (const list of [cached, candidates]) {
+    for (const c of list) {
+      // The messages are built only when a check fails (planners run this on every plan).
+      if (!(Number.isFinite(c.size) && c.size >= 0)) checkBytes(`size of '${c.id}'`, c.size);
+      if (!(Number.isFinite(c.rate) && c.rate >= 0)) checkBytes(`rate of '${c.id}'`, c.rate);
+    }
   }
 }
 

@@ -78,7 +78,7 @@ function turningPoint(e: RateEstimate, p: Params, within: number): number {
     else hi = x;
     let next = x - fx / slope(x);
     if (!(next > lo && next < hi)) next = (lo + hi) / 2;
-    if (Math.abs(next - x) < 1e-7) return next;
+    if (Math.abs(next - x) < 1e-9 * Math.max(1, x)) return next;
     x = next;
   }
   return hi;

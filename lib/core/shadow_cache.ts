@@ -131,7 +131,9 @@ export function step(shadow: Shadow, load: ShadowLoad, capacity: number): void {
   const candidate = {
     id: load.model,
     size: load.size,
-    rate: rankOf(model, shadow, now),
+    // A model just used ranks above 0, which is all the first step asks of
+    // the rank; it is computed below only when the plan depends on it.
+    rate: 1,
     usesInWindow: recent.length,
     noCache: false,
   };
@@ -140,6 +142,7 @@ export function step(shadow: Shadow, load: ShadowLoad, capacity: number): void {
   const first = admissionStep(space, candidate, shadow.policy);
   if (first === "gated" || first === "too few uses to evict") return;
   if (first === "evict") {
+    candidate.rate = rankOf(model, shadow, now);
     const copies: CachedCopy[] = [];
     for (const m of shadow.cached) {
       m.copy!.rate = rankOf(m, shadow, now);
