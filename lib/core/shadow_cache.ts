@@ -28,6 +28,7 @@ export interface ShadowLoad {
 
 /** What a shadow knows of one model. */
 export interface Tracked {
+  /** Its rate estimate under the shadow's rank options. */
   est: RateEstimate;
   /** What ranking `est` reuses between queries. */
   hints: RankHints;
@@ -40,14 +41,21 @@ export interface Tracked {
   copy: CachedCopy | undefined;
 }
 
+/** One profile's shadow cache and what it has seen. */
 export interface Shadow {
+  /** The profile it runs. */
   profile: PolicyProfile;
+  /** The profile's rank options (frozen). */
   rank: RankOptions;
+  /** The same, checked. */
   params: Params;
+  /** The configured policy with the profile's settings (frozen). */
   policy: CachePolicy;
+  /** Every model loaded so far. */
   models: Map<string, Tracked>;
   /** The models with a copy, in the order the copies were made. */
   cached: Tracked[];
+  /** Bytes its copies hold. */
   used: number;
   /** Decayed bytes served from the shadow SSD. */
   hits: number;
@@ -100,7 +108,7 @@ export function shadowRate(shadow: Shadow, model: string, now: number): number {
 }
 
 /** One load through one shadow: record the use, then hit or plan with the core planner. */
-export function step(shadow: Shadow, load: ShadowLoad, capacity: number): void {
+export function feedShadow(shadow: Shadow, load: ShadowLoad, capacity: number): void {
   const now = load.at;
   let model = shadow.models.get(load.model);
   if (model === undefined) {

@@ -32,7 +32,7 @@
 
 import { type CachePolicy, countUsesInWindow } from "./cache_policy.ts";
 import type { RankOptions } from "./rank.ts";
-import { newShadow, type Shadow, shadowRate, step } from "./shadow_cache.ts";
+import { feedShadow, newShadow, type Shadow, shadowRate } from "./shadow_cache.ts";
 import {
   POLICY_PROFILES,
   type PolicyChoice,
@@ -193,7 +193,7 @@ export class PolicyTuner {
     // the profile that decides it.
     this.#choose();
     this.#loaded += load.size;
-    for (const shadow of this.#shadows) step(shadow, load, this.#capacity);
+    for (const shadow of this.#shadows) feedShadow(shadow, load, this.#capacity);
   }
 
   /** Makes the best-scoring shadow's profile active if it leads by enough. */
