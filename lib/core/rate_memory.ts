@@ -56,32 +56,39 @@ function shortIntegral(e: RateEstimate, p: Params, d: number): number {
  * long rate, or `Infinity` when that is later than `within`.
  */
 function turningPoint(e: RateEstimate, p: Params, within: number): number {
-  const diff = (d: number) => p.ls * e.short * Math.exp(-p.ls * d) - longRateAfter(e, p, d);
-  if (diff(0) <= 0) return 0;
-  if (diff(within) > 0) return Infinity;
+  if (rateGap(e, p, 0) <= 0) return 0;
+  if (rateGap(e, p, within) > 0) return Infinity;
   // Newton on h = ln(rate_s / rate_l), which only falls and is nearly linear
   // (the short memory decays much faster than the long one), kept inside the
   // bracket by bisection. g′ = 0 at the turning point, so what advance()
   // takes from it is insensitive to its last digits.
-  const full = 1 / p.ll;
-  const exposure = (d: number) => full - (full - e.exposure) * Math.exp(-p.ll * d);
   const base = Math.log(p.ls * e.short) - Math.log(e.long);
-  const h = (d: number) => base - (p.ls - p.ll) * d + Math.log(exposure(d));
-  const slope = (d: number) =>
-    p.ll - p.ls + ((1 - p.ll * e.exposure) * Math.exp(-p.ll * d)) / exposure(d);
   let lo = 0;
   let hi = within;
   let x = Math.min(within / 2, Math.max(0, base / (p.ls - p.ll)));
   for (let i = 0; i < 100 && hi - lo > 1e-6; i++) {
-    const fx = h(x);
-    if (fx > 0) lo = x;
+    const fade = Math.exp(-p.ll * x);
+    const exposure = 1 / p.ll - (1 / p.ll - e.exposure) * fade;
+    const h = base - (p.ls - p.ll) * x + Math.log(exposure);
+    if (h > 0) lo = x;
     else hi = x;
-    let next = x - fx / slope(x);
+    const slope = p.ll - p.ls + ((1 - p.ll * e.exposure) * fade) / exposure;
+    let next = x - h / slope;
     if (!(next > lo && next < hi)) next = (lo + hi) / 2;
     if (Math.abs(next - x) < 1e-9 * Math.max(1, x)) return next;
     x = next;
   }
   return hi;
+}
+
+/** rate_s − rate_l `d` seconds after the estimate's time. */
+function rateGap(e: RateEstimate, p: Params, d: number): number {
+  return p.ls * e.short * Math.exp(-p.ls * d) - longRateAfter(e, p, d);
+}
+
+/** g(u) = ∫₀^u (rate_l − rate_s): what the change detector gains between uses. */
+function gain(e: RateEstimate, p: Params, u: number): number {
+  return longIntegral(e, p, u) - shortIntegral(e, p, u);
 }
 
 /**
@@ -199,16 +206,17 @@ export function advance(e: RateEstimate, p: Params, to: number): RateEstimate {
     // g(u) = ∫₀^u (rate_l − rate_s) falls, then rises (the rate ratio only falls),
     // so the clamped CUSUM is max(D₀ + g, 0) before the turning point, rising after.
     const turning = turningPoint(cur, p, d);
-    const turn = Math.min(turning, d);
-    const g = (u: number) => longIntegral(cur, p, u) - shortIntegral(cur, p, u);
-    const gd = g(d);
-    const floor = Math.min(-cur.drift, turn === d ? gd : g(turn));
-    const driftAt = (u: number) =>
-      Math.max(0, g(u) - (u <= turn ? Math.min(-cur.drift, g(u)) : floor));
-    const end = Math.max(0, gd - (d <= turn ? Math.min(-cur.drift, gd) : floor));
+    const gd = gain(cur, p, d);
     // A fall is only detected once the long rate is at or above the short one
     // (after the turning point); before it the statistic only shrinks.
-    if (!(end >= p.decline) || turning > d) return decayed(cur, p, d, end, to);
+    if (turning > d) return decayed(cur, p, d, Math.max(0, gd - Math.min(-cur.drift, gd)), to);
+    const turn = turning;
+    const floor = Math.min(-cur.drift, turn === d ? gd : gain(cur, p, turn));
+    const end = Math.max(0, gd - (d <= turn ? Math.min(-cur.drift, gd) : floor));
+    if (!(end >= p.decline)) return decayed(cur, p, d, end, to);
+    const g = (u: number) => gain(cur, p, u);
+    const driftAt = (u: number) =>
+      Math.max(0, g(u) - (u <= turn ? Math.min(-cur.drift, g(u)) : floor));
     let lo = turn;
     let hi = d;
     for (let i = 0; i < 80; i++) {
