@@ -71,6 +71,7 @@ export type RealLookup = { ok: true; manifest: RealManifest } | { ok: false; rea
  */
 export async function findRealServer(): Promise<RealLookup> {
   const path = join(realCacheDir(), MANIFEST_NAME);
+  await waitForBackgroundBuild();
   let manifest: RealManifest;
   try {
     manifest = JSON.parse(await Deno.readTextFile(path)) as RealManifest;
@@ -88,4 +89,30 @@ export async function findRealServer(): Promise<RealLookup> {
     }
   }
   return { ok: true, manifest };
+}
+
+/** How long the real tests wait for a build `.ci/run` started in the background. */
+const BUILD_WAIT_MS = 45 * 60_000;
+
+/**
+ * When `.ci/run` builds the real server in the background while the rest of
+ * the suite runs, it names the file the build's exit status will be written
+ * to in `LLAMA_PACK_REAL_BUILDING`; wait for that file (once per process).
+ */
+async function waitForBackgroundBuild(): Promise<void> {
+  const done = Deno.env.get("LLAMA_PACK_REAL_BUILDING");
+  if (!done) return;
+  const deadline = Date.now() + BUILD_WAIT_MS;
+  let said = false;
+  while (Date.now() < deadline) {
+    try {
+      await Deno.stat(done);
+      return;
+    } catch { /* still building */ }
+    if (!said) {
+      console.log("waiting for the real llama-server build that .ci/run started…");
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
