@@ -56,13 +56,14 @@ export function modelFiles(real: RealManifest, model: RealModel): string[] {
  * @param models The models to put on the HDD.
  * @param fn The test body.
  * @param extra Config keys.
+ * @returns What the test body returns.
  */
-export async function withRealSandbox(
+export async function withRealSandbox<T>(
   real: RealManifest,
   models: RealModel[],
-  fn: (sb: Sandbox) => Promise<void>,
+  fn: (sb: Sandbox) => Promise<T>,
   extra: Record<string, unknown> = {},
-): Promise<void> {
+): Promise<T> {
   // A start that hangs fails in a minute, not in the default ten.
   const sb = await makeSandbox({ server_binary: real.server, ready_timeout_s: 60, ...extra });
   try {
@@ -74,7 +75,7 @@ export async function withRealSandbox(
     }
     const up = await sb.run(["--update"]);
     if (up.code !== 0) throw new Error(`--update failed: ${up.stderr}`);
-    await fn(sb);
+    return await fn(sb);
   } finally {
     await sb.run(["--killall"], { env: { LLAMA_PACK_STOP_GRACE_MS: "500" } });
     await sb.cleanup();

@@ -43,80 +43,124 @@ async function holdRequest(port: number): Promise<{ release(): Promise<void> }> 
   };
 }
 
+/**
+ * The real llama-server answers a SIGTERM that lands while it generates in
+ * one of two ways, by a race inside it: it waits for the client to hang up
+ * (llama-pack says so, then SIGKILLs it after the grace period), or it
+ * cancels the task ("stop: cancel task") and exits at once. Each attempt must
+ * end in one of the two, told apart by what the server itself did; the
+ * attempts go on until the waiting path was seen (the one worth testing).
+ */
+async function untilItWaited(attempt: () => Promise<"waited" | "cancelled">): Promise<void> {
+  const outcomes: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const outcome = await attempt();
+    outcomes.push(outcome);
+    if (outcome === "waited") return;
+  }
+  // Four cancellations in a row: every attempt still ended cleanly (asserted
+  // in the attempt); say so visibly rather than pretend the path was seen.
+  console.log(
+    `  (the real llama-server cancelled the request ${outcomes.length} times; the waiting path was not reached)`,
+  );
+}
+
 realTest(
   "-k while a client holds a request: says it waits for it, then reports the SIGKILL",
   async (real) => {
-    await withRealSandbox(real, ["plain"], async (sb) => {
-      const port = freePort();
-      assertEquals((await sb.run(["-m", "tiny", "-d", "-p", String(port)])).code, 0);
-      const pid = withStore(sb, (s) => s.servers()[0]!.pid);
-      const held = await holdRequest(port);
-      try {
-        const k = await sb.run(["-k", "-p", String(port)], { env: GRACE });
-        assertEquals(k.code, 0, k.stderr);
-        assertMatch(
-          k.stderr,
-          new RegExp(
-            `port ${port}: llama-server \\(pid ${pid}\\) is waiting for 1 request in flight to end before it exits; SIGKILL in \\d\\.\\ds`,
-          ),
-        );
-        assertMatch(
-          k.stdout,
-          new RegExp(
-            `^port ${port}: real-tiny-F16\\.gguf \\(pid ${pid}\\) killed with SIGKILL after the 3\\.0s grace period \\(1 request was still in flight\\) in 3\\.\\ds\\n$`,
-          ),
-        );
-        assert(!alive(pid));
-      } finally {
-        await held.release();
-      }
-    });
+    await untilItWaited(() =>
+      withRealSandbox(real, ["plain"], async (sb) => {
+        const port = freePort();
+        assertEquals((await sb.run(["-m", "tiny", "-d", "-p", String(port)])).code, 0);
+        const pid = withStore(sb, (s) => s.servers()[0]!.pid);
+        const held = await holdRequest(port);
+        try {
+          const k = await sb.run(["-k", "-p", String(port)], { env: GRACE });
+          assertEquals(k.code, 0, k.stderr);
+          assert(!alive(pid));
+          if (!/waiting for 1 request in flight/.test(k.stderr)) {
+            // The server cancelled the task and exited by itself, in the grace period.
+            assertMatch(
+              k.stdout,
+              new RegExp(
+                `^port ${port}: real-tiny-F16\\.gguf \\(pid ${pid}\\) stopped with SIGTERM in \\d+\\.\\ds\\n$`,
+              ),
+            );
+            return "cancelled";
+          }
+          assertMatch(
+            k.stderr,
+            new RegExp(
+              `port ${port}: llama-server \\(pid ${pid}\\) is waiting for 1 request in flight to end before it exits; SIGKILL in \\d\\.\\ds`,
+            ),
+          );
+          assertMatch(
+            k.stdout,
+            new RegExp(
+              `^port ${port}: real-tiny-F16\\.gguf \\(pid ${pid}\\) killed with SIGKILL after the 3\\.0s grace period \\(1 request was still in flight\\) in 3\\.\\ds\\n$`,
+            ),
+          );
+          return "waited";
+        } finally {
+          await held.release();
+        }
+      })
+    );
   },
 );
 
 realTest(
   "Ctrl-C in the foreground while a client holds a request: says so, then kills",
   async (real) => {
-    await withRealSandbox(real, ["plain"], async (sb) => {
-      const port = freePort();
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-all",
-          new URL("../../cli.ts", import.meta.url).pathname,
-          "-m",
-          "tiny",
-          "-p",
-          String(port),
-        ],
-        env: { ...sb.env, ...GRACE },
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        cwd: sb.root,
-      }).spawn();
-      const output = child.output();
-      assert(await pollUntil(() => withStore(sb, (s) => s.uses().length === 1), 20_000), "ready");
-      const held = await holdRequest(port);
-      try {
-        child.kill("SIGINT");
-        const out = await output;
-        const stderr = new TextDecoder().decode(out.stderr);
-        assertStringIncludes(stderr, "Ctrl-C: stopping llama-server");
-        assertMatch(
-          stderr,
-          /llama-server is waiting for 1 request in flight to end before it exits; SIGKILL in \d\.\ds \(Ctrl-C again kills it now\)/,
-        );
-        assertMatch(
-          stderr,
-          /killed real-tiny-F16\.gguf with SIGKILL after the 3\.0s grace period \(1 request was still in flight\); it ran \d+s\n$/,
-        );
-        assertEquals(out.code, 0, stderr);
-      } finally {
-        await held.release();
-      }
-    });
+    await untilItWaited(() =>
+      withRealSandbox(real, ["plain"], async (sb) => {
+        const port = freePort();
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-all",
+            new URL("../../cli.ts", import.meta.url).pathname,
+            "-m",
+            "tiny",
+            "-p",
+            String(port),
+          ],
+          env: { ...sb.env, ...GRACE },
+          clearEnv: true,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          cwd: sb.root,
+        }).spawn();
+        const output = child.output();
+        assert(await pollUntil(() => withStore(sb, (s) => s.uses().length === 1), 20_000), "ready");
+        const held = await holdRequest(port);
+        try {
+          child.kill("SIGINT");
+          const out = await output;
+          const stderr = new TextDecoder().decode(out.stderr);
+          assertStringIncludes(stderr, "Ctrl-C: stopping llama-server");
+          assertEquals(out.code, 0, stderr);
+          if (!/waiting for 1 request in flight/.test(stderr)) {
+            // The server cancelled the task itself and exited in the grace period.
+            assertStringIncludes(stderr, "stop: cancel task");
+            assertMatch(stderr, /stopped real-tiny-F16\.gguf after \d+s\n$/);
+            return "cancelled";
+          }
+          assertMatch(
+            stderr,
+            /llama-server is waiting for 1 request in flight to end before it exits; SIGKILL in \d\.\ds \(Ctrl-C again kills it now\)/,
+          );
+          assertMatch(
+            stderr,
+            /killed real-tiny-F16\.gguf with SIGKILL after the 3\.0s grace period \(1 request was still in flight\); it ran \d+s\n$/,
+          );
+          return "waited";
+        } finally {
+          await held.release();
+        }
+      })
+    );
   },
 );
 
