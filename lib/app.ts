@@ -6,7 +6,9 @@
  * @module
  */
 
-import { causeChain, LlamaPackError } from "./errors.ts";
+import { join } from "node:path";
+import { causeChain, errorMessage, isNoSpaceError, LlamaPackError } from "./errors.ts";
+import { isSqliteError, stateError } from "./state/sql_errors.ts";
 import { parseCliArgs } from "./cli/args.ts";
 import type { Config } from "./config/config.ts";
 import { loadConfig, writeDefaultConfig } from "./config/config_file.ts";
@@ -192,6 +194,15 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
     return await command(ctx);
   } catch (err) {
     if (err instanceof ConfigCreated) return 0;
+    // A full disk or a failing state database that no adapter named is still
+    // the environment's failure, not a bug.
+    if (!(err instanceof LlamaPackError) && isSqliteError(err)) {
+      err = stateError(err, join(stateDir(env), "state.db"), "use");
+    } else if (!(err instanceof LlamaPackError) && isNoSpaceError(err)) {
+      err = new LlamaPackError("DISK_FULL", `no space left on a disk: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
     if (err instanceof LlamaPackError) {
       io.err(`error: ${err.message}\n`);
       if (err.hint) io.err(`hint: ${err.hint}\n`);

@@ -10,6 +10,8 @@
  *
  * - `2` — the user's input is wrong (flags, config, sizes, patterns, names).
  * - `1` — the request was understood but could not be carried out.
+ * - `74` — the environment failed: a disk llama-pack writes to is full, or the
+ *   state database cannot be opened, read or written. The message names the path.
  */
 export const ERROR_CODES = {
   /** Unknown flag, missing value, conflicting actions. */
@@ -28,8 +30,10 @@ export const ERROR_CODES = {
   AMBIGUOUS: 2,
   /** A capability that has not been built yet. */
   NOT_IMPLEMENTED: 2,
-  /** The state database could not be opened or migrated. */
-  STATE: 1,
+  /** The state database could not be opened, migrated, read or written (it names the file). */
+  STATE: 74,
+  /** A disk llama-pack must write to is full (the message names the path); nothing was changed. */
+  DISK_FULL: 74,
   /** A file or directory operation failed. */
   IO: 1,
   /** A model file is not valid GGUF. */
@@ -148,4 +152,32 @@ export function causeChain(err: unknown): string[] {
  */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Whether a thrown value says a disk is full: an OS error `ENOSPC` or
+ * `EDQUOT`, or SQLite's "database or disk is full".
+ *
+ * @param err Any thrown value.
+ * @returns `true` for out-of-space and over-quota errors.
+ *
+ * @example Recognising a full disk
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isNoSpaceError } from "./errors.ts";
+ * assert(isNoSpaceError(Object.assign(new Error("write"), { code: "ENOSPC" })));
+ * assert(isNoSpaceError(new Error("database or disk is full")));
+ * assert(!isNoSpaceError(new Error("permission denied")));
+ * ```
+ */
+export function isNoSpaceError(err: unknown): boolean {
+  for (let cur: unknown = err, depth = 0; cur instanceof Error && depth < 10; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (code === "ENOSPC" || code === "EDQUOT") return true;
+    if (/database or disk is full|no space left on device|disk quota exceeded/i.test(cur.message)) {
+      return true;
+    }
+    cur = cur.cause;
+  }
+  return false;
 }

@@ -480,7 +480,7 @@ Deno.test("llama-pack never signals a recorded pid that now belongs to another p
           port,
           pid: other.pid,
           start_time: String(stat.startTime - 5),
-          cmdline: ["sleep", "30"].join("\0"),
+          cmdline: JSON.stringify(["sleep", "30"]),
           model_id: "Gemma2-9B-Q5_K.gguf",
           model_path: "/x",
           tier: "hdd",

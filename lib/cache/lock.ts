@@ -8,7 +8,7 @@
  */
 
 import { dirname } from "node:path";
-import { errorMessage, LlamaPackError } from "../errors.ts";
+import { errorMessage, isNoSpaceError, LlamaPackError } from "../errors.ts";
 
 /** A held lock; release it with {@linkcode FileLock.release} or `await using`. */
 export interface FileLock extends AsyncDisposable {
@@ -75,7 +75,8 @@ export interface LockInfo {
  * @param path The lock file.
  * @param options Waiting, abort signal, removal on release, a note for others.
  * @returns The held lock, or `null` when `wait` is `false` and another holder has it.
- * @throws {LlamaPackError} `IO` when the lock file cannot be created or locked.
+ * @throws {LlamaPackError} `IO` when the lock file cannot be created or locked;
+ *   `DISK_FULL` when its disk is full.
  *
  * @example Only one holder at a time
  * ```ts
@@ -131,7 +132,7 @@ export async function acquireLock(
       return new HeldLock(path, file, removeOnRelease);
     } catch (err) {
       if (signal?.aborted || err instanceof LlamaPackError) throw err;
-      throw new LlamaPackError("IO", `cannot lock ${path}: ${errorMessage(err)}`, { cause: err });
+      throw lockError(path, err);
     } finally {
       if (!handedOff) closeQuietly(file); // closing the file releases a lock taken on it
     }
@@ -266,6 +267,7 @@ async function openLockFile(path: string): Promise<Deno.FsFile> {
         try {
           await Deno.mkdir(dirname(path), { recursive: true });
         } catch (mkErr) {
+          if (isNoSpaceError(mkErr)) throw lockError(path, mkErr);
           throw new LlamaPackError(
             "IO",
             `cannot create lock directory ${dirname(path)}: ${errorMessage(mkErr)}`,
@@ -274,11 +276,22 @@ async function openLockFile(path: string): Promise<Deno.FsFile> {
         }
         continue;
       }
-      throw new LlamaPackError("IO", `cannot open lock file ${path}: ${errorMessage(err)}`, {
-        cause: err,
-      });
+      throw lockError(path, err);
     }
   }
+}
+
+function lockError(path: string, err: unknown): LlamaPackError {
+  if (isNoSpaceError(err)) {
+    return new LlamaPackError(
+      "DISK_FULL",
+      `no space left on the file system holding ${
+        dirname(path)
+      }: cannot write the lock file ${path}`,
+      { cause: err },
+    );
+  }
+  return new LlamaPackError("IO", `cannot lock ${path}: ${errorMessage(err)}`, { cause: err });
 }
 
 async function stillNamesFile(path: string, file: Deno.FsFile): Promise<boolean> {

@@ -3,9 +3,15 @@
  * commas) that keeps every value's offset, so config problems can be
  * reported as `FILE:LINE:COL`. Pure; written for the config file, where it
  * replaces an npm package whose import alone cost ~40 ms of start-up.
+ * Objects and arrays nest at most {@linkcode MAX_JSONC_DEPTH} deep: deeper
+ * text is a syntax error at the bracket that goes too deep, never a stack
+ * overflow.
  *
  * @module
  */
+
+/** How deep objects and arrays may nest (a config needs 3 levels). */
+export const MAX_JSONC_DEPTH = 64;
 
 /** One value of the tree, with where it starts in the text. */
 export interface JsoncNode {
@@ -58,10 +64,12 @@ class Fail extends Error {
  * assert.equal(port?.value, 8080);
  * assert.equal(port?.offset, 18);
  * assert.equal(parseJsonc(`{"a": 1 "b": 2}`).error?.message, "comma expected");
+ * assert.equal(parseJsonc("[".repeat(100_000)).error?.offset, 64);
  * ```
  */
 export function parseJsonc(text: string): JsoncResult {
   let i = 0;
+  let depth = 0;
   const skip = () => {
     for (;;) {
       const c = text[i];
@@ -116,12 +124,16 @@ export function parseJsonc(text: string): JsoncResult {
     return { type: "number", ...base, value: Number(word) };
   };
   const list = (close: string, item: () => JsoncNode, closeName: string): JsoncNode[] => {
+    if (++depth > MAX_JSONC_DEPTH) {
+      throw new Fail(i, `nested too deeply (more than ${MAX_JSONC_DEPTH} levels)`);
+    }
     const items: JsoncNode[] = [];
     i++;
     for (;;) {
       skip();
       if (text[i] === close) {
         i++;
+        depth--;
         return items;
       }
       if (text[i] === undefined) throw new Fail(i, `${closeName} expected`);

@@ -57,3 +57,18 @@ Deno.test("parseJsonc() reports the first syntax error and where", async (t) => 
     );
   }
 });
+
+Deno.test("parseJsonc() bounds nesting: 100,000 levels is an error at the bracket too deep, not a crash", () => {
+  for (const open of ["[", '{"a":']) {
+    const text = "\n  " + open.repeat(100_000);
+    const { root, error } = parseJsonc(text);
+    assertEquals(root, undefined);
+    assertEquals(error, {
+      message: "nested too deeply (more than 64 levels)",
+      offset: 3 + 64 * open.length,
+    });
+  }
+  // 64 levels are fine, with content after them.
+  const ok = parseJsonc("[".repeat(64) + "1" + "]".repeat(64) + " // end");
+  assertEquals(ok.error, undefined);
+});

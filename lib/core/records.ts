@@ -85,7 +85,7 @@ export interface ServerRow {
   pid: number;
   /** Process start time from `/proc/<pid>/stat` (guards against PID reuse). */
   start_time: string;
-  /** The command line it was started with (NUL-joined). */
+  /** The command line it was started with, as a JSON array of strings. */
   cmdline: string;
   /** The model it serves. */
   model_id: string;

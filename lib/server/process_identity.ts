@@ -165,7 +165,8 @@ function endsWith(all: readonly string[], tail: readonly string[]): boolean {
  * Whether the process recorded in `identity` is still running: same pid,
  * same start time, not a zombie, and its command line still ends with the
  * recorded arguments (a launcher may `exec` the real binary, so the program
- * name itself may differ).
+ * name itself may differ). A recorded command line without arguments proves
+ * nothing, so it never matches.
  *
  * @param identity The recorded identity.
  * @returns `true` only when it is the very same live process.
@@ -180,6 +181,7 @@ function endsWith(all: readonly string[], tail: readonly string[]): boolean {
  * ```
  */
 export function isSameProcess(identity: ProcessIdentity): boolean {
+  if (identity.cmdline.length < 2) return false;
   const stat = readProcStat(identity.pid);
   if (stat === undefined || isDeadState(stat.state)) return false;
   if (stat.startTime !== identity.startTime) return false;

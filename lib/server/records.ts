@@ -11,7 +11,10 @@ import { isSameProcess, type ProcessIdentity } from "./process_identity.ts";
 import { type StopResult, stopServer, type StopServerOptions } from "./stop_server.ts";
 
 /**
- * The identity stored in a server row.
+ * The identity stored in a server row. The command line is stored as a JSON
+ * array; a value that is not one (a damaged row) gives an empty command line,
+ * which {@linkcode isSameProcess} never matches, so such a row is never
+ * signalled.
  *
  * @param row The row.
  * @returns Its pid, start time and command line.
@@ -20,18 +23,30 @@ import { type StopResult, stopServer, type StopServerOptions } from "./stop_serv
  * ```ts
  * import assert from "node:assert/strict";
  * import { identityOf } from "./records.ts";
- * const id = identityOf({ pid: 7, start_time: "123", cmdline: "llama-server\u0000-m\u0000x.gguf" } as never);
+ * const id = identityOf({ pid: 7, start_time: "123", cmdline: '["llama-server","-m","x.gguf"]' });
  * assert(id.startTime === 123 && id.cmdline.length === 3);
+ * assert(identityOf({ pid: 7, start_time: "123", cmdline: "llama-server" }).cmdline.length === 0);
  * ```
  */
 export function identityOf(
   row: Pick<ServerRow, "pid" | "start_time" | "cmdline">,
 ): ProcessIdentity {
-  return { pid: row.pid, startTime: Number(row.start_time), cmdline: row.cmdline.split("\0") };
+  return { pid: row.pid, startTime: Number(row.start_time), cmdline: parseArgv(row.cmdline) };
+}
+
+function parseArgv(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (Array.isArray(value) && value.every((a) => typeof a === "string")) return value;
+  } catch {
+    // not JSON: a damaged row
+  }
+  return [];
 }
 
 /**
- * The row fields that record a process identity.
+ * The row fields that record a process identity; the command line as a JSON
+ * array, so every argument (and any character in it) round-trips.
  *
  * @param identity The identity.
  * @returns `pid`, `start_time` and `cmdline` as stored.
@@ -39,8 +54,9 @@ export function identityOf(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { identityFields } from "./records.ts";
- * assert(identityFields({ pid: 7, startTime: 9, cmdline: ["a", "b"] }).cmdline === "a\u0000b");
+ * import { identityFields, identityOf } from "./records.ts";
+ * const fields = identityFields({ pid: 7, startTime: 9, cmdline: ["a", "b c", "\u0000"] });
+ * assert.deepEqual(identityOf(fields).cmdline, ["a", "b c", "\u0000"]);
  * ```
  */
 export function identityFields(
@@ -49,7 +65,7 @@ export function identityFields(
   return {
     pid: identity.pid,
     start_time: String(identity.startTime),
-    cmdline: identity.cmdline.join("\0"),
+    cmdline: JSON.stringify(identity.cmdline),
   };
 }
 

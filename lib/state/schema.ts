@@ -8,8 +8,39 @@
 import { LlamaPackError } from "../errors.ts";
 import type { Sql } from "./sql.ts";
 
+/**
+ * One migration: SQL text, or a function for changes SQL cannot express
+ * (run inside the same transaction).
+ */
+type Migration = string | ((sql: Sql) => void);
+
+/**
+ * Migration 3: server (and `--serve`) command lines as JSON arrays. They were stored joined
+ * with NUL characters, and `node:sqlite` returns TEXT only up to the first
+ * NUL, so the pid-reuse guard compared an empty argument list. The old rows'
+ * bytes are read whole as BLOBs and rewritten.
+ */
+function serverArgvAsJson(sql: Sql): void {
+  for (const table of ["servers", "serves"]) {
+    const rows = sql.all<{ host: string; port: number; raw: Uint8Array | null }>(
+      `SELECT host, port, CAST(cmdline AS BLOB) AS raw FROM ${table}`,
+    );
+    for (const row of rows) {
+      const text = new TextDecoder().decode(row.raw ?? new Uint8Array());
+      if (text.startsWith("[")) continue; // already JSON
+      const argv = text === "" ? [] : text.split("\0");
+      sql.run(
+        `UPDATE ${table} SET cmdline = ? WHERE host = ? AND port = ?`,
+        JSON.stringify(argv),
+        row.host,
+        row.port,
+      );
+    }
+  }
+}
+
 /** Versioned schema migrations; index + 1 is the schema version. Append only. */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   // 1: the first schema.
   `
   CREATE TABLE models (
@@ -101,6 +132,8 @@ const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE servers ADD COLUMN owner_pid INTEGER;
   `,
+  // 3: server command lines as JSON (see serverArgvAsJson).
+  serverArgvAsJson,
 ];
 
 /** The schema version this build writes. */
@@ -111,6 +144,7 @@ export const SCHEMA_VERSION: number = MIGRATIONS.length;
  *
  * @param sql The connection.
  * @param dir The state directory, named in errors.
+ * @param target The version to migrate to (tests build old databases with it).
  * @throws {LlamaPackError} `STATE` when the database is newer than this build.
  *
  * @example Migrating a new database
@@ -125,21 +159,22 @@ export const SCHEMA_VERSION: number = MIGRATIONS.length;
  * sql.db.close();
  * ```
  */
-export function migrateSchema(sql: Sql, dir: string): void {
+export function migrateSchema(sql: Sql, dir: string, target: number = MIGRATIONS.length): void {
   const version = () =>
-    Number(
-      (sql.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
-    );
+    Number(sql.get<{ user_version: number }>("PRAGMA user_version")?.user_version ?? 0);
   if (version() > MIGRATIONS.length) {
     throw new LlamaPackError(
       "STATE",
       `state database in '${dir}' has schema ${version()}, newer than this llama-pack (${MIGRATIONS.length}): upgrade llama-pack`,
     );
   }
-  if (version() === MIGRATIONS.length) return;
+  const to = Math.min(target, MIGRATIONS.length);
+  if (version() >= to) return;
   sql.tx(() => {
-    for (let v = version(); v < MIGRATIONS.length; v++) {
-      sql.db.exec(MIGRATIONS[v]!);
+    for (let v = version(); v < to; v++) {
+      const step = MIGRATIONS[v]!;
+      if (typeof step === "string") sql.db.exec(step);
+      else step(sql);
       sql.db.exec(`PRAGMA user_version = ${v + 1}`);
     }
   });

@@ -22,7 +22,7 @@ import type { Sql } from "./sql.ts";
  * const sql = new Sql(new DatabaseSync(":memory:"));
  * migrateSchema(sql, ":memory:");
  * const servers = new ServerTable(sql);
- * servers.addServer({ host: "127.0.0.1", port: 8080, pid: 4242, start_time: "1", cmdline: "llama-server", model_id: "gemma", model_path: "/h/gemma.gguf", tier: "hdd", log_path: "/tmp/log", started_at: 1000, use_id: null });
+ * servers.addServer({ host: "127.0.0.1", port: 8080, pid: 4242, start_time: "1", cmdline: '["llama-server"]', model_id: "gemma", model_path: "/h/gemma.gguf", tier: "hdd", log_path: "/tmp/log", started_at: 1000, use_id: null });
  * assert(servers.servers()[0]?.pid === 4242);
  * servers.removeServer("127.0.0.1", 8080);
  * assert(servers.servers().length === 0);

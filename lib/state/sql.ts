@@ -1,12 +1,17 @@
 /**
  * One SQLite connection (through `node:sqlite`) with its prepared statements
  * cached by text and read-modify-write run in `BEGIN IMMEDIATE` transactions:
- * the small layer every table module of the state store goes through.
+ * the small layer every table module of the state store goes through. A
+ * failure of SQLite itself (a full disk, an I/O error, a corrupt file) comes
+ * out as a `DISK_FULL` or `STATE` error naming the database file
+ * (`sql_errors.ts`), and a failed transaction is rolled back without hiding
+ * why it failed.
  *
  * @module
  */
 
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { isSqliteError, stateError } from "./sql_errors.ts";
 
 /** What {@linkcode Sql.run} reports. */
 export interface RunResult {
@@ -35,35 +40,57 @@ export interface RunResult {
 export class Sql {
   /** The connection. */
   readonly db: DatabaseSync;
+  /** The database file, named in errors. */
+  readonly path: string;
   #statements = new Map<string, StatementSync>();
 
   /**
    * Wraps an open connection.
    *
    * @param db The connection.
+   * @param path The database file, named in errors. @default {":memory:"}
    */
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, path = ":memory:") {
     this.db = db;
+    this.path = path;
+  }
+
+  /** SQLite's own failures become `DISK_FULL`/`STATE` errors; anything else passes. */
+  #fail(err: unknown, doing: string): unknown {
+    return isSqliteError(err) ? stateError(err, this.path, doing) : err;
   }
 
   /**
    * Runs `fn` in a `BEGIN IMMEDIATE` transaction (the write lock is taken up
    * front, so read-modify-write cannot interleave with another process).
    * Nested calls join the outer transaction; a throw rolls everything back.
+   * When SQLite has already rolled back by itself (a full disk), the original
+   * failure is what is thrown, never a failed `ROLLBACK`.
    *
    * @param fn The work; its result is returned.
    * @returns What `fn` returned.
+   * @throws {LlamaPackError} `DISK_FULL` or `STATE` when SQLite fails; what `fn` throws.
    */
   tx<T>(fn: () => T): T {
     if (this.db.isTransaction) return fn();
-    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (err) {
+      throw this.#fail(err, "write");
+    }
     try {
       const out = fn();
       this.db.exec("COMMIT");
       return out;
     } catch (err) {
-      this.db.exec("ROLLBACK");
-      throw err;
+      if (this.db.isTransaction) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch {
+          // SQLite rolled back by itself, or cannot: the first failure is the one to report.
+        }
+      }
+      throw this.#fail(err, "write");
     }
   }
 
@@ -90,7 +117,11 @@ export class Sql {
    * @returns The rows.
    */
   all<T>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.prepare(sql).all(...params) as T[];
+    try {
+      return this.prepare(sql).all(...params) as T[];
+    } catch (err) {
+      throw this.#fail(err, "read");
+    }
   }
 
   /**
@@ -101,7 +132,11 @@ export class Sql {
    * @returns The row, or `undefined`.
    */
   get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.prepare(sql).get(...params) as T | undefined;
+    try {
+      return this.prepare(sql).get(...params) as T | undefined;
+    } catch (err) {
+      throw this.#fail(err, "read");
+    }
   }
 
   /**
@@ -112,7 +147,11 @@ export class Sql {
    * @returns Rows changed and the last inserted id.
    */
   run(sql: string, ...params: SQLInputValue[]): RunResult {
-    const r = this.prepare(sql).run(...params);
-    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+    try {
+      const r = this.prepare(sql).run(...params);
+      return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+    } catch (err) {
+      throw this.#fail(err, "write");
+    }
   }
 }

@@ -16,7 +16,8 @@
 import { DatabaseSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { LlamaPackError } from "../errors.ts";
+import { isNoSpaceError, LlamaPackError } from "../errors.ts";
+import { stateError } from "./sql_errors.ts";
 import type {
   CopyJobRow,
   FileRow,
@@ -80,10 +81,10 @@ export class StateStore {
   readonly #ggufCache: GgufCacheTable;
 
   /** Use {@linkcode StateStore.open}. */
-  private constructor(db: DatabaseSync, dir: string) {
+  private constructor(db: DatabaseSync, dir: string, path: string) {
     this.db = db;
     this.dir = dir;
-    this.#sql = new Sql(db);
+    this.#sql = new Sql(db, path);
     this.#uses = new UseTable(this.#sql);
     this.#models = new ModelTable(this.#sql);
     this.#servers = new ServerTable(this.#sql);
@@ -100,26 +101,39 @@ export class StateStore {
    * @param dir The state directory; created if missing.
    * @param options Busy timeout.
    * @returns The open store.
-   * @throws {LlamaPackError} `STATE` when the database cannot be opened or is newer than this build.
+   * @throws {LlamaPackError} `STATE` when the database cannot be opened or is newer than this
+   *   build; `DISK_FULL` when its disk is full.
    */
   static open(dir: string, options: StateStoreOptions = {}): StateStore {
+    const path = join(dir, "state.db");
     let db: DatabaseSync;
     try {
       mkdirSync(dir, { recursive: true });
-      db = new DatabaseSync(join(dir, "state.db"));
-      db.exec(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 10000)}`);
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = NORMAL");
-      db.exec("PRAGMA foreign_keys = ON");
+      db = new DatabaseSync(path);
     } catch (cause) {
+      if (isNoSpaceError(cause)) throw stateError(cause, path, "create");
       throw new LlamaPackError(
         "STATE",
         `cannot open state database in '${dir}': ${(cause as Error).message}`,
         { cause },
       );
     }
-    const store = new StateStore(db, dir);
-    migrateSchema(store.#sql, dir);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 10000)}`);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      db.exec("PRAGMA foreign_keys = ON");
+    } catch (cause) {
+      db.close();
+      throw stateError(cause, path, "open");
+    }
+    const store = new StateStore(db, dir, path);
+    try {
+      migrateSchema(store.#sql, dir);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     return store;
   }
 
