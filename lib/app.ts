@@ -192,17 +192,9 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
     // writes the default and stops here; a broken config stops every command.
     if (cmd.action.kind !== "edit-config") await ctx.config();
     return await command(ctx);
-  } catch (err) {
-    if (err instanceof ConfigCreated) return 0;
-    // A full disk or a failing state database that no adapter named is still
-    // the environment's failure, not a bug.
-    if (!(err instanceof LlamaPackError) && isSqliteError(err)) {
-      err = stateError(err, join(stateDir(env), "state.db"), "use");
-    } else if (!(err instanceof LlamaPackError) && isNoSpaceError(err)) {
-      err = new LlamaPackError("DISK_FULL", `no space left on a disk: ${errorMessage(err)}`, {
-        cause: err,
-      });
-    }
+  } catch (thrown) {
+    if (thrown instanceof ConfigCreated) return 0;
+    const err = environmentError(thrown, env);
     if (err instanceof LlamaPackError) {
       io.err(`error: ${err.message}\n`);
       if (err.hint) io.err(`hint: ${err.hint}\n`);
@@ -227,6 +219,21 @@ async function storesFound(env: Env) {
   const { storeRoots } = await import("./stores/store_roots.ts");
   const { stores } = await listStores(storeRoots({}, env));
   return stores.map(({ kind, path, models }) => ({ kind, path, models }));
+}
+
+/**
+ * A full disk or a failing state database that no adapter named is still the
+ * environment's failure, not a bug: it becomes a `DISK_FULL`/`STATE` error.
+ */
+function environmentError(err: unknown, env: Env): unknown {
+  if (err instanceof LlamaPackError) return err;
+  if (isSqliteError(err)) return stateError(err, join(stateDir(env), "state.db"), "use");
+  if (isNoSpaceError(err)) {
+    return new LlamaPackError("DISK_FULL", `no space left on a disk: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  return err;
 }
 
 async function fileExists(path: string): Promise<boolean> {
