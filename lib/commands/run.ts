@@ -126,10 +126,12 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   ctx.err(`starting ${adapter.name} from ${from}: ${commandLine}\n`);
 
   const startedAt = ctx.now();
+  // The server waits behind its gate until it is recorded: it never runs unrecorded.
   const proc = await spawnServer(binary, argv, {
     logPath,
     foreground: !action.detach,
     terminal: terminalWriter(ctx),
+    held: true,
   });
   const row: ServerRow = {
     host,
@@ -142,7 +144,13 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
     started_at: startedAt,
     use_id: null,
   };
-  store.addServer(row);
+  try {
+    store.addServer(row);
+  } catch (err) {
+    await proc.abort();
+    throw err;
+  }
+  await proc.start();
   const launch: Launch = { ctx, store, adapter, proc, row, model, tier, from, logPath };
   return action.detach
     ? await runDetached(launch, (action.timeoutSeconds ?? config.ready_timeout_s) * 1000)

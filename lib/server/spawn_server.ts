@@ -4,6 +4,14 @@
  * (foreground), and its {@linkcode ProcessIdentity} read at once so that it
  * can later be stopped safely (`stopServer` in `stop_server.ts`).
  *
+ * Every server starts behind a gate: a `sh` that waits for one line on its
+ * stdin and then `exec`s the server (same pid, same start time). With
+ * `held: true` the caller records the process first and then lets it go
+ * with {@linkcode ServerProcess.start}, or stops it with
+ * {@linkcode ServerProcess.abort} when recording fails — so a server never
+ * runs unrecorded, and if llama-pack dies before the gate opens the `sh`
+ * reads end-of-file and exits without starting the server.
+ *
  * Needs `--allow-run`, `--allow-read` (for `/proc` and PATH lookup) and
  * `--allow-write` (log file).
  *
@@ -69,6 +77,13 @@ export interface SpawnServerOptions {
   clearEnv?: boolean;
   /** The server's working directory. @default {the current one} */
   cwd?: string;
+  /**
+   * Keep the server behind its gate until {@linkcode ServerProcess.start}
+   * (record it first); otherwise it starts at once.
+   *
+   * @default {false}
+   */
+  held?: boolean;
 }
 
 /** A server process llama-pack started. */
@@ -85,7 +100,17 @@ export interface ServerProcess {
    * keeps the event loop alive.
    */
   unref(): void;
+  /** Opens the gate of a `held` server: the server program starts now. Harmless twice. */
+  start(): Promise<void>;
+  /**
+   * Stops a `held` server that was never started (SIGKILL to the waiting
+   * gate) and waits for it to exit.
+   */
+  abort(): Promise<void>;
 }
+
+/** The gate: wait for "go" on stdin, then exec the server with stdin from /dev/null. */
+const GATE = 'IFS= read -r go || exit 97; [ "$go" = go ] || exit 97; ';
 
 /**
  * Starts a server in its own process group.
@@ -129,41 +154,70 @@ export async function spawnServer(
   const cmdline = [binary, ...args];
   let child: Deno.ChildProcess;
   let logFile: Deno.FsFile | undefined;
+  const common = {
+    stdin: "piped",
+    detached: true,
+    ...(env === undefined ? {} : { env }),
+    ...(clearEnv ? { clearEnv } : {}),
+    ...(cwd === undefined ? {} : { cwd }),
+  } as const;
   try {
     if (foreground) {
       logFile = await Deno.open(logPath, { write: true, create: true, truncate: true });
-      child = new Deno.Command(resolved, {
-        args: [...args],
-        stdin: "null",
+      child = new Deno.Command("sh", {
+        args: ["-c", `${GATE}exec "$@" </dev/null`, "sh", resolved, ...args],
         stdout: "piped",
         stderr: "piped",
-        detached: true,
-        ...(env === undefined ? {} : { env }),
-        ...(clearEnv ? { clearEnv } : {}),
-        ...(cwd === undefined ? {} : { cwd }),
+        ...common,
       }).spawn();
     } else {
       child = new Deno.Command("sh", {
-        args: ["-c", 'log=$1; shift; exec "$@" >"$log" 2>&1', "sh", logPath, resolved, ...args],
-        stdin: "null",
+        args: [
+          "-c",
+          `log=$1; shift; ${GATE}exec "$@" >"$log" 2>&1 </dev/null`,
+          "sh",
+          logPath,
+          resolved,
+          ...args,
+        ],
         stdout: "null",
         stderr: "null",
-        detached: true,
-        ...(env === undefined ? {} : { env }),
-        ...(clearEnv ? { clearEnv } : {}),
-        ...(cwd === undefined ? {} : { cwd }),
+        ...common,
       }).spawn();
     }
   } catch (err) {
     logFile?.close();
     throw new LlamaPackError("SERVER_START", `cannot start server: ${binary}`, { cause: err });
   }
+  const gate = child.stdin.getWriter();
+  let opened = false;
+  const start = async () => {
+    if (opened) return;
+    opened = true;
+    try {
+      await gate.write(new TextEncoder().encode("go\n"));
+      await gate.close();
+    } catch {
+      // The gate already exited (killed): `exited` tells the caller.
+    }
+  };
+  const abort = async () => {
+    opened = true;
+    await gate.close().catch(() => {});
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await exited.catch(() => {});
+  };
   let stat: ProcStat | undefined;
   try {
     stat = readProcStat(child.pid);
   } catch (err) {
     // Without its identity the server could not be stopped safely later:
-    // stop our own fresh child now rather than leave it running unrecorded.
+    // stop our own fresh child (still behind its gate) rather than leave it running unrecorded.
+    await gate.close().catch(() => {});
     child.kill("SIGKILL");
     await child.status;
     logFile?.close();
@@ -184,7 +238,8 @@ export async function spawnServer(
     exited = child.status;
   }
   exited = exited.then((s) => (status = s));
-  return { identity, exited, exitStatus: () => status, unref: () => child.unref() };
+  if (!options.held) await start();
+  return { identity, exited, exitStatus: () => status, unref: () => child.unref(), start, abort };
 }
 
 async function copyTo(
