@@ -5,36 +5,15 @@
  * CLI against small GGUF files in a sandbox.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
-import { type LibrarySpec, makeLibrary } from "./gguf_writer.ts";
+import { makeLibrary } from "./gguf_writer.ts";
+import { cacheWorld } from "./cache_world.ts";
 import { makeSandbox, type Sandbox, withStore } from "./sandbox.ts";
 import { exists } from "./fs_util.ts";
 import { freePort } from "./fixtures/fake_server.ts";
 import { hashFile } from "../lib/cache/hash.ts";
+import { processOwner } from "../lib/cache/copy_jobs.ts";
 
 const MIB = 1024 ** 2;
-
-/** A sandbox with two small HDD models (8 and 6 MiB) and one SSD-only model, scanned. */
-async function cacheWorld(config: Record<string, unknown> = {}): Promise<Sandbox> {
-  const sb = await makeSandbox(config);
-  const hdd: LibrarySpec = {
-    "llm/Gemma2-9B-Q5_K_M.gguf": { size: 8 * MIB, architecture: "gemma2" },
-    "llm/Qwen3-8B-Q4_K_M.gguf": { size: 6 * MIB, architecture: "qwen3" },
-  };
-  await makeLibrary(sb.hdd, hdd);
-  await makeLibrary(sb.ssd, { "mine/Private-3B-Q8_0.gguf": { size: 2 * MIB } });
-  // Real (non-sparse) bytes, so the copies carry data that the hashes check.
-  for (const rel of Object.keys(hdd)) {
-    const f = await Deno.open(`${sb.hdd}/${rel}`, { write: true });
-    await f.seek(64 * 1024, Deno.SeekMode.Start);
-    const junk = new Uint8Array(MIB);
-    crypto.getRandomValues(junk.subarray(0, 65536));
-    await f.write(junk);
-    f.close();
-  }
-  const r = await sb.run(["-u"]);
-  assertEquals(r.code, 0, r.stderr);
-  return sb;
-}
 
 Deno.test("llama-pack --cache copies a model to the SSD, verified, and -l shows it", async () => {
   const sb = await cacheWorld();
@@ -462,8 +441,14 @@ Deno.test("a copy job whose copier died is marked failed, and does not block the
     await dead.status;
     const jobId = withStore(sb, (s) => {
       const model = s.models().find((m) => m.name === "Qwen3-8B-Q4_K_M.gguf")!;
-      const id = s.addCopyJob(model.id, 6 * MIB, Date.now() / 1000);
-      s.updateCopyJob(id, { state: "copying", pid: dead.pid, now: Date.now() / 1000 });
+      const now = Date.now() / 1000;
+      const id = s.addCopyJob({
+        modelId: model.id,
+        bytesTotal: 6 * MIB,
+        now,
+        owner: processOwner()!,
+      });
+      s.updateCopyJob(id, { state: "copying", owner: { pid: dead.pid, startTime: 1 }, now });
       return id;
     });
     const r = await sb.run(["--cache-stats"]);
@@ -486,7 +471,10 @@ Deno.test("two background copiers promoting one model: one copies, the other fin
       for (const ago of [3000, 2000, 1000]) {
         s.recordUse({ modelId: model.id, at: now - ago, tier: "hdd" });
       }
-      return [s.addCopyJob(model.id, 8 * MIB, now), s.addCopyJob(model.id, 8 * MIB, now)];
+      // Queued by this test process, which stays alive while the copiers take the jobs over.
+      const job = () =>
+        s.addCopyJob({ modelId: model.id, bytesTotal: 8 * MIB, now, owner: processOwner()! });
+      return [job(), job()];
     });
     const [ra, rb] = await Promise.all([
       sb.run(["--run-copier", String(a)]),

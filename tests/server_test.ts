@@ -9,6 +9,7 @@ import { makeSandbox, type Sandbox, withStore } from "./sandbox.ts";
 import { freePort, pollUntil, seedModels } from "./fixtures/fake_server.ts";
 import { makeLibrary, shardEntries } from "./gguf_writer.ts";
 import { readProcStat } from "../lib/server/process_identity.ts";
+import { processOwner } from "../lib/cache/copy_jobs.ts";
 
 const alive = (pid: number) => {
   const st = readProcStat(pid);
@@ -518,11 +519,21 @@ Deno.test("llama-pack --status prunes stale records and lists active copy jobs",
       });
       const now = Date.now() / 1000;
       // A live copier (this test process stands in for it) ...
-      const id = s.addCopyJob("Qwen3-8B-Q4_K_M.gguf", 4 * 1024 ** 3, now);
-      s.updateCopyJob(id, { state: "copying", bytes_done: 1024 ** 3, pid: Deno.pid, now });
+      const id = s.addCopyJob({
+        modelId: "Qwen3-8B-Q4_K_M.gguf",
+        bytesTotal: 4 * 1024 ** 3,
+        now,
+        owner: processOwner()!,
+      });
+      s.updateCopyJob(id, { state: "copying", bytes_done: 1024 ** 3, now });
       // ... and one whose copier died: --status marks it failed instead of listing it.
-      const dead = s.addCopyJob("Gemma2-9B-Q5_K.gguf", 4 * 1024 ** 3, now);
-      s.updateCopyJob(dead, { state: "copying", bytes_done: 1, pid: 2 ** 22 + 19, now });
+      const dead = s.addCopyJob({
+        modelId: "Gemma2-9B-Q5_K.gguf",
+        bytesTotal: 4 * 1024 ** 3,
+        now,
+        owner: { pid: 2 ** 22 + 19, startTime: 1 },
+      });
+      s.updateCopyJob(dead, { state: "copying", bytes_done: 1, now });
     });
     const r = await sb.run(["--status"]);
     assertEquals(r.code, 0, r.stderr);

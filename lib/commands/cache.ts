@@ -9,7 +9,7 @@
 import { STORE_LABELS } from "../core/stores.ts";
 import { acquireLock } from "../cache/lock.ts";
 import { formatProgress } from "../core/progress_bar.ts";
-import { copyLockPath, reapStaleJobs } from "../cache/copy_jobs.ts";
+import { copyLockPath, processOwner, reapStaleJobs } from "../cache/copy_jobs.ts";
 import { copyModel } from "../cache/copy_model.ts";
 import { evictModel } from "../cache/evict_model.ts";
 import { filesToCopy, planCopy } from "../core/copy_plan.ts";
@@ -129,7 +129,13 @@ async function cacheNow(
       ),
   });
   reapStaleJobs(store, ctx.now());
-  const jobId = store.addCopyJob(found.id, found.hdd?.size ?? found.size, ctx.now());
+  // Owned by this process from the moment it exists: if it dies, the job is dead at once.
+  const jobId = store.addCopyJob({
+    modelId: found.id,
+    bytesTotal: found.hdd?.size ?? found.size,
+    now: ctx.now(),
+    owner: processOwner()!,
+  });
   // Ctrl-C or a TERM aborts the copy cleanly: the temp file goes, the job says why.
   const interrupt = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -145,7 +151,7 @@ async function cacheNow(
       return again;
     }
     const p = await plan(model, index);
-    store.updateCopyJob(jobId, { state: "copying", pid: Deno.pid, now: ctx.now() });
+    store.updateCopyJob(jobId, { state: "copying", now: ctx.now() });
     for (const e of p.evict) {
       const victim = index.find((m) => m.id === e.id);
       if (!victim) continue;

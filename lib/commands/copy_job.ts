@@ -22,7 +22,7 @@ import { formatElapsed, formatSize } from "../core/units.ts";
 
 import { acquireLock } from "../cache/lock.ts";
 import { choosePolicy } from "../core/policy_choice.ts";
-import { copyLockPath } from "../cache/copy_jobs.ts";
+import { copyLockPath, processOwner } from "../cache/copy_jobs.ts";
 import { copyModel } from "../cache/copy_model.ts";
 import { evictModel } from "../cache/evict_model.ts";
 import { planCopy } from "../core/copy_plan.ts";
@@ -133,7 +133,12 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
     log(`job ${jobId}: ${state}: ${message}`);
     return { state, message };
   };
-  update({ pid: Deno.pid, message: "waiting for the server to be ready", now: deps.now() });
+  // Take the job over: from now on its owner is this copier.
+  update({
+    owner: processOwner()!,
+    message: "waiting for the server to be ready",
+    now: deps.now(),
+  });
 
   try {
     // 1. Let the load finish first: the copy then reads the page cache.

@@ -4,6 +4,7 @@ import { StateStore } from "../state/store.ts";
 import { identityFields } from "../server/records.ts";
 import { readProcessIdentity } from "../server/process_identity.ts";
 import { world } from "../../tests/ssd_world.ts";
+import { processOwner } from "../cache/copy_jobs.ts";
 
 const MIB = 1024 ** 2;
 
@@ -17,15 +18,17 @@ Deno.test("runCopyJob() copies a queued job, leaves others alone, and fails clea
       now: () => 6000,
       log: () => {},
     };
+    const queue = (modelId: string, bytesTotal: number) =>
+      w.store.addCopyJob({ modelId, bytesTotal, now: 6000, owner: processOwner()! });
     await t.step("a manual-size model that the rule does not admit: done, not copied", async () => {
-      const id = w.store.addCopyJob("a", 2 * MIB, 6000);
+      const id = queue("a", 2 * MIB);
       const r = await runCopyJob(deps, id);
       assertEquals(r.state, "done");
       assertStringIncludes(r.message, "not copied: 0 uses");
     });
     await t.step("admitted after three uses: copied", async () => {
       for (const at of [5000, 5500, 5900]) w.store.recordUse({ modelId: "a", at, tier: "hdd" });
-      const id = w.store.addCopyJob("a", 2 * MIB, 6000);
+      const id = queue("a", 2 * MIB);
       const r = await runCopyJob(deps, id);
       assertEquals(r.state, "done", r.message);
       assertStringIncludes(r.message, "copied a.gguf (2.0 MiB)");
@@ -33,14 +36,14 @@ Deno.test("runCopyJob() copies a queued job, leaves others alone, and fails clea
       assertEquals([job.state, job.bytes_done, job.pid], ["done", 2 * MIB, Deno.pid]);
     });
     await t.step("a job already taken is left alone", async () => {
-      const id = w.store.addCopyJob("a", 2 * MIB, 6000);
-      w.store.updateCopyJob(id, { state: "copying", pid: 1, now: 6000 });
+      const id = queue("a", 2 * MIB);
+      w.store.updateCopyJob(id, { state: "copying", owner: { pid: 1, startTime: 1 }, now: 6000 });
       const r = await runCopyJob(deps, id);
       assertEquals(r.message, `job ${id} is copying`);
       assertEquals(w.store.copyJobs().find((j) => j.id === id)!.state, "copying");
     });
     await t.step("an unknown model fails the job", async () => {
-      const id = w.store.addCopyJob("zzz", 1, 6000);
+      const id = queue("zzz", 1);
       const r = await runCopyJob(deps, id);
       assertEquals(r, { state: "failed", message: "model zzz is no longer known" });
     });

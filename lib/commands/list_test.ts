@@ -95,6 +95,7 @@ Deno.test("listEntries() derives each model's SSD and HDD state", async (t) => {
     bytes_done: 2 * G,
     bytes_total: 8 * G,
     pid: 1,
+    owner_start: null,
     created_at: NOW,
     updated_at: NOW,
     message: null,

@@ -13,7 +13,7 @@ import { pruneServers } from "../server/records.ts";
 import { formatSize } from "../core/units.ts";
 import { choosePolicy } from "../core/policy_choice.ts";
 import { planCopy } from "../core/copy_plan.ts";
-import { reapStaleJobs } from "../cache/copy_jobs.ts";
+import { processOwner, reapStaleJobs } from "../cache/copy_jobs.ts";
 import { savePolicyChoice } from "../cache/policy_file.ts";
 import { ssdSpace } from "../cache/tier_space.ts";
 
@@ -69,7 +69,14 @@ export async function maybePromote(
     ctx.debug(1, `SSD copy: not now: ${plan.reason}`);
     return undefined;
   }
-  const jobId = store.addCopyJob(model.id, model.hdd.size, now);
+  // Owned by this process from the moment it exists, then handed to the copier
+  // as soon as it has a pid: whoever dies, the job is seen dead at once.
+  const jobId = store.addCopyJob({
+    modelId: model.id,
+    bytesTotal: model.hdd.size,
+    now,
+    owner: processOwner()!,
+  });
   const [cmd, ...args] = ctx.selfCommand;
   try {
     const child = new Deno.Command(cmd!, {
@@ -80,6 +87,9 @@ export async function maybePromote(
       detached: true,
     }).spawn();
     child.unref();
+    // A copier that died already leaves the job with its dead pid: reaped at once.
+    const owner = processOwner(child.pid) ?? { pid: child.pid, startTime: -1 };
+    store.updateCopyJob(jobId, { owner, now });
   } catch (err) {
     const message = `cannot start the background copier: ${
       err instanceof Error ? err.message : String(err)

@@ -147,14 +147,24 @@ export interface CopyJobRow {
   bytes_done: number;
   /** Bytes to copy. */
   bytes_total: number;
-  /** The copier's pid. */
+  /** The pid of the process that owns the job (the copier, or who queued it). */
   pid: number | null;
+  /** That process's start time (`/proc/<pid>/stat` field 22), against pid reuse; null in old rows. */
+  owner_start: string | null;
   /** When it was queued (unix seconds). */
   created_at: number;
   /** Last progress update (unix seconds). */
   updated_at: number;
   /** Why it failed, or what it did. */
   message: string | null;
+}
+
+/** A process that owns something (a copy job, a copy in progress): its pid and start time. */
+export interface ProcessOwner {
+  /** The process id. */
+  pid: number;
+  /** Its start time in clock ticks after boot (`/proc/<pid>/stat` field 22). */
+  startTime: number;
 }
 
 /** A model found by a scan, as the state store's `applyScan` records it. */

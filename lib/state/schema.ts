@@ -134,6 +134,8 @@ const MIGRATIONS: readonly Migration[] = [
   `,
   // 3: server command lines as JSON (see serverArgvAsJson).
   serverArgvAsJson,
+  // 3: a copy job's owner is its pid and that process's start time (pid reuse).
+  `ALTER TABLE copy_jobs ADD COLUMN owner_start TEXT;`,
 ];
 
 /** The schema version this build writes. */

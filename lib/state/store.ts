@@ -34,13 +34,14 @@ import { ModelTable } from "./models.ts";
 import { applyScan, type ApplyScanOptions, type ApplyScanResult } from "./apply_scan.ts";
 import { ServerTable } from "./servers.ts";
 import { SsdCopyTable } from "./ssd_copies.ts";
-import { CopyJobTable } from "./copy_jobs.ts";
+import { CopyJobTable, type CopyJobUpdate, type NewCopyJob } from "./copy_jobs.ts";
 import { GgufCacheTable } from "./gguf_cache.ts";
 import { ServeTable } from "./serves.ts";
 
 export type * from "../core/records.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
 export type { NewUse } from "./uses.ts";
+export type { CopyJobUpdate, NewCopyJob } from "./copy_jobs.ts";
 export type { ApplyScanOptions, ApplyScanResult } from "./apply_scan.ts";
 
 /** Options of {@linkcode StateStore.open}. */
@@ -345,27 +346,22 @@ export class StateStore {
   }
 
   /**
-   * Queues a copy job.
+   * Queues a copy job, owned by `job.owner` from this very statement on.
    *
-   * @param modelId The model to copy.
-   * @param bytesTotal Its size.
-   * @param now The time (unix seconds).
+   * @param job The model, its size, the time and the owning process.
    * @returns The job's id.
    */
-  addCopyJob(modelId: string, bytesTotal: number, now: number): number {
-    return this.#copyJobs.addCopyJob(modelId, bytesTotal, now);
+  addCopyJob(job: NewCopyJob): number {
+    return this.#copyJobs.addCopyJob(job);
   }
 
   /**
-   * Updates a copy job.
+   * Updates a copy job; `owner` hands it to another process.
    *
    * @param id The job.
    * @param fields What changed.
    */
-  updateCopyJob(
-    id: number,
-    fields: Partial<Pick<CopyJobRow, "state" | "bytes_done" | "pid" | "message">> & { now: number },
-  ): void {
+  updateCopyJob(id: number, fields: CopyJobUpdate): void {
     this.#copyJobs.updateCopyJob(id, fields);
   }
 
