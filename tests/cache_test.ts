@@ -635,7 +635,7 @@ Deno.test("evicting a copy a running server has open says when its space comes b
   }
 });
 
-Deno.test("an SSD copy missing its projector is served with the HDD's projector", async () => {
+Deno.test("an SSD copy missing its projector is not served; --cache makes it whole again", async () => {
   const sb = await makeSandbox();
   try {
     await makeLibrary(sb.hdd, {
@@ -648,9 +648,21 @@ Deno.test("an SSD copy missing its projector is served with the HDD's projector"
     assertEquals((await sb.run(["-u"])).code, 0);
     const dry = await sb.run(["-m", "modela", "-n"]);
     assertEquals(dry.code, 0, dry.stderr);
+    // One unit: a copy missing a file is not a copy; the HDD serves both files.
     assertStringIncludes(
       dry.stdout,
-      `-m ${sb.ssd}/vl/ModelA-Q4_K_M.gguf --mmproj ${sb.hdd}/vl/mmproj-F16.gguf`,
+      `-m ${sb.hdd}/vl/ModelA-Q4_K_M.gguf --mmproj ${sb.hdd}/vl/mmproj-F16.gguf`,
+    );
+    assertStringIncludes(
+      dry.stderr,
+      `note: not serving the SSD copy of ModelA-Q4_K_M.gguf: its file ${sb.ssd}/vl/mmproj-F16.gguf is missing from the SSD`,
+    );
+    const again = await sb.run(["--cache", "modela"]);
+    assertEquals(again.code, 0, again.stderr);
+    const fixed = await sb.run(["-m", "modela", "-n"]);
+    assertStringIncludes(
+      fixed.stdout,
+      `-m ${sb.ssd}/vl/ModelA-Q4_K_M.gguf --mmproj ${sb.ssd}/vl/mmproj-F16.gguf`,
     );
   } finally {
     await sb.cleanup();

@@ -457,12 +457,21 @@ Deno.test("an SSD directory symlinked or bind-mounted onto the HDD directory: co
     await writeRandomFile(src, MIB);
     const srcHash = (await hashFile(src)).hash;
     const check = async (ssd: string) => {
-      // The "SSD copy" is the HDD file itself: copying must refuse, eviction must refuse.
-      const err = await assertRejects(
-        () => copyToSsd(src, `${ssd}/llm/model.gguf`, { ssdRoot: ssd }),
-        LlamaPackError,
-      );
-      assertStringIncludes(err.message, "is the source itself");
+      // The "SSD copy" is the HDD file itself: copying must refuse (before
+      // writing anything: no partial directory, no lock file), eviction must refuse.
+      for (const sourceRoot of [undefined, hdd]) {
+        const err = await assertRejects(
+          () =>
+            copyToSsd(src, `${ssd}/llm/model.gguf`, {
+              ssdRoot: ssd,
+              ...(sourceRoot ? { sourceRoot } : {}),
+            }),
+          LlamaPackError,
+        );
+        assertEquals(err.code, "UNSAFE");
+        assertStringIncludes(err.message, "nothing was written");
+        assertEquals(await listTree(hdd), ["/llm", "/llm/model.gguf"]);
+      }
       const ev = await assertRejects(
         () =>
           deleteSsdCopy({

@@ -2,6 +2,7 @@
  * End-to-end: `-u/--update` and `-l/--list` run as the real CLI against
  * generated GGUF trees in a sandbox.
  */
+import { recordVerifiedUnit } from "./unit_records.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { hfEntries, makeLibrary, shardEntries, type WriteGgufOptions } from "./gguf_writer.ts";
 import { makeSandbox, type Sandbox } from "./sandbox.ts";
@@ -106,14 +107,20 @@ Deno.test("llama-pack -l lists models lowest rank first with SSD/HDD markers, -v
         store.recordUse({ modelId: "llm/Gemma2-9B-Q5_K_M.gguf", at: now - d * 86400 });
       }
       store.recordUse({ modelId: "big/Qwen2.5-72B-Q4_K_M-00001-of-00003.gguf", at: now - 86400 });
-      store.addSsdCopy({
-        ssd_path: `${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`,
-        model_id: "llm/Gemma2-9B-Q5_K_M.gguf",
-        hdd_path: `${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`,
-        size: 6 * GIB,
+      await recordVerifiedUnit(store, "llm/Gemma2-9B-Q5_K_M.gguf", sb.ssd, [{
+        ssd: `${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`,
+        hdd: `${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`,
+        hddRoot: sb.hdd,
+        rel: "llm/Gemma2-9B-Q5_K_M.gguf",
         hash: "0123456789abcdef",
-        verified_at: now,
-      });
+      }, {
+        ssd: `${sb.ssd}/llm/mmproj-gemma2-F16.gguf`,
+        hdd: `${sb.hdd}/llm/mmproj-gemma2-F16.gguf`,
+        hddRoot: sb.hdd,
+        rel: "llm/mmproj-gemma2-F16.gguf",
+        role: "mmproj",
+        hash: "fedcba9876543210",
+      }]);
     } finally {
       store.close();
     }

@@ -2,18 +2,25 @@
  * The copy protocol that puts a model on the SSD without ever leaving a
  * half-copied file under its final name:
  *
+ * 0. refuse, before writing anything, when the SSD root and the source's
+ *    tier are one directory tree (`tier_alias.ts`), and wait until the
+ *    source's ctime second has passed (`file_identity.ts`);
  * 1. take a per-destination lock in `<ssd_root>/.llama-pack-partial/`;
  * 2. write a temp file there (plus a JSON sidecar saying what it is), reading
  *    the source with large buffers and hashing it (xxh64) as it streams;
- * 3. check that the source's size, mtime and inode did not change; fsync the
- *    temp file and, while the disk writes, check its size and hash it again;
- * 4. hard-link (or rename) it under the final name, which fails rather than
- *    overwrite, and fsync the directory.
+ * 3. check that the source's identity (device, inode, size, mtime, ctime)
+ *    did not change; fsync the temp file and, while the disk writes, check
+ *    its size and hash it again;
+ * 4. tell the caller the temp file's identity (`beforeCommit`: a unit records
+ *    it, so a kill after the link still leaves a provable copy), hard-link
+ *    (or rename) it under the final name, which fails rather than overwrite,
+ *    and fsync the directory.
  *
  * A copy killed at any point leaves at most a temp file in the hidden
  * directory, which `cleanupPartials` (`partials.ts`) removes. Out of space,
  * permission denied and read-only SSDs end in a `COPY` error with everything
- * the copy created removed. The streaming of the bytes is in `copy_stream.ts`.
+ * the copy created removed. The streaming of the bytes is in `copy_stream.ts`,
+ * the destination-side steps in `copy_steps.ts`.
  *
  * @module
  */
@@ -22,19 +29,14 @@ import { statfs } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { formatSize } from "../core/units.ts";
-import { hashFile } from "./hash.ts";
 import { acquireLock, type FileLock } from "./lock.ts";
 import { isInside, lstatOrUndefined, statOrUndefined } from "./fs_checks.ts";
 import { osReason } from "./os_errors.ts";
 import { PARTIAL_DIR, type PartialInfo, partialPaths } from "./partials.ts";
-import {
-  checkUnchanged,
-  DEFAULT_COPY_BUFFER,
-  hashWithProgress,
-  type SourceStamp,
-  stampOf,
-  streamCopy,
-} from "./copy_stream.ts";
+import { hashWithProgress, type SourceStamp, stampOf, streamCopy } from "./copy_stream.ts";
+import { adoptExisting, commitTemp, ensureDirInside, syncDir } from "./copy_steps.ts";
+import { type FileIdentity, identityOfInfo, waitQuiet } from "./file_identity.ts";
+import { assertSeparateTiers, treeOverlap } from "./tier_alias.ts";
 
 /** Progress of a copy, reported while it runs. */
 export interface CopyProgress {
@@ -112,6 +114,20 @@ export interface CopyOptions {
    * @default {undefined}
    */
   beforeVerify?: (tempPath: string) => void | Promise<void>;
+  /**
+   * Called with the verified temp file's identity and hash just before it is
+   * linked under its final name (where it keeps that device and inode); a
+   * throw stops the copy and removes the temp file.
+   * @default {undefined}
+   */
+  beforeCommit?: (temp: { identity: FileIdentity; hash: string }) => void | Promise<void>;
+  /**
+   * The root of the tier the source lives in (an HDD directory): the SSD root
+   * must not be the same directory tree, either way round. Without it, the
+   * source's own directory must not lie in the SSD tree.
+   * @default {undefined}
+   */
+  sourceRoot?: string;
 }
 
 /** What {@linkcode copyToSsd} did. */
@@ -124,12 +140,17 @@ export interface CopyResult {
   seconds: number;
   /** `true` when the destination already held a verified copy and nothing was written. */
   reused: boolean;
+  /** The source's identity the copy was verified against. */
+  source: FileIdentity;
+  /** The copy's identity under its final name. */
+  copy: FileIdentity;
 }
 /**
  * Copies a model file onto the SSD with the copy protocol described in this
  * module. Never overwrites a destination that is not a verified copy of the
- * same source: an existing file of the same size is hashed and reused when it
- * matches, and refused otherwise. Never creates the SSD root itself (a missing
+ * same source: an existing file of the same size is hashed and adopted when
+ * it matches (an identical copy left unrecorded, or copied by hand), and
+ * refused otherwise. Never creates the SSD root itself (a missing
  * root may be an unmounted disk). Needs `--allow-read --allow-write`.
  *
  * @param src The source model file (on the HDD).
@@ -139,7 +160,8 @@ export interface CopyResult {
  * @throws {LlamaPackError} `COPY` when the copy cannot be made or verified
  *   (missing source, destination outside the SSD root or not a copy, no
  *   space, permission denied, read-only SSD, source changed, hash mismatch,
- *   aborted); nothing the copy created is left behind.
+ *   aborted); nothing the copy created is left behind. `UNSAFE` when the SSD
+ *   root and the source's tier are one directory tree (nothing is written).
  *
  * @example Copying a file to an SSD directory
  * ```ts
@@ -180,9 +202,23 @@ export async function copyToSsd(
   if (!rootInfo?.isDirectory) {
     throw fail(`SSD root ${root} does not exist or is not a directory (is the disk mounted?)`);
   }
+  if (options.sourceRoot !== undefined) {
+    await assertSeparateTiers(root, [resolve(options.sourceRoot)], "copy");
+  } else {
+    // Without the tier root, at least the source's own directory must not be the SSD tree.
+    const overlap = await treeOverlap(root, dirname(srcPath));
+    if (overlap !== undefined && overlap.kind !== "a-in-b") {
+      throw new LlamaPackError(
+        "UNSAFE",
+        `refusing to copy ${srcPath}: it lies in the SSD directory tree (${overlap.why}); nothing was written`,
+      );
+    }
+  }
   let stamp: SourceStamp;
   try {
-    stamp = await stampOf(srcPath);
+    await stampOf(srcPath); // a regular file?
+    // Written a moment ago (or being written)? Start once its ctime second is past.
+    stamp = await waitQuiet(srcPath);
   } catch (err) {
     if (err instanceof LlamaPackError) throw fail(err.message);
     throw fail(`cannot read source: ${osReason(err)}`, err);
@@ -212,11 +248,19 @@ export async function copyToSsd(
     });
     if (lock === null) throw fail("another copy to this destination is running");
 
-    // --- an existing destination: reuse if verified, else refuse ---------
+    // --- an existing destination: adopt if it hashes like the source, else refuse
     const existing = await lstatOrUndefined(destPath);
     if (existing !== undefined) {
-      const hash = await verifyExisting(srcPath, destPath, existing, stamp, options, fail);
-      return { size: stamp.size, hash, seconds: secondsSince(started), reused: true };
+      const hash = await adoptExisting(srcPath, destPath, existing, stamp, options, fail);
+      const copy = identityOfInfo(existing);
+      return {
+        size: stamp.size,
+        hash,
+        seconds: secondsSince(started),
+        reused: true,
+        source: stamp,
+        copy,
+      };
     }
 
     // --- write the temp file ---------------------------------------------
@@ -253,12 +297,21 @@ export async function copyToSsd(
     });
 
     // --- put in place, never over an existing file -------------------------
-    await commit(paths.temp, destPath, fail);
+    await options.beforeCommit?.({ identity: identityOfInfo(await Deno.lstat(paths.temp)), hash });
+    await commitTemp(paths.temp, destPath, fail);
     await syncDir(dirname(destPath));
     await Deno.remove(paths.sidecar).catch(ignoreNotFound);
     wroteTemp = false;
     created.length = 0; // the new directories now hold the copy
-    return { size: stamp.size, hash, seconds: secondsSince(started), reused: false };
+    const copy = identityOfInfo(await Deno.lstat(destPath));
+    return {
+      size: stamp.size,
+      hash,
+      seconds: secondsSince(started),
+      reused: false,
+      source: stamp,
+      copy,
+    };
   } catch (err) {
     if (wroteTemp) {
       await Deno.remove(paths.temp).catch(ignoreNotFound);
@@ -274,100 +327,6 @@ export async function copyToSsd(
     // and the partial directory when no other copy uses it.
     for (const dir of created.reverse()) await Deno.remove(dir).catch(() => {});
     await Deno.remove(paths.dir).catch(() => {});
-  }
-}
-
-// ---------------------------------------------------------------------------
-
-async function verifyExisting(
-  srcPath: string,
-  destPath: string,
-  existing: Deno.FileInfo,
-  stamp: SourceStamp,
-  options: CopyOptions,
-  fail: (why: string, cause?: unknown) => LlamaPackError,
-): Promise<string> {
-  if (!existing.isFile) {
-    throw fail("destination exists and is not a regular file: refusing to overwrite");
-  }
-  if (existing.ino === stamp.ino && existing.dev === stamp.dev) {
-    throw fail("destination is the source itself (the SSD path leads to the HDD file)");
-  }
-  if (existing.size !== stamp.size) {
-    throw fail(
-      `destination exists with ${existing.size} bytes, the source has ${stamp.size}: refusing to overwrite`,
-    );
-  }
-  const destHash = await hashWithProgress(destPath, stamp.size, options);
-  const srcHash = options.expectedHash ??
-    (await hashFile(srcPath, { bufferSize: options.bufferSize ?? DEFAULT_COPY_BUFFER })).hash;
-  if (destHash !== srcHash) {
-    throw fail("destination exists with different content: refusing to overwrite");
-  }
-  await checkUnchanged(srcPath, stamp, fail);
-  return destHash;
-}
-
-async function commit(
-  temp: string,
-  dest: string,
-  fail: (why: string, cause?: unknown) => LlamaPackError,
-): Promise<void> {
-  try {
-    await Deno.link(temp, dest); // atomic, and fails instead of overwriting
-  } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) {
-      throw fail("destination appeared during the copy: refusing to overwrite");
-    }
-    // No hard links on this file system: rename, after checking the name is free.
-    if (await lstatOrUndefined(dest)) {
-      throw fail("destination appeared during the copy: refusing to overwrite");
-    }
-    await Deno.rename(temp, dest);
-    return;
-  }
-  await Deno.remove(temp);
-}
-
-/**
- * Creates `dir` and its missing parents, after checking that the deepest
- * existing ancestor resolves (through symlinks) inside the SSD root, so no
- * directory is ever created outside it.
- */
-async function ensureDirInside(
-  root: string,
-  dir: string,
-  created: string[],
-  fail: (why: string, cause?: unknown) => LlamaPackError,
-): Promise<void> {
-  const missing: string[] = [];
-  let existing = dir;
-  while (existing !== root && (await lstatOrUndefined(existing)) === undefined) {
-    missing.unshift(existing);
-    existing = dirname(existing);
-  }
-  const realRoot = await Deno.realPath(root);
-  const real = await Deno.realPath(existing);
-  if (real !== realRoot && !isInside(realRoot, real)) {
-    throw fail(`${existing} leads outside the SSD root ${root} (symlink to ${real})`);
-  }
-  if (!(await Deno.stat(existing)).isDirectory) throw fail(`${existing} is not a directory`);
-  for (const d of missing) {
-    try {
-      await Deno.mkdir(d);
-      created.push(d);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-    }
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const f = await Deno.open(dir, { read: true });
-  try {
-    await f.sync();
-  } finally {
-    f.close();
   }
 }
 

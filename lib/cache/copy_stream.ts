@@ -1,5 +1,6 @@
 /**
- * The bytes of a copy: the source's identity stamp (size, mtime, inode) and
+ * The bytes of a copy: the source's identity stamp (device, inode, size,
+ * mtime, ctime; `file_identity.ts`) and
  * the checks that it did not change, the double-buffered stream that writes
  * the temp file while hashing what it writes, and the verify pass that
  * re-reads it, both reporting progress and honouring a speed limit. The
@@ -10,6 +11,7 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
+import { type FileIdentity, fileIdentity, identityChange } from "./file_identity.ts";
 import { createHasher, hashFile } from "./hash.ts";
 import type { CopyOptions } from "./copy.ts";
 
@@ -18,20 +20,11 @@ export const DEFAULT_COPY_BUFFER: number = 8 << 20;
 /** Reads of the verify pass: 4 MiB chunks stay in CPU caches between read and hash (measured fastest). */
 const VERIFY_BUFFER = 4 << 20;
 
-/** What identifies a source file's content for the length of a copy. */
-export interface SourceStamp {
-  /** Its size in bytes. */
-  size: number;
-  /** Its mtime, ms since the epoch (0 when unknown). */
-  mtimeMs: number;
-  /** Its inode number (`null` where the platform has none). */
-  ino: number | null;
-  /** The device it lives on. */
-  dev: number;
-}
+/** What identifies a source file's content for the length of a copy: its {@linkcode FileIdentity}. */
+export type SourceStamp = FileIdentity;
 
 /**
- * Stamps a source file: its size, mtime, inode and device. Needs `--allow-read`.
+ * Stamps a source file: its size, mtime, ctime, inode and device. Needs `--allow-read`.
  *
  * @param path The source file.
  * @returns Its stamp.
@@ -53,18 +46,19 @@ export interface SourceStamp {
 export async function stampOf(path: string): Promise<SourceStamp> {
   const st = await Deno.stat(path);
   if (!st.isFile) throw new LlamaPackError("COPY", "source is not a regular file");
-  return { size: st.size, mtimeMs: st.mtime?.getTime() ?? 0, ino: st.ino, dev: st.dev };
+  return await fileIdentity(path);
 }
 
 /**
- * Checks that a source still has the stamp it had when the copy started.
- * Needs `--allow-read`.
+ * Checks that a source still has the stamp it had when the copy started:
+ * same device and inode, size, mtime and ctime (a rewrite in place whose
+ * mtime was put back still changes the ctime). Needs `--allow-read`.
  *
  * @param path The source file.
  * @param stamp Its stamp from {@linkcode stampOf}.
  * @param fail Makes the copy's error from a reason.
- * @throws What `fail` makes, when the source disappeared, changed size or
- *   mtime, or was replaced.
+ * @throws What `fail` makes, when the source disappeared, changed size,
+ *   mtime or ctime, or was replaced.
  *
  * @example A source that grew
  * ```ts
@@ -96,12 +90,17 @@ export async function checkUnchanged(
   } catch (err) {
     throw fail("source disappeared during the copy", err);
   }
+  if (now.ino !== stamp.ino || now.dev !== stamp.dev) {
+    throw fail("source was replaced during the copy");
+  }
   if (now.size !== stamp.size) {
     throw fail(`source changed during the copy (size ${stamp.size} -> ${now.size})`);
   }
   if (now.mtimeMs !== stamp.mtimeMs) throw fail("source changed during the copy (mtime changed)");
-  if (now.ino !== stamp.ino || now.dev !== stamp.dev) {
-    throw fail("source was replaced during the copy");
+  if (identityChange(stamp, now) !== undefined) {
+    throw fail(
+      "source changed during the copy (its ctime changed: it was written to, even if its mtime was put back)",
+    );
   }
 }
 

@@ -12,6 +12,7 @@ import { formatSize } from "../core/units.ts";
 import { PARTIAL_DIR } from "./partials.ts";
 import { hashFile } from "./hash.ts";
 import { isInside, lstatOrUndefined, statOrUndefined } from "./fs_checks.ts";
+import { treeOverlap } from "./tier_alias.ts";
 
 /** Options of {@linkcode deleteSsdCopy}. */
 export interface DeleteSsdCopyOptions {
@@ -67,7 +68,9 @@ export interface DeleteSsdCopyResult {
  *   hashes to `expectedHash` when one was recorded and `hashCheck` is on;
  * - the two paths are not the same file (device + inode), and the SSD root
  *   and the HDD root are not the same directory (a symlinked or bind-mounted
- *   SSD directory pointing at the HDD directory), nor is either inside the other.
+ *   SSD directory pointing at the HDD directory), nor is either inside the
+ *   other — by device and inode, and by the mount table for bind mounts of
+ *   a subdirectory (`tier_alias.ts`).
  *
  * Then it deletes the copy and the directories it leaves empty inside the
  * SSD root. An SSD copy that is already gone is reported, not an error.
@@ -170,6 +173,12 @@ async function checkAndDelete(options: DeleteSsdCopyOptions): Promise<DeleteSsdC
   }
   if (hddRootInfo !== undefined && (await anyAncestorIs(dirname(realSsd), hddRootInfo))) {
     throw refuse(`the SSD copy lies inside the HDD directory ${hddRoot}`);
+  }
+  // A bind mount of a directory below the HDD root is invisible to the
+  // ancestor walk above; the mount table shows it.
+  const overlap = await treeOverlap(ssdRoot, hddRoot);
+  if (overlap !== undefined) {
+    throw refuse(`the SSD root and the HDD directory are one directory tree (${overlap.why})`);
   }
 
   // Same content, when a hash was recorded and checking is asked for.

@@ -19,6 +19,9 @@ import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { findModel, type IndexedModel } from "../core/model_index.ts";
 import { loadIndex } from "../state/load_index.ts";
+import { checkCopies } from "../cache/unit_check.ts";
+import type { RemovedPartial } from "../cache/partials.ts";
+import type { UnitCleanup } from "../cache/units.ts";
 import { pruneServers } from "../server/records.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import { formatElapsed, formatSize } from "../core/units.ts";
@@ -46,7 +49,7 @@ export async function cacheCommand(ctx: CommandContext): Promise<number> {
   const config = await ctx.config();
   const store = ctx.state();
   const now = ctx.now();
-  const { model } = findModel(loadIndex(store), action.model, { now });
+  const { model } = findModel(await checkedIndex(store), action.model, { now });
   switch (verb) {
     case "cache":
       return await cacheNow(ctx, config, store, model);
@@ -55,6 +58,11 @@ export async function cacheCommand(ctx: CommandContext): Promise<number> {
     default:
       return setFlag(ctx, store, model, verb);
   }
+}
+
+/** The index, with the SSD copies checked on disk (stale and damaged ones marked). */
+async function checkedIndex(store: StateStore): Promise<IndexedModel[]> {
+  return await checkCopies(loadIndex(store));
 }
 
 function inUseServers(store: StateStore): Map<string, ServerRow[]> {
@@ -85,6 +93,9 @@ async function cacheNow(
   };
   const done = already(found);
   if (done !== undefined) return done;
+  if (found.ssd?.stale !== undefined) {
+    ctx.err(`note: the SSD copy of ${found.name} is stale: ${found.ssd.stale}; copying it again\n`);
+  }
   if (found.noCache) {
     ctx.err(`note: ${found.name} is marked --no-cache; copying it because you asked\n`);
   }
@@ -107,7 +118,7 @@ async function cacheNow(
   };
 
   if (dry) {
-    const p = await plan(found, loadIndex(store));
+    const p = await plan(found, await checkedIndex(store));
     for (const e of p.evict) {
       ctx.out(`would evict ${e.id} (${formatSize(e.size)}): ${e.reason}\n`);
     }
@@ -143,7 +154,7 @@ async function cacheNow(
   for (const sig of signals) Deno.addSignalListener(sig, onSignal);
   try {
     // Things may have changed while waiting: read the index again.
-    const index = loadIndex(store);
+    const index = await checkedIndex(store);
     const model = index.find((m) => m.id === found.id) ?? found;
     const again = already(model);
     if (again !== undefined) {
@@ -165,12 +176,7 @@ async function cacheNow(
       ssdPath: config.ssd_path,
       now: () => ctx.now(),
       signal: interrupt.signal,
-      onCleanup: (removed) =>
-        ctx.out(
-          `removed ${removed.length} leftover file${
-            removed.length === 1 ? "" : "s"
-          } of an interrupted copy (${formatSize(removed.reduce((s, x) => s + x.bytes, 0))})\n`,
-        ),
+      onCleanup: (removed, units) => ctx.out(describeCleanup(removed, units)),
       onProgress: (pr) => {
         const t = performance.now();
         if (t - lastSave > 1000) {
@@ -236,7 +242,13 @@ async function evictNow(
     });
   }
   const dry = ctx.cmd.dryRun;
-  const r = await evictModel(store, model, { ssdPath: config.ssd_path, dryRun: dry });
+  // A running server keeps the file open: its blocks are freed when it stops.
+  // A server still loading the copy stops the eviction (evictModel refuses).
+  const r = await evictModel(store, model, {
+    ssdPath: config.ssd_path,
+    dryRun: dry,
+    allowRunning: true,
+  });
   const verb = dry ? "would delete" : "deleted";
   for (const f of r.files) ctx.out(`${verb} ${f}\n`);
   // A server that has the SSD copy open keeps its blocks until it exits.
@@ -298,4 +310,21 @@ function setFlag(
     );
   }
   return 0;
+}
+
+/** What the cleanup before a copy did, in words (empty when nothing). */
+function describeCleanup(removed: RemovedPartial[], units: UnitCleanup): string {
+  const lines: string[] = [];
+  const files = removed.length + units.removed.length;
+  if (files > 0) {
+    const bytes = [...removed, ...units.removed].reduce((s, x) => s + x.bytes, 0);
+    lines.push(
+      `removed ${files} leftover file${files === 1 ? "" : "s"} of an interrupted copy (${
+        formatSize(bytes)
+      })`,
+    );
+  }
+  for (const id of units.finished) lines.push(`finished the interrupted copy of ${id}`);
+  for (const k of units.kept) lines.push(`kept ${k.path}: ${k.why}`);
+  return lines.map((l) => l + "\n").join("");
 }

@@ -13,6 +13,7 @@
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { loadIndex } from "../state/load_index.ts";
+import { checkCopies } from "../cache/unit_check.ts";
 import { serverAdapter } from "../server/adapter.ts";
 import { waitReady } from "../server/health.ts";
 import { isSameProcess } from "../server/process_identity.ts";
@@ -159,7 +160,7 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
     });
     try {
       // 3. Plan again: the SSD may have changed since the job was queued.
-      const index = loadIndex(store);
+      const index = await checkCopies(loadIndex(store), new Set([job.model_id]));
       const model = index.find((m) => m.id === job.model_id);
       if (!model) return finish("failed", `model ${job.model_id} is no longer known`);
       if (model.ssd?.verified) return finish("done", `${model.name} is already on the SSD`);
@@ -192,8 +193,12 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
         pause,
         ssdPath: config.ssd_path,
         now: deps.now,
-        onCleanup: (removed) =>
-          log(`job ${jobId}: removed ${removed.length} leftovers of interrupted copies`),
+        onCleanup: (removed, units) =>
+          log(
+            `job ${jobId}: cleaned up after interrupted copies: ${
+              removed.length + units.removed.length
+            } files removed, ${units.finished.length} copies finished`,
+          ),
         onProgress: (p) => {
           const t = performance.now();
           if (t - lastSave < 500) return;

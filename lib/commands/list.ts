@@ -83,7 +83,7 @@ const str = (v: unknown) => (typeof v === "string" ? v : null);
  * const file = (id: string) => ({ path: `/h/${id}`, model_id: id, tier: "hdd" as const, root: "/h",
  *   rel: id, role: "model", size: 8 * 1024 ** 3, mtime: 0 });
  * const index = buildIndex({
- *   models: [row("a.gguf"), row("b.gguf")], files: [file("a.gguf"), file("b.gguf")], copies: [],
+ *   models: [row("a.gguf"), row("b.gguf")], files: [file("a.gguf"), file("b.gguf")], units: [],
  *   uses: [1, 2, 3].map((d, i) => ({ id: i, model_id: "a.gguf", at: d * 86400, duration: null,
  *     port: null, tier: "hdd", ready_seconds: null })),
  * });

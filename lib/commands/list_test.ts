@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { buildIndex } from "../core/model_index.ts";
 import { choiceOf } from "../core/profiles.ts";
-import type { CopyJobRow, FileRow, ModelRow, SsdCopyRow, UseRow } from "../state/store.ts";
+import type { CopyJobRow, FileRow, ModelRow, SsdUnitRow, UseRow } from "../state/store.ts";
 import { listEntries, profileLine } from "./list.ts";
 
 const G = 1024 ** 3;
@@ -35,13 +35,25 @@ const file = (id: string, tier: "ssd" | "hdd"): FileRow => ({
   size: 8 * G,
   mtime: 0,
 });
-const copy = (id: string): SsdCopyRow => ({
-  ssd_path: `/ssd/llm/${id}`,
+const copy = (id: string): SsdUnitRow => ({
   model_id: id,
-  hdd_path: `/hdd/llm/${id}`,
-  size: 8 * G,
-  hash: "h",
+  state: "verified",
+  ssd_root: "/ssd",
+  files: [{
+    ssd_path: `/ssd/llm/${id}`,
+    src_path: `/hdd/llm/${id}`,
+    src_root: "/hdd",
+    rel: `llm/${id}`,
+    role: "model",
+    size: 8 * G,
+    hash: "h",
+    src: null,
+    ssd: null,
+  }],
+  owner_pid: null,
+  owner_start: null,
   verified_at: 0,
+  updated_at: 0,
 });
 let useId = 0;
 const uses = (id: string, ...daysAgo: number[]): UseRow[] =>
@@ -77,7 +89,7 @@ Deno.test("listEntries() derives each model's SSD and HDD state", async (t) => {
       file("manual.gguf", "ssd"),
       file("mine.gguf", "ssd"),
     ],
-    copies: [copy("hot.gguf"), copy("cold.gguf")],
+    units: [copy("hot.gguf"), copy("cold.gguf")],
     uses: [
       ...uses("hot.gguf", 1, 2),
       ...uses("cold.gguf", 30),

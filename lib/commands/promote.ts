@@ -8,6 +8,7 @@
 
 import type { CommandContext } from "./context.ts";
 import { loadIndex } from "../state/load_index.ts";
+import { checkCopies } from "../cache/unit_check.ts";
 import { countUsesInWindow } from "../core/cache_policy.ts";
 import { pruneServers } from "../server/records.ts";
 import { formatSize } from "../core/units.ts";
@@ -43,7 +44,7 @@ export async function maybePromote(
   if (!config.cache.auto) return undefined;
   const store = ctx.state();
   const now = ctx.now();
-  const index = loadIndex(store);
+  const index = await checkCopies(loadIndex(store), new Set([modelId]));
   const model = index.find((m) => m.id === modelId);
   if (!model || model.ssdOnly || !model.hdd || model.ssd?.verified || model.noCache) {
     return undefined;

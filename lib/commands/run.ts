@@ -14,6 +14,8 @@ import { findModel } from "../core/model_index.ts";
 import { pickCopy } from "../server/pick_copy.ts";
 import { shellQuote } from "../core/shell_quote.ts";
 import { loadIndex } from "../state/load_index.ts";
+import { checkCopies } from "../cache/unit_check.ts";
+import { withSsdLock } from "../cache/ssd_lock.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import { serverAdapter } from "../server/adapter.ts";
 import { addressLabel, isSocketHost, socketInUse } from "../server/endpoint.ts";
@@ -85,37 +87,54 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
     );
   }
 
-  const { tier, copy } = pickCopy(model);
-  const from = tier === "hdd" && model.store ? STORE_LABELS[model.store] : tier;
-  ctx.debug(
-    1,
-    `serving from ${from}: ${copy.path}` +
-      (tier === "hdd" && model.ssd !== undefined
-        ? " (the SSD copy is not verified or is missing)"
-        : ""),
-  );
   const host = ctx.cmd.host ?? config.default_host;
   // A server on a UNIX socket has no port: its row says 0.
   const port = isSocketHost(host) ? 0 : ctx.cmd.port ?? config.default_port;
-  // An SSD copy without the projector the HDD copy has still gets it (from the HDD).
-  const mmproj = copy.mmproj ?? model.hdd?.mmproj;
-  const argv = adapter.buildArgv({
-    modelPath: copy.path,
-    ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),
-    host,
-    port,
-    layers: [layers.global, layers.stored, layers.run],
-    flags: flags.flags,
-  });
-  const commandLine = [binary, ...argv].map(shellQuote).join(" ");
-  // Inherited LLAMA_ARG_* variables change what starts: say which apply.
-  const env = formatEnv(applyingEnv(ctx.env, flags.flags, argv));
+  // The copy to serve from, checked on disk first: a verified SSD copy whose
+  // originals changed since it was verified (or whose files changed on the
+  // SSD) is not served.
+  const choose = async (m: IndexedModel) => {
+    const [checked] = await checkCopies([m]);
+    const ssd = checked!.ssd;
+    const problem = ssd?.stale ?? ssd?.damaged;
+    if (problem !== undefined) {
+      ctx.err(
+        `note: not serving the SSD copy of ${m.name}: ${problem}; ` +
+          (ssd?.stale !== undefined
+            ? "serving from the HDD (the stale copy is evicted or copied again by the usual rules)\n"
+            : "serving from the HDD (the SSD files are kept: llama-pack did not write them)\n"),
+      );
+    }
+    const { tier, copy } = pickCopy(checked!);
+    const from = tier === "hdd" && m.store ? STORE_LABELS[m.store] : tier;
+    ctx.debug(
+      1,
+      `serving from ${from}: ${copy.path}` +
+        (tier === "hdd" && ssd !== undefined
+          ? " (the SSD copy is not verified or is missing)"
+          : ""),
+    );
+    // An SSD copy without the projector the HDD copy has still gets it (from the HDD).
+    const mmproj = copy.mmproj ?? checked!.hdd?.mmproj;
+    const argv = adapter.buildArgv({
+      modelPath: copy.path,
+      ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),
+      host,
+      port,
+      layers: [layers.global, layers.stored, layers.run],
+      flags: flags.flags,
+    });
+    const commandLine = [binary, ...argv].map(shellQuote).join(" ");
+    // Inherited LLAMA_ARG_* variables change what starts: say which apply.
+    const env = formatEnv(applyingEnv(ctx.env, flags.flags, argv));
+    return { tier, from, copy, argv, commandLine, env };
+  };
   if (ctx.cmd.dryRun) {
+    const { from, commandLine, env } = await choose(model);
     ctx.out(`would run (from ${from}): ${commandLine}\n`);
     if (env !== "") ctx.out(`  environment: ${env}\n`);
     return 0;
   }
-  if (env !== "") ctx.debug(1, `environment: ${env}`);
   if (resolveBinary(binary) === undefined) throw binaryMissing(binary);
 
   await freeAddress(ctx, store, host, port, adapter.name);
@@ -123,33 +142,46 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   const logDir = join(ctx.stateDir, "logs");
   await Deno.mkdir(logDir, { recursive: true });
   const logPath = join(logDir, `server-${isSocketHost(host) ? basename(host) : port}.log`);
-  ctx.err(`starting ${adapter.name} from ${from}: ${commandLine}\n`);
 
-  const startedAt = ctx.now();
-  // The server waits behind its gate until it is recorded: it never runs unrecorded.
-  const proc = await spawnServer(binary, argv, {
-    logPath,
-    foreground: !action.detach,
-    terminal: terminalWriter(ctx),
-    held: true,
-  });
-  const row: ServerRow = {
-    host,
-    port,
-    ...identityFields(proc.identity),
-    model_id: model.id,
-    model_path: copy.path,
-    tier,
-    log_path: logPath,
-    started_at: startedAt,
-    use_id: null,
-  };
-  try {
-    store.addServer(row);
-  } catch (err) {
-    await proc.abort();
-    throw err;
-  }
+  // Choosing the copy and recording the server that uses it happen under the
+  // SSD lock, which eviction takes too: a copy chosen here is never deleted
+  // before the server is recorded (and eviction leaves a loading server's copy alone).
+  const { proc, row, tier, from } = await withSsdLock(
+    ctx.stateDir,
+    `starting ${model.name}`,
+    async () => {
+      const current = loadIndex(store).find((m) => m.id === model.id) ?? model;
+      const { tier, from, copy, argv, commandLine, env } = await choose(current);
+      if (env !== "") ctx.debug(1, `environment: ${env}`);
+      ctx.err(`starting ${adapter.name} from ${from}: ${commandLine}\n`);
+      const startedAt = ctx.now();
+      // The server waits behind its gate until it is recorded: it never runs unrecorded.
+      const proc = await spawnServer(binary, argv, {
+        logPath,
+        foreground: !action.detach,
+        terminal: terminalWriter(ctx),
+        held: true,
+      });
+      const row: ServerRow = {
+        host,
+        port,
+        ...identityFields(proc.identity),
+        model_id: model.id,
+        model_path: copy.path,
+        tier,
+        log_path: logPath,
+        started_at: startedAt,
+        use_id: null,
+      };
+      try {
+        store.addServer(row);
+      } catch (err) {
+        await proc.abort();
+        throw err;
+      }
+      return { proc, row, tier, from };
+    },
+  );
   await proc.start();
   const launch: Launch = { ctx, store, adapter, proc, row, model, tier, from, logPath };
   return action.detach

@@ -199,7 +199,14 @@ export async function scanAndRecord(
     return [{ id: m.id, fingerprint: m.fingerprint, weightsSize }];
   });
   const grouped = performance.now();
-  const lib = buildLibrary(scan.files, { known });
+  // The files of an unfinished copy or eviction (its unit is `copying` or
+  // `evicting`) are nobody's model: never indexed, cleaned up by the next copy.
+  const unfinished = new Set(
+    store.ssdUnits().filter((u) => u.state !== "verified").flatMap((u) =>
+      u.files.map((f) => f.ssd_path)
+    ),
+  );
+  const lib = buildLibrary(scan.files.filter((f) => !unfinished.has(f.path)), { known });
   const built = performance.now();
   const stats = new Map(scan.files.map((f) => [f.path, { size: f.size, mtimeMs: f.mtimeMs }]));
   const keepPrefixes = scan.warnings

@@ -49,8 +49,10 @@ export function cachedCopies(
       pinned: m.pinned,
       inUse: inUse.has(m.id),
       // Files on the SSD that llama-pack did not copy and verify itself are
-      // protected like SSD-only models: they may hold the only copy of their bytes.
-      ssdOnly: m.ssdOnly || m.hdd === undefined || !m.ssd!.verified,
+      // protected like SSD-only models: they may hold the only copy of their
+      // bytes. A stale copy (recorded, but its originals changed) is evictable.
+      ssdOnly: m.ssdOnly || m.hdd === undefined ||
+        (!m.ssd!.verified && m.ssd!.stale === undefined),
     };
     const last = m.uses.at(-1)?.at;
     if (last !== undefined) copy.lastUse = last;
@@ -101,11 +103,20 @@ export function planCopy(
   options: PlanCopyOptions = {},
 ): PlacementPlan {
   const { choice } = input;
+  // The candidate's own files on the SSD that are not a servable copy (stale,
+  // or not recorded) are not "already on the SSD": the copy replaces or
+  // adopts them, in the room they take.
+  const own = model.ssd !== undefined && !model.ssd.verified && !model.ssdOnly ? model.ssd.size : 0;
   const cached = cachedCopies(input.index, {
     now: input.now,
     inUse: input.inUse,
     ...(choice ? { choice } : {}),
-  });
+  }).filter((c) => own === 0 || c.id !== model.id);
+  const space = own === 0 ? input.space : {
+    ...input.space,
+    freeBytes: input.space.freeBytes + own,
+    cacheUsedBytes: Math.max(0, input.space.cacheUsedBytes - own),
+  };
   const policy = choice?.policy ?? input.policy;
   const usesInWindow = countUsesInWindow(
     model.uses.map((u) => ({ at: u.at })),
@@ -123,7 +134,7 @@ export function planCopy(
     noCache: options.manual ? false : model.noCache,
   };
   return planPlacement({
-    space: input.space,
+    space,
     cached,
     candidate,
     policy,

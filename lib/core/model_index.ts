@@ -13,7 +13,8 @@
  * @module
  */
 
-import type { FileRow, ModelRow, SsdCopyRow, UseRow } from "./records.ts";
+import type { FileRow, ModelRow, SsdUnitRow, UseRow } from "./records.ts";
+import { unitFileRow, unitPaths, unitShortfall } from "./ssd_unit.ts";
 import { rankFromUses, type RankOptions } from "./rank.ts";
 import { matchModels, type ScoredMatch } from "./match.ts";
 import { isStoreKind, type StoreKind } from "./stores.ts";
@@ -30,10 +31,30 @@ export interface TierCopy {
   size: number;
 }
 
-/** A model's SSD files, and whether they are a verified copy. */
+/**
+ * A model's files on the SSD, and whether they are a copy that may be served.
+ *
+ * - `verified`: a verified unit holding every file of the HDD copy (its
+ *   sources' identities are checked before serving: `lib/cache/unit_check.ts`),
+ *   or an SSD-only model. Served; evictable when not SSD-only.
+ * - `stale` set: a unit llama-pack copied whose originals changed since (or
+ *   that no longer holds every file of the HDD copy). Never served;
+ *   evictable; re-copied by the normal rules.
+ * - `damaged` set: a unit whose files changed on the SSD since they were
+ *   verified. Never served, never evicted: they may hold the only copy of
+ *   their bytes now.
+ * - none of these: files llama-pack did not copy (found by a scan). Never
+ *   served as a copy, never evicted, for the same reason.
+ */
 export interface SsdTierCopy extends TierCopy {
-  /** Every weight file has a verified-copy record with the same size (or the model is SSD-only). */
+  /** The copy may be served (see above). */
   verified: boolean;
+  /** Why a recorded copy may not be served any more, though it may be evicted. */
+  stale: string | undefined;
+  /** Why a recorded copy may be neither served nor evicted. */
+  damaged: string | undefined;
+  /** The unit record, when llama-pack copied these files. */
+  unit: SsdUnitRow | undefined;
 }
 
 /** One model as llama-pack sees it. */
@@ -87,9 +108,12 @@ function tierCopy(files: FileRow[]): TierCopy | undefined {
 }
 
 /**
- * Assembles the index from the store's rows.
+ * Assembles the index from the store's rows. A model's SSD copy is its
+ * verified unit when it has one; otherwise the SSD files a scan found for it,
+ * except files that belong to another model's unit or to an unfinished unit
+ * (a half-copied or half-evicted model is never indexed).
  *
- * @param rows The models, files, verified copies and uses, as the store returns them.
+ * @param rows The models, files, SSD copy units and uses, as the store returns them.
  * @returns One entry per model row, sorted by id.
  *
  * @example A model with an HDD file and a verified SSD copy
@@ -97,10 +121,11 @@ function tierCopy(files: FileRow[]): TierCopy | undefined {
  * import assert from "node:assert/strict";
  * import { buildIndex } from "./model_index.ts";
  * const file = (tier: "ssd" | "hdd", path: string) => ({ path, model_id: "m", tier, root: "/", rel: "m.gguf", role: "model", size: 10, mtime: 1 });
+ * const unitFile = { ssd_path: "/s/m.gguf", src_path: "/h/m.gguf", src_root: "/h", rel: "m.gguf", role: "model", size: 10, hash: "ab", src: null, ssd: null };
  * const [m] = buildIndex({
  *   models: [{ id: "m", name: "m.gguf", size: 10, fingerprint: null, first_seen: 1, last_seen: 1, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null }],
  *   files: [file("hdd", "/h/m.gguf"), file("ssd", "/s/m.gguf")],
- *   copies: [{ ssd_path: "/s/m.gguf", model_id: "m", hdd_path: "/h/m.gguf", size: 10, hash: "ab", verified_at: 2 }],
+ *   units: [{ model_id: "m", state: "verified", ssd_root: "/s", files: [unitFile], owner_pid: null, owner_start: null, verified_at: 2, updated_at: 2 }],
  *   uses: [],
  * });
  * assert(m?.ssd?.verified === true && m.hdd?.path === "/h/m.gguf");
@@ -109,7 +134,7 @@ function tierCopy(files: FileRow[]): TierCopy | undefined {
 export function buildIndex(rows: {
   models: readonly ModelRow[];
   files: readonly FileRow[];
-  copies: readonly SsdCopyRow[];
+  units: readonly SsdUnitRow[];
   uses: readonly UseRow[];
 }): IndexedModel[] {
   const filesBy = new Map<string, FileRow[]>();
@@ -124,23 +149,30 @@ export function buildIndex(rows: {
     list.push(u);
     usesBy.set(u.model_id, list);
   }
-  const copyBy = new Map<string, SsdCopyRow>();
-  for (const c of rows.copies) copyBy.set(c.ssd_path, c);
+  const unitBy = new Map(rows.units.map((u) => [u.model_id, u]));
+  const claimed = unitPaths(rows.units);
 
   return [...rows.models].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0).map((m) => {
     const files = filesBy.get(m.id) ?? [];
     const hdd = tierCopy(files.filter((f) => f.tier === "hdd"));
-    const ssdBase = tierCopy(files.filter((f) => f.tier === "ssd"));
+    const unit = unitBy.get(m.id);
+    const verifiedUnit = unit?.state === "verified" ? unit : undefined;
+    const scanned = files.filter((f) => f.tier === "ssd" && !claimed.has(f.path));
+    const ssdBase = verifiedUnit
+      ? tierCopy(verifiedUnit.files.map((f) => unitFileRow(verifiedUnit, f)))
+      : tierCopy(scanned);
     const ssdOnly = m.ssd_only === 1 || (ssdBase !== undefined && hdd === undefined);
     let ssd: SsdTierCopy | undefined;
     if (ssdBase) {
-      const weights = ssdBase.files.filter((f) => f.role !== "mmproj");
-      const verified = ssdOnly ||
-        weights.every((f) => {
-          const c = copyBy.get(f.path);
-          return c !== undefined && c.size === f.size;
-        });
-      ssd = { ...ssdBase, verified };
+      const shortfall = verifiedUnit && hdd ? unitShortfall(verifiedUnit, hdd.files) : undefined;
+      const verified = ssdOnly || (verifiedUnit !== undefined && shortfall === undefined);
+      ssd = {
+        ...ssdBase,
+        verified,
+        stale: verified ? undefined : shortfall,
+        damaged: undefined,
+        unit: verifiedUnit,
+      };
     }
     let metadata: Record<string, unknown> | undefined;
     try {
@@ -167,6 +199,51 @@ export function buildIndex(rows: {
       fingerprint: m.fingerprint,
       ssd,
       uses: usesBy.get(m.id) ?? [],
+    };
+  });
+}
+
+/** What the file-system check of a verified copy found wrong (`lib/cache/unit_check.ts`). */
+export interface CopyProblem {
+  /** Why it may not be served, in words. */
+  reason: string;
+  /** Its originals changed (stale: evictable), or the SSD files did (damaged: kept). */
+  kind: "stale" | "damaged";
+}
+
+/**
+ * Marks copies that failed the file-system check: never served; a stale one
+ * is evictable and re-copied by the normal rules, a damaged one is kept
+ * (pure; the problems come from `lib/cache/unit_check.ts`).
+ *
+ * @param index The index.
+ * @param problems Model id → what is wrong with its SSD copy.
+ * @returns The index with those copies marked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { markProblems } from "./model_index.ts";
+ * const m = { id: "m", ssdOnly: false, ssd: { verified: true, stale: undefined, damaged: undefined } } as never;
+ * const [after] = markProblems([m], new Map([["m", { reason: "its HDD original changed", kind: "stale" as const }]]));
+ * assert(after?.ssd?.verified === false && after.ssd.stale === "its HDD original changed");
+ * ```
+ */
+export function markProblems(
+  index: readonly IndexedModel[],
+  problems: ReadonlyMap<string, CopyProblem>,
+): IndexedModel[] {
+  return index.map((m) => {
+    const p = problems.get(m.id);
+    if (p === undefined || m.ssd === undefined || m.ssdOnly) return m;
+    return {
+      ...m,
+      ssd: {
+        ...m.ssd,
+        verified: false,
+        stale: p.kind === "stale" ? p.reason : undefined,
+        damaged: p.kind === "damaged" ? p.reason : undefined,
+      },
     };
   });
 }

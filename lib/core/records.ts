@@ -119,7 +119,77 @@ export interface ServeRow {
   started_at: number;
 }
 
-/** A verified SSD copy. */
+/**
+ * What identifies a file's content without reading it: device, inode, size,
+ * mtime and ctime. Every write changes the ctime, and no user tool can set it
+ * back (unlike the mtime, which `rsync -t` or `touch -d` restore).
+ */
+export interface FileIdentity {
+  /** The device it lives on. */
+  dev: number;
+  /** Its inode number. */
+  ino: number;
+  /** Its size in bytes. */
+  size: number;
+  /** Its mtime, ms since the epoch. */
+  mtimeMs: number;
+  /** Its ctime (inode change time), ms since the epoch. */
+  ctimeMs: number;
+}
+
+/** One file of an SSD copy unit. */
+export interface UnitFile {
+  /** The copy on the SSD. */
+  ssd_path: string;
+  /** Its original in the source tier (the HDD). */
+  src_path: string;
+  /** The root of the source tier the original lies under. */
+  src_root: string;
+  /** The original's path relative to its tier root, which is also the copy's path under the SSD root. */
+  rel: string;
+  /** `model`, `shard` or `mmproj`. */
+  role: string;
+  /** Size in bytes. */
+  size: number;
+  /** The content's xxh64, once the file is verified (null before). */
+  hash: string | null;
+  /** The original's identity when the copy was verified (null before, or in rows older than identities). */
+  src: FileIdentity | null;
+  /**
+   * The copy's identity when it was verified: the temp file's device and
+   * inode are recorded before it is linked under its final name, so a file
+   * there with that inode is provably this copy (null before).
+   */
+  ssd: FileIdentity | null;
+}
+
+/**
+ * One model's copy on the SSD, recorded as one unit: every file of its HDD
+ * copy (weights, shards, projectors). Only a `verified` unit is ever served,
+ * and only when its sources' identities are still the recorded ones; the
+ * files of a `copying` or `evicting` unit are never indexed or served, and
+ * are cleaned up once its owner is gone.
+ */
+export interface SsdUnitRow {
+  /** The model. */
+  model_id: string;
+  /** `copying` (files being put in place), `verified` (complete), `evicting` (files being deleted). */
+  state: "copying" | "verified" | "evicting";
+  /** The SSD root the files live under. */
+  ssd_root: string;
+  /** The unit's files. */
+  files: UnitFile[];
+  /** The process copying or evicting it (null when verified, or in migrated rows). */
+  owner_pid: number | null;
+  /** That process's start time, against pid reuse. */
+  owner_start: string | null;
+  /** When the whole unit was verified (unix seconds). */
+  verified_at: number | null;
+  /** Last change (unix seconds). */
+  updated_at: number;
+}
+
+/** A verified SSD file, one per file of a verified unit (a flat view for readers). */
 export interface SsdCopyRow {
   /** The copy's path on the SSD. */
   ssd_path: string;
@@ -131,7 +201,7 @@ export interface SsdCopyRow {
   size: number;
   /** Content hash (xxh64 hex) computed while copying. */
   hash: string;
-  /** When it was verified (unix seconds). */
+  /** When its unit was verified (unix seconds). */
   verified_at: number;
 }
 

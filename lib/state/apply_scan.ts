@@ -151,9 +151,11 @@ export function applyScan(
     if (options.prune) {
       for (const m of table.models()) {
         if (m.gone !== 1) continue;
-        for (const table of ["uses", "ssd_copies", "copy_jobs"]) {
+        for (const table of ["uses", "copy_jobs"]) {
           sql.run(`DELETE FROM ${table} WHERE model_id = ?`, m.id);
         }
+        // An unfinished unit stays until it is cleaned up: it says which SSD files to remove.
+        sql.run("DELETE FROM ssd_units WHERE model_id = ? AND state = 'verified'", m.id);
         sql.run("DELETE FROM models WHERE id = ?", m.id);
         pruned.push(m.id);
       }

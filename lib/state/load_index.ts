@@ -33,7 +33,7 @@ export function loadIndex(store: StateStore): IndexedModel[] {
   return buildIndex({
     models: store.models(),
     files: store.files(),
-    copies: store.ssdCopies(),
+    units: store.ssdUnits(),
     uses: store.uses(),
   });
 }

@@ -165,7 +165,7 @@ export class ModelTable {
   renameModel(from: string, to: string): void {
     this.sql.tx(() => {
       this.sql.run("UPDATE uses SET model_id = ? WHERE model_id = ?", to, from);
-      this.sql.run("UPDATE ssd_copies SET model_id = ? WHERE model_id = ?", to, from);
+      this.sql.run("UPDATE OR REPLACE ssd_units SET model_id = ? WHERE model_id = ?", to, from);
       this.sql.run("UPDATE copy_jobs SET model_id = ? WHERE model_id = ?", to, from);
       const old = this.sql.get<
         { pinned: number; no_cache: number; stored_args: string | null; first_seen: number }

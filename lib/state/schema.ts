@@ -136,6 +136,44 @@ const MIGRATIONS: readonly Migration[] = [
   serverArgvAsJson,
   // 3: a copy job's owner is its pid and that process's start time (pid reuse).
   `ALTER TABLE copy_jobs ADD COLUMN owner_start TEXT;`,
+  // 4: SSD copies as units: one row per model copy listing every file, with
+  // the sources' identities. Old per-file rows become units: a model whose
+  // every HDD file was recorded is a verified unit (without identities, so it
+  // is re-verified before it is served again); a partly recorded one becomes
+  // an unfinished unit without an owner, cleaned up by the next copy.
+  `
+  CREATE TABLE ssd_units (
+    model_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('copying', 'verified', 'evicting')),
+    ssd_root TEXT NOT NULL,
+    files TEXT NOT NULL,
+    owner_pid INTEGER,
+    owner_start TEXT,
+    verified_at REAL,
+    updated_at REAL NOT NULL
+  );
+  INSERT INTO ssd_units (model_id, state, ssd_root, files, verified_at, updated_at)
+  SELECT c.model_id,
+    CASE WHEN EXISTS (SELECT 1 FROM files h WHERE h.model_id = c.model_id AND h.tier = 'hdd')
+      AND NOT EXISTS (SELECT 1 FROM files h WHERE h.model_id = c.model_id AND h.tier = 'hdd'
+        AND h.path NOT IN (SELECT x.hdd_path FROM ssd_copies x WHERE x.model_id = c.model_id))
+      THEN 'verified' ELSE 'copying' END,
+    coalesce((SELECT s.root FROM files s WHERE s.path = c.ssd_path AND s.tier = 'ssd' LIMIT 1), ''),
+    json_group_array(json_object(
+      'ssd_path', c.ssd_path,
+      'src_path', c.hdd_path,
+      'src_root', coalesce((SELECT h.root FROM files h WHERE h.path = c.hdd_path LIMIT 1), ''),
+      'rel', coalesce((SELECT h.rel FROM files h WHERE h.path = c.hdd_path LIMIT 1), ''),
+      'role', coalesce((SELECT h.role FROM files h WHERE h.path = c.hdd_path LIMIT 1), 'model'),
+      'size', c.size,
+      'hash', c.hash,
+      'src', NULL,
+      'ssd', NULL)),
+    max(c.verified_at),
+    max(c.verified_at)
+  FROM ssd_copies c GROUP BY c.model_id;
+  DROP TABLE ssd_copies;
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -7,8 +7,9 @@
  *
  * The store is a thin front over one module per table: `uses.ts`,
  * `models.ts` (models, settings and files), `apply_scan.ts`, `servers.ts`,
- * `ssd_copies.ts`, `copy_jobs.ts`, `gguf_cache.ts`; the schema and its
- * migrations are in `schema.ts`, statements and transactions in `sql.ts`.
+ * `gguf_cache.ts`, and (through `cache_records.ts`, which it extends)
+ * `ssd_units.ts` and `copy_jobs.ts`; the schema and its migrations are in
+ * `schema.ts`, statements and transactions in `sql.ts`.
  *
  * @module
  */
@@ -18,23 +19,14 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { isNoSpaceError, LlamaPackError } from "../errors.ts";
 import { stateError } from "./sql_errors.ts";
-import type {
-  CopyJobRow,
-  FileRow,
-  ModelRow,
-  ScannedModelRecord,
-  ServerRow,
-  SsdCopyRow,
-  UseRow,
-} from "../core/records.ts";
+import type { FileRow, ModelRow, ScannedModelRecord, ServerRow, UseRow } from "../core/records.ts";
 import { migrateSchema } from "./schema.ts";
 import { Sql } from "./sql.ts";
 import { type NewUse, UseTable } from "./uses.ts";
 import { ModelTable } from "./models.ts";
 import { applyScan, type ApplyScanOptions, type ApplyScanResult } from "./apply_scan.ts";
 import { ServerTable } from "./servers.ts";
-import { SsdCopyTable } from "./ssd_copies.ts";
-import { CopyJobTable, type CopyJobUpdate, type NewCopyJob } from "./copy_jobs.ts";
+import { CacheRecords } from "./cache_records.ts";
 import { GgufCacheTable } from "./gguf_cache.ts";
 import { ServeTable } from "./serves.ts";
 
@@ -66,7 +58,7 @@ export interface StateStoreOptions {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class StateStore {
+export class StateStore extends CacheRecords {
   /** The underlying database; prefer the methods. */
   readonly db: DatabaseSync;
   /** The state directory. */
@@ -77,20 +69,18 @@ export class StateStore {
   readonly #uses: UseTable;
   readonly #models: ModelTable;
   readonly #servers: ServerTable;
-  readonly #ssdCopies: SsdCopyTable;
-  readonly #copyJobs: CopyJobTable;
   readonly #ggufCache: GgufCacheTable;
 
   /** Use {@linkcode StateStore.open}. */
   private constructor(db: DatabaseSync, dir: string, path: string) {
+    const sql = new Sql(db, path);
+    super(sql);
     this.db = db;
     this.dir = dir;
-    this.#sql = new Sql(db, path);
+    this.#sql = sql;
     this.#uses = new UseTable(this.#sql);
     this.#models = new ModelTable(this.#sql);
     this.#servers = new ServerTable(this.#sql);
-    this.#ssdCopies = new SsdCopyTable(this.#sql);
-    this.#copyJobs = new CopyJobTable(this.#sql);
     this.#ggufCache = new GgufCacheTable(this.#sql);
     this.serves = new ServeTable(this.#sql);
   }
@@ -315,64 +305,6 @@ export class StateStore {
    */
   removeServer(host: string, port: number): void {
     this.#servers.removeServer(host, port);
-  }
-
-  /**
-   * Marks an SSD copy verified.
-   *
-   * @param row The copy.
-   */
-  addSsdCopy(row: SsdCopyRow): void {
-    this.#ssdCopies.addSsdCopy(row);
-  }
-
-  /**
-   * The verified SSD copies.
-   *
-   * @param modelId The model; omit for all.
-   * @returns The rows.
-   */
-  ssdCopies(modelId?: string): SsdCopyRow[] {
-    return this.#ssdCopies.ssdCopies(modelId);
-  }
-
-  /**
-   * Forgets a verified copy (after it was deleted).
-   *
-   * @param ssdPath The copy's path.
-   */
-  removeSsdCopy(ssdPath: string): void {
-    this.#ssdCopies.removeSsdCopy(ssdPath);
-  }
-
-  /**
-   * Queues a copy job, owned by `job.owner` from this very statement on.
-   *
-   * @param job The model, its size, the time and the owning process.
-   * @returns The job's id.
-   */
-  addCopyJob(job: NewCopyJob): number {
-    return this.#copyJobs.addCopyJob(job);
-  }
-
-  /**
-   * Updates a copy job; `owner` hands it to another process.
-   *
-   * @param id The job.
-   * @param fields What changed.
-   */
-  updateCopyJob(id: number, fields: CopyJobUpdate): void {
-    this.#copyJobs.updateCopyJob(id, fields);
-  }
-
-  /**
-   * Copy jobs, newest first.
-   *
-   * @param states Only jobs in these states; omit for all.
-   * @returns The rows.
-   */
-  copyJobs(states?: readonly CopyJobRow["state"][]): CopyJobRow[] {
-    return this.#copyJobs.copyJobs(states);
   }
 
   /**
