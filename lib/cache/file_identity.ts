@@ -153,9 +153,7 @@ export function identityChange(
   if (now.dev !== was.dev || now.ino !== was.ino) return "it was replaced by another file";
   if (now.size !== was.size) return `its size changed (${was.size} -> ${now.size} bytes)`;
   if (now.mtimeMs !== was.mtimeMs) return "it was modified (mtime)";
-  if (
-    (options.ctime ?? true) && Math.floor(now.ctimeMs / 1000) !== Math.floor(was.ctimeMs / 1000)
-  ) {
+  if ((options.ctime ?? true) && !sameCtime(was.ctimeMs, now.ctimeMs)) {
     return "it was modified (ctime)";
   }
   return undefined;
