@@ -299,7 +299,7 @@ export interface FoundModel {
  * import { buildIndex, findModel } from "./model_index.ts";
  * const row = (id: string) => ({ id, name: id, size: 1, fingerprint: null, first_seen: 0, last_seen: 0, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null });
  * const file = (id: string) => ({ path: `/h/${id}`, model_id: id, tier: "hdd" as const, root: "/h", rel: id, role: "model", size: 1, mtime: 0 });
- * const index = buildIndex({ models: [row("Gemma2-9B-Q5_K.gguf"), row("Qwen3-8B-Q4_K_M.gguf")], files: [file("Gemma2-9B-Q5_K.gguf"), file("Qwen3-8B-Q4_K_M.gguf")], copies: [], uses: [] });
+ * const index = buildIndex({ models: [row("Gemma2-9B-Q5_K.gguf"), row("Qwen3-8B-Q4_K_M.gguf")], files: [file("Gemma2-9B-Q5_K.gguf"), file("Qwen3-8B-Q4_K_M.gguf")], units: [], uses: [] });
  * assert(findModel(index, "gemma5", { now: 0 }).model.id === "Gemma2-9B-Q5_K.gguf");
  * ```
  */
