@@ -45,3 +45,58 @@ Deno.test("migration 3 rewrites NUL-joined server command lines as JSON, every a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("migration 4 turns per-file SSD copy rows into units: complete ones verified, partial ones unfinished", async () => {
+  const { migrateSchema } = await import("./schema.ts");
+  const { Sql } = await import("./sql.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const sql = new Sql(new DatabaseSync(join(dir, "state.db")));
+    migrateSchema(sql, dir, 3);
+    const file = (model: string, path: string, rel: string) =>
+      sql.run(
+        "INSERT INTO files (path, model_id, tier, root, rel, role, size, mtime) VALUES (?, ?, 'hdd', '/h', ?, 'model', 10, 0)",
+        path,
+        model,
+        rel,
+      );
+    const copy = (model: string, ssd: string, hdd: string) =>
+      sql.run(
+        "INSERT INTO ssd_copies (ssd_path, model_id, hdd_path, size, hash, verified_at) VALUES (?, ?, ?, 10, 'ab', 5)",
+        ssd,
+        model,
+        hdd,
+      );
+    file("whole", "/h/whole.gguf", "whole.gguf");
+    copy("whole", "/s/whole.gguf", "/h/whole.gguf");
+    file("split", "/h/s-00001-of-00002.gguf", "s-00001-of-00002.gguf");
+    file("split", "/h/s-00002-of-00002.gguf", "s-00002-of-00002.gguf");
+    copy("split", "/s/s-00001-of-00002.gguf", "/h/s-00001-of-00002.gguf"); // shard 2 never made it
+    sql.db.close();
+    const store = StateStore.open(dir);
+    try {
+      const units = store.ssdUnits();
+      assertEquals(units.map((u) => [u.model_id, u.state, u.files.length]), [
+        ["split", "copying", 1],
+        ["whole", "verified", 1],
+      ]);
+      const [f] = units[1]!.files;
+      assertEquals(f, {
+        ssd_path: "/s/whole.gguf",
+        src_path: "/h/whole.gguf",
+        src_root: "/h",
+        rel: "whole.gguf",
+        role: "model",
+        size: 10,
+        hash: "ab",
+        src: null,
+        ssd: null,
+      });
+      assertEquals(units[0]!.owner_pid, null, "nobody owns it: the next copy cleans it up");
+    } finally {
+      store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
