@@ -4,7 +4,7 @@
  *
  * 0. refuse, before writing anything, when the SSD root and the source's
  *    tier are one directory tree (`tier_alias.ts`), and wait until the
- *    source's ctime second has passed (`file_identity.ts`);
+ *    source's last change is a moment past (`file_identity.ts`);
  * 1. take a per-destination lock in `<ssd_root>/.llama-pack-partial/`;
  * 2. write a temp file there (plus a JSON sidecar saying what it is), reading
  *    the source with large buffers and hashing it (xxh64) as it streams;
@@ -217,7 +217,7 @@ export async function copyToSsd(
   let stamp: SourceStamp;
   try {
     await stampOf(srcPath); // a regular file?
-    // Written a moment ago (or being written)? Start once its ctime second is past.
+    // Written a moment ago (or being written)? Start once its ctime is a moment past.
     stamp = await waitQuiet(srcPath);
   } catch (err) {
     if (err instanceof LlamaPackError) throw fail(err.message);
