@@ -34,6 +34,7 @@ export type * from "../core/records.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
 export type { NewUse } from "./uses.ts";
 export type { CopyJobUpdate, NewCopyJob } from "./copy_jobs.ts";
+export { CacheRecords } from "./cache_records.ts";
 export type { ApplyScanOptions, ApplyScanResult } from "./apply_scan.ts";
 
 /** Options of {@linkcode StateStore.open}. */
