@@ -127,7 +127,10 @@ export async function fileIdentity(path: string): Promise<FileIdentity> {
  * What changed between two identities of a file, in words, or `undefined`
  * when nothing did. The ctime is compared exactly, or in whole seconds when
  * one side was read without `statx`; `ctime: false` leaves it out (an SSD
- * copy's ctime changes when it is linked into place).
+ * copy's ctime changes when it is linked into place). A device number alone
+ * is not a change: it can differ after a reboot that detected the disks in
+ * another order, and the same inode with the same size, mtime and ctime is
+ * the same file.
  *
  * @param was The recorded identity.
  * @param now The current one.
@@ -143,6 +146,7 @@ export async function fileIdentity(path: string): Promise<FileIdentity> {
  * assert(identityChange(was, { ...was, ctimeMs: 9000 }) === "it was modified (ctime)");
  * assert(identityChange(was, { ...was, ctimeMs: 9000 }, { ctime: false }) === undefined);
  * assert(identityChange(was, { ...was, ino: 7 }) === "it was replaced by another file");
+ * assert(identityChange(was, { ...was, dev: 9 }) === undefined); // the disk renumbered
  * ```
  */
 export function identityChange(
@@ -150,7 +154,7 @@ export function identityChange(
   now: FileIdentity,
   options: { ctime?: boolean } = {},
 ): string | undefined {
-  if (now.dev !== was.dev || now.ino !== was.ino) return "it was replaced by another file";
+  if (now.ino !== was.ino) return "it was replaced by another file";
   if (now.size !== was.size) return `its size changed (${was.size} -> ${now.size} bytes)`;
   if (now.mtimeMs !== was.mtimeMs) return "it was modified (mtime)";
   if ((options.ctime ?? true) && !sameCtime(was.ctimeMs, now.ctimeMs)) {

@@ -43,7 +43,9 @@ async function provablyOurs(f: UnitFile): Promise<Deno.FileInfo | undefined> {
   const st = await lstatOrUndefined(f.ssd_path);
   if (st === undefined || !st.isFile) return undefined;
   if (f.ssd !== null) {
-    return st.dev === f.ssd.dev && st.ino === f.ssd.ino && st.size === f.size ? st : undefined;
+    return identityChange(f.ssd, identityOfInfo(st), { ctime: false }) === undefined
+      ? st
+      : undefined;
   }
   // Migrated from an older version: no inode was recorded, but the hash was.
   if (f.hash === null || st.size !== f.size) return undefined;
