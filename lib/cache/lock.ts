@@ -306,11 +306,13 @@ async function stillNamesFile(path: string, file: Deno.FsFile): Promise<boolean>
 }
 
 async function writeInfo(file: Deno.FsFile, info: LockInfo): Promise<void> {
+  // Overwrite in place, then cut to length: a lock file that already exists
+  // needs no new disk blocks, so its lock still works on a full disk.
   const bytes = new TextEncoder().encode(JSON.stringify(info) + "\n");
-  await file.truncate(0);
   await file.seek(0, Deno.SeekMode.Start);
   let at = 0;
   while (at < bytes.length) at += await file.write(bytes.subarray(at));
+  await file.truncate(bytes.length);
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {
