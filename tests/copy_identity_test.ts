@@ -111,7 +111,7 @@ Deno.test("an SSD copy whose HDD original was replaced by a same-size file is st
       assertStringIncludes(r.stdout, `-m ${hddFile}`);
       assertMatch(
         r.stderr,
-        /note: not serving the SSD copy of Gemma2-9B-Q5_K_M\.gguf: its HDD original .* changed since it was verified \(it was modified \(ctime\)\)/,
+        /note: not serving the SSD copy of Gemma2-9B-Q5_K_M\.gguf: its original .* changed since it was verified \(it was modified \(ctime\)\)/,
       );
     });
     await t.step("--cache copies it again; then it is served", async () => {

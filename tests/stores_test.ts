@@ -316,7 +316,7 @@ Deno.test("--cleanup lists llama-pack's leftovers with sizes, asks only on a ter
     // Age the records the way time would: Qwen's copy unused for 40 days, a
     // model gone for 100 days, a copier that died, an interrupted copy.
     withStore(sb, (s) => {
-      s.db.prepare("UPDATE ssd_copies SET verified_at = ?").run(now - 45 * day);
+      s.db.prepare("UPDATE ssd_units SET verified_at = ?").run(now - 45 * day);
       s.recordUse({ modelId: "bartowski/Qwen3-8B-GGUF/Qwen3-8B-Q4_K_M.gguf", at: now - 40 * day });
       s.recordUse({ modelId: "llama3.2:3b", at: now - day });
       s.setFlag("old-model.gguf", "no_cache", false); // a model row, as a scan once made it
@@ -325,8 +325,13 @@ Deno.test("--cleanup lists llama-pack's leftovers with sizes, asks only on a ter
         now - 100 * day,
         "old-model.gguf",
       );
-      const job = s.addCopyJob("llama3.2:3b", 10, now - 60);
-      s.updateCopyJob(job, { state: "copying", pid: 999_999_999, now: now - 60 });
+      const job = s.addCopyJob({
+        modelId: "llama3.2:3b",
+        bytesTotal: 10,
+        now: now - 60,
+        owner: { pid: 999_999_999, startTime: 1 },
+      });
+      s.updateCopyJob(job, { state: "copying", now: now - 60 });
     });
     const partial = join(sb.ssd, ".llama-pack-partial");
     await Deno.mkdir(partial, { recursive: true });

@@ -73,7 +73,7 @@ export async function checkUnit(unit: Pick<SsdUnitRow, "files">): Promise<CopyPr
     if (change !== undefined) {
       return {
         kind: "stale",
-        reason: `its HDD original ${f.src_path} changed since it was verified (${change})`,
+        reason: `its original ${f.src_path} changed since it was verified (${change})`,
       };
     }
   }

@@ -23,6 +23,7 @@ import type { IndexedModel } from "../core/model_index.ts";
 import { formatSize } from "../core/units.ts";
 import { LlamaPackError } from "../errors.ts";
 import { evictModel } from "../cache/evict_model.ts";
+import { ownerAlive } from "../cache/copy_jobs.ts";
 import { acquireLock, isLocked } from "../cache/lock.ts";
 import { cleanupPartials, PARTIAL_DIR } from "../cache/partials.ts";
 import { pruneServers } from "../server/records.ts";
@@ -91,8 +92,8 @@ function recordFacts(
       id: j.id,
       name: names.get(j.model_id) ?? j.model_id,
       state: j.state,
-      // A queued job no copier took within 10 minutes has no owner either.
-      ownerAlive: alive(j.pid) || (j.pid === null && now - j.created_at <= 600),
+      // A job is owned from the moment it exists: its owner's pid and start time.
+      ownerAlive: ownerAlive(j),
       updatedAt: j.updated_at,
     })),
     goneModels: index.filter((m) => m.gone).map((m) => ({

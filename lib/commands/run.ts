@@ -98,11 +98,12 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
     const ssd = checked!.ssd;
     const problem = ssd?.stale ?? ssd?.damaged;
     if (problem !== undefined) {
+      const original = m.store ? `the ${STORE_LABELS[m.store]} copy` : "from the HDD";
       ctx.err(
         `note: not serving the SSD copy of ${m.name}: ${problem}; ` +
           (ssd?.stale !== undefined
-            ? "serving from the HDD (the stale copy is evicted or copied again by the usual rules)\n"
-            : "serving from the HDD (the SSD files are kept: llama-pack did not write them)\n"),
+            ? `serving ${original} (the stale copy is evicted or copied again by the usual rules)\n`
+            : `serving ${original} (the SSD files are kept: llama-pack did not write them)\n`),
       );
     }
     const { tier, copy } = pickCopy(checked!);

@@ -9,7 +9,7 @@
 import type { StateStore } from "./store.ts";
 
 /**
- * Forgets models: their rows, uses, files, SSD-copy records and copy jobs.
+ * Forgets models: their rows, uses, files, verified SSD-copy units and copy jobs.
  * Only records are removed; no file is touched.
  *
  * @param store The state store.
@@ -32,10 +32,15 @@ import type { StateStore } from "./store.ts";
  */
 export function forgetModels(store: StateStore, ids: readonly string[]): void {
   store.tx(() => {
-    for (const table of ["uses", "files", "ssd_copies", "copy_jobs"]) {
+    for (const table of ["uses", "files", "copy_jobs"]) {
       const del = store.db.prepare(`DELETE FROM ${table} WHERE model_id = ?`);
       for (const id of ids) del.run(id);
     }
+    // An unfinished unit stays until it is cleaned up: it says which SSD files to remove.
+    const units = store.db.prepare(
+      "DELETE FROM ssd_units WHERE model_id = ? AND state = 'verified'",
+    );
+    for (const id of ids) units.run(id);
     const del = store.db.prepare("DELETE FROM models WHERE id = ?");
     for (const id of ids) del.run(id);
   });
@@ -54,7 +59,7 @@ export function forgetModels(store: StateStore, ids: readonly string[]): void {
  * import { removeCopyJobs } from "./forget.ts";
  * const dir = await Deno.makeTempDir();
  * const store = StateStore.open(dir);
- * const id = store.addCopyJob("m", 10, 0);
+ * const id = store.addCopyJob({ modelId: "m", bytesTotal: 10, now: 0, owner: { pid: 1, startTime: 1 } });
  * removeCopyJobs(store, [id]);
  * assert(store.copyJobs().length === 0);
  * store.close();
