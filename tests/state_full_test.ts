@@ -10,7 +10,6 @@ import { makeSandbox, type Sandbox, withStore } from "./sandbox.ts";
 import { freePort, pollUntil, seedModels } from "./fixtures/fake_server.ts";
 import { CAN_MOUNT, fillDisk, withTmpfs } from "./mounts.ts";
 import { StateStore } from "../lib/state/store.ts";
-import { withSsdLock } from "../lib/cache/ssd_lock.ts";
 import { identityFields } from "../lib/server/records.ts";
 
 /** Pids of processes whose command line mentions `text`. */
@@ -56,8 +55,6 @@ async function withFullState(
       await Deno.symlink(`${sb.root}/logs`, `${sb.state}/logs`);
       // Another llama-pack (a foreground run) has the database open: reads
       // still work on the full disk, writes cannot.
-      // llama-pack has run here before: its SSD lock file exists.
-      await withSsdLock(sb.state, "an earlier run", () => Promise.resolve());
       const holder = StateStore.open(sb.state);
       try {
         prepare(holder);

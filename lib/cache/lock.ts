@@ -127,7 +127,11 @@ export async function acquireLock(
       if (!(await stillNamesFile(path, file))) continue;
       const info: LockInfo = { pid: Deno.pid, since: Math.floor(Date.now() / 1000) };
       if (note !== undefined) info.note = note;
-      await writeInfo(file, info);
+      // What the holder does is a note for others; on a full disk the lock
+      // itself still holds without it.
+      await writeInfo(file, info).catch((err) => {
+        if (!isNoSpaceError(err)) throw err;
+      });
       handedOff = true;
       return new HeldLock(path, file, removeOnRelease);
     } catch (err) {
@@ -307,7 +311,7 @@ async function stillNamesFile(path: string, file: Deno.FsFile): Promise<boolean>
 
 async function writeInfo(file: Deno.FsFile, info: LockInfo): Promise<void> {
   // Overwrite in place, then cut to length: a lock file that already exists
-  // needs no new disk blocks, so its lock still works on a full disk.
+  // needs no new disk blocks.
   const bytes = new TextEncoder().encode(JSON.stringify(info) + "\n");
   await file.seek(0, Deno.SeekMode.Start);
   let at = 0;

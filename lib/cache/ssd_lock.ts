@@ -52,7 +52,7 @@ export async function withSsdLock<T>(
   note: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const lock = (await acquireLock(ssdLockPath(stateDir), { note }))!;
+  const lock = (await acquireLock(ssdLockPath(stateDir), { note, removeOnRelease: true }))!;
   try {
     return await fn();
   } finally {
