@@ -12,7 +12,13 @@
  * @module
  */
 
-import { type CopyProblem, type IndexedModel, markProblems } from "../core/model_index.ts";
+import {
+  type CopyProblem,
+  type IndexedModel,
+  markProblems,
+  type TierCopy,
+} from "../core/model_index.ts";
+import { pickCopy } from "../server/pick_copy.ts";
 import type { SsdUnitRow } from "../core/records.ts";
 import { fileIdentity, identityChange, identityOfInfo } from "./file_identity.ts";
 import { lstatOrUndefined } from "./fs_checks.ts";
@@ -108,4 +114,48 @@ export async function checkCopies(
     if (p !== undefined) problems.set(m.id, p);
   }
   return problems.size === 0 ? [...index] : markProblems(index, problems);
+}
+
+/** The copy a server is started on, from {@linkcode servedCopy}. */
+export interface ServedCopy {
+  /** The model, with its SSD copy checked on disk. */
+  model: IndexedModel;
+  /** Where the copy is. */
+  tier: "ssd" | "hdd";
+  /** Its files. */
+  copy: TierCopy;
+  /** Why its SSD copy was passed over (stale or damaged), when it was. */
+  problem: CopyProblem | undefined;
+}
+
+/**
+ * The copy to start a model's server on, as `-m` and `--serve` choose it:
+ * its verified SSD copy once checked on disk ({@linkcode checkUnit}: a
+ * stale or damaged one is passed over), else its permanent copy. Call it
+ * holding the SSD lock (`ssd_lock.ts`) and record the server before the
+ * lock is released, so eviction never deletes the chosen copy. Needs
+ * `--allow-read`.
+ *
+ * @param model The model.
+ * @returns The checked model, the tier and files to serve, and what was wrong with the SSD copy.
+ * @throws {LlamaPackError} `IO` when no copy's files are all there.
+ *
+ * @example A model with only a permanent copy
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { servedCopy } from "./unit_check.ts";
+ * const file = { path: Deno.execPath(), model_id: "m", tier: "hdd" as const, root: "/", rel: "m", role: "model", size: 1, mtime: 0 };
+ * const hdd = { path: Deno.execPath(), mmproj: undefined, files: [file], size: 1 };
+ * const r = await servedCopy({ id: "m", name: "m", hdd, ssd: undefined, ssdOnly: false } as never);
+ * assert(r.tier === "hdd" && r.problem === undefined);
+ * ```
+ */
+export async function servedCopy(model: IndexedModel): Promise<ServedCopy> {
+  const [checked] = await checkCopies([model]);
+  const ssd = checked!.ssd;
+  const reason = ssd?.stale ?? ssd?.damaged;
+  const problem: CopyProblem | undefined = reason === undefined
+    ? undefined
+    : { reason, kind: ssd?.stale !== undefined ? "stale" : "damaged" };
+  return { model: checked!, ...pickCopy(checked!), problem };
 }

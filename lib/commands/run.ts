@@ -11,10 +11,10 @@ import { STORE_LABELS } from "../core/stores.ts";
 import { basename, join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import { findModel } from "../core/model_index.ts";
-import { pickCopy } from "../server/pick_copy.ts";
+import type { IndexedModel } from "../core/model_index.ts";
 import { shellQuote } from "../core/shell_quote.ts";
 import { loadIndex } from "../state/load_index.ts";
-import { checkCopies } from "../cache/unit_check.ts";
+import { servedCopy } from "../cache/unit_check.ts";
 import { withSsdLock } from "../cache/ssd_lock.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import { serverAdapter } from "../server/adapter.ts";
@@ -94,29 +94,26 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   // originals changed since it was verified (or whose files changed on the
   // SSD) is not served.
   const choose = async (m: IndexedModel) => {
-    const [checked] = await checkCopies([m]);
-    const ssd = checked!.ssd;
-    const problem = ssd?.stale ?? ssd?.damaged;
+    const { model: checked, tier, copy, problem } = await servedCopy(m);
     if (problem !== undefined) {
       const original = m.store ? `the ${STORE_LABELS[m.store]} copy` : "from the HDD";
       ctx.err(
-        `note: not serving the SSD copy of ${m.name}: ${problem}; ` +
-          (ssd?.stale !== undefined
+        `note: not serving the SSD copy of ${m.name}: ${problem.reason}; ` +
+          (problem.kind === "stale"
             ? `serving ${original} (the stale copy is evicted or copied again by the usual rules)\n`
             : `serving ${original} (the SSD files are kept: llama-pack did not write them)\n`),
       );
     }
-    const { tier, copy } = pickCopy(checked!);
     const from = tier === "hdd" && m.store ? STORE_LABELS[m.store] : tier;
     ctx.debug(
       1,
       `serving from ${from}: ${copy.path}` +
-        (tier === "hdd" && ssd !== undefined
+        (tier === "hdd" && checked.ssd !== undefined
           ? " (the SSD copy is not verified or is missing)"
           : ""),
     );
     // An SSD copy without the projector the HDD copy has still gets it (from the HDD).
-    const mmproj = copy.mmproj ?? checked!.hdd?.mmproj;
+    const mmproj = copy.mmproj ?? checked.hdd?.mmproj;
     const argv = adapter.buildArgv({
       modelPath: copy.path,
       ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),

@@ -28,6 +28,9 @@ const ssdCopy = (verified: boolean) => ({
   files: [],
   size: 3 * 1024 ** 3,
   verified,
+  stale: undefined,
+  damaged: undefined,
+  unit: undefined,
 });
 
 Deno.test("modelPlace() names the fastest verified place and every place", async (t) => {

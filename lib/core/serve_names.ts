@@ -122,7 +122,7 @@ function resolveDirect(models: readonly IndexedModel[], name: string, now: numbe
  * const row = (id: string) => ({ id, name: id, size: 1, fingerprint: null, first_seen: 0, last_seen: 0, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null });
  * const file = (id: string) => ({ path: `/h/${id}`, model_id: id, tier: "hdd" as const, root: "/h", rel: id, role: "model", size: 1, mtime: 0 });
  * const ids = ["Gemma2-9B-Q5_K.gguf", "Gemma2-27B-Q4_K_M.gguf"];
- * const index = buildIndex({ models: ids.map(row), files: ids.map(file), copies: [], uses: [] });
+ * const index = buildIndex({ models: ids.map(row), files: ids.map(file), units: [], uses: [] });
  * const aliases = { small: "9B" };
  * assert(resolveModelName(index, "small", { aliases, now: 0 }).ok);
  * const r = resolveModelName(index, "Gemma2-27B-Q4_K_M", { now: 0 });

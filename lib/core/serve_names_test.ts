@@ -35,7 +35,7 @@ const ids = [
 const index = buildIndex({
   models: [...ids.map((i) => row(i)), row("Old-Q4.gguf", 1)],
   files: ids.map(file),
-  copies: [],
+  units: [],
   uses: [],
 });
 const aliases = { coder: "qwen3", broken: "nothing-like-this" };

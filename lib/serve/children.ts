@@ -17,9 +17,10 @@ import type { ServerRow, StateStore } from "../state/store.ts";
 import type { ServerAdapter } from "../server/adapter.ts";
 import { waitReady } from "../server/health.ts";
 import { readLoadSignals } from "../server/load_signals.ts";
-import { pickCopy } from "../server/pick_copy.ts";
 import { portInUse } from "../server/port_check.ts";
 import { identityFields, stopRecordedServer } from "../server/records.ts";
+import { servedCopy } from "../cache/unit_check.ts";
+import { withSsdLock } from "../cache/ssd_lock.ts";
 import { type ServerProcess, spawnServer } from "../server/spawn_server.ts";
 import type { StopResult } from "../server/stop_server.ts";
 
@@ -108,47 +109,67 @@ export async function spawnChild(
   port: number,
 ): Promise<Child> {
   const { config, adapter } = deps;
-  const { tier, copy } = pickCopy(model);
-  const mmproj = copy.mmproj ?? model.hdd?.mmproj;
-  const argv = adapter.buildArgv({
-    modelPath: copy.path,
-    ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),
-    host: CHILD_HOST,
-    port,
-    layers: [
-      { label: "global_llama_args", args: config.global_llama_args },
-      { label: `the stored args of ${model.name}`, args: model.storedArgs },
-    ],
-  });
   const logDir = join(deps.stateDir, "logs");
   await Deno.mkdir(logDir, { recursive: true });
   const logPath = join(logDir, `server-${port}.log`);
-  const startedAt = deps.now();
-  const proc = await spawnServer(config.server_binary, argv, {
-    logPath,
-    env: deps.childEnv,
-    clearEnv: true,
+  // As -m: the copy is chosen (checked on disk: a stale or damaged SSD copy
+  // is passed over) and the server recorded under the SSD lock eviction
+  // takes too, and the server runs only once it is recorded.
+  const { child, proc } = await withSsdLock(deps.stateDir, `starting ${model.name}`, async () => {
+    const { tier, copy } = await servedCopy(model);
+    const mmproj = copy.mmproj ?? model.hdd?.mmproj;
+    const argv = adapter.buildArgv({
+      modelPath: copy.path,
+      ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),
+      host: CHILD_HOST,
+      port,
+      layers: [
+        { label: "global_llama_args", args: config.global_llama_args },
+        { label: `the stored args of ${model.name}`, args: model.storedArgs },
+      ],
+    });
+    const startedAt = deps.now();
+    const proc = await spawnServer(config.server_binary, argv, {
+      logPath,
+      env: deps.childEnv,
+      clearEnv: true,
+      held: true,
+    });
+    const row: ServerRow = {
+      host: CHILD_HOST,
+      port,
+      ...identityFields(proc.identity),
+      model_id: model.id,
+      model_path: copy.path,
+      tier,
+      log_path: logPath,
+      started_at: startedAt,
+      use_id: null,
+      owner_pid: deps.ownerPid,
+    };
+    try {
+      deps.store.addServer(row);
+    } catch (err) {
+      // Never let a server run that no record knows of: it has not started yet.
+      await proc.abort();
+      throw err;
+    }
+    const child: Child = {
+      model,
+      gen,
+      host: CHILD_HOST,
+      port,
+      tier,
+      argv,
+      proc,
+      row,
+      logPath,
+      startedAt,
+    };
+    return { child, proc };
   });
-  const row: ServerRow = {
-    host: CHILD_HOST,
-    port,
-    ...identityFields(proc.identity),
-    model_id: model.id,
-    model_path: copy.path,
-    tier,
-    log_path: logPath,
-    started_at: startedAt,
-    use_id: null,
-    owner_pid: deps.ownerPid,
-  };
-  try {
-    deps.store.addServer(row);
-  } catch (err) {
-    // Never leave a server running that no record knows of.
-    await stopRecordedServer(deps.store, row, { graceMs: 0, now: deps.now() }).catch(() => {});
-    throw err;
-  }
-  return { model, gen, host: CHILD_HOST, port, tier, argv, proc, row, logPath, startedAt };
+  await proc.start();
+  return child;
 }
 
 /**
