@@ -134,9 +134,9 @@ const MIGRATIONS: readonly Migration[] = [
   `,
   // 3: server command lines as JSON (see serverArgvAsJson).
   serverArgvAsJson,
-  // 3: a copy job's owner is its pid and that process's start time (pid reuse).
+  // 4: a copy job's owner is its pid and that process's start time (pid reuse).
   `ALTER TABLE copy_jobs ADD COLUMN owner_start TEXT;`,
-  // 4: SSD copies as units: one row per model copy listing every file, with
+  // 5: SSD copies as units: one row per model copy listing every file, with
   // the sources' identities. Old per-file rows become units: a model whose
   // every HDD file was recorded is a verified unit (without identities, so it
   // is re-verified before it is served again); a partly recorded one becomes

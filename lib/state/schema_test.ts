@@ -46,13 +46,13 @@ Deno.test("migration 3 rewrites NUL-joined server command lines as JSON, every a
   }
 });
 
-Deno.test("migration 4 turns per-file SSD copy rows into units: complete ones verified, partial ones unfinished", async () => {
+Deno.test("migration 5 turns per-file SSD copy rows into units: complete ones verified, partial ones unfinished", async () => {
   const { migrateSchema } = await import("./schema.ts");
   const { Sql } = await import("./sql.ts");
   const dir = await Deno.makeTempDir();
   try {
     const sql = new Sql(new DatabaseSync(join(dir, "state.db")));
-    migrateSchema(sql, dir, 3);
+    migrateSchema(sql, dir, 4); // before units
     const file = (model: string, path: string, rel: string) =>
       sql.run(
         "INSERT INTO files (path, model_id, tier, root, rel, role, size, mtime) VALUES (?, ?, 'hdd', '/h', ?, 'model', 10, 0)",
