@@ -204,9 +204,12 @@ export async function waitReady(url: string, options: WaitReadyOptions = {}): Pr
         break;
       }
       polls++;
-      last = await probe(url, controller.signal, requestTimeoutMs, interpret);
+      const state = await probe(url, controller.signal, requestTimeoutMs, interpret);
       const elapsedMs = performance.now() - started;
+      // A probe cut short by the deadline says nothing about the server:
+      // the timeout reports the last answer it did give.
       if (controller.signal.aborted) break;
+      last = state;
       onTick?.({ elapsedMs, state: last });
       if (last === "ready") return { elapsedMs: Math.round(elapsedMs), polls };
       await pause(wait, controller.signal);
