@@ -220,11 +220,14 @@ Deno.test("llama-pack --cache-stats shows each tier with a bar, figures and warn
     );
     assertEquals(lines[4], `hdd   ${sb.hdd}`);
     assertMatch(lines[5]!, /^ {6}\[[#.]{20}\] +\d+% {2}models 14\.0 MiB$/);
+    // --json prints the cache API's document (GET /api/cache/stats).
     const json = JSON.parse((await sb.run(["--cache-stats", "--json"])).stdout);
-    assertEquals(json.tiers.map((t: { name: string; level: string }) => [t.name, t.level]).at(0), [
-      "ssd",
-      "red",
-    ]);
+    assertEquals(
+      [json.primary.name, json.primary.color, json.primary.warning, json.primary.used_gb],
+      ["ssd", "red", true, 0.01],
+    );
+    assertEquals(json.primary.limit_gb, 0.01);
+    assertEquals([json.secondary.path, json.custom, json.threshold], [sb.hdd, [], 0.5]);
   } finally {
     await sb.cleanup();
   }

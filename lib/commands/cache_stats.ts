@@ -1,7 +1,9 @@
 /**
  * The command behind --cache-stats, --check SIZE [--tier ssd|hdd|PATH] and
- * --recommend SIZE: the storage tiers (the SSD cache and each HDD path), how
- * full they are, and where a model of a given size fits.
+ * --recommend SIZE: the storage tiers (the SSD cache, each HDD path and
+ * each custom directory), how full they are, and where a model of a given
+ * size fits. `--cache-stats --json` prints the document of the cache API's
+ * `GET /api/cache/stats`.
  *
  * @module
  */
@@ -13,6 +15,7 @@ import {
   type TierInput,
   tierStats,
 } from "../core/tiers.ts";
+import { cacheStatsDocument, type MeasuredTier } from "../core/cache_stats_doc.ts";
 import { statTier } from "../cache/tier_space.ts";
 import { reapStaleJobs } from "../cache/copy_jobs.ts";
 import type { Config } from "../config/config.ts";
@@ -64,6 +67,62 @@ export async function measureTiers(
   return { tiers, failed };
 }
 
+/** Measures one tier for the stats document: its figures and its disk, or why not. */
+async function measured(
+  path: string,
+  options: Parameters<typeof statTier>[1],
+): Promise<MeasuredTier> {
+  try {
+    const tier = await statTier(path, options);
+    const dev = await Deno.stat(path).then((st) => String(st.dev), () => undefined);
+    return dev === undefined ? { ok: true, tier } : { ok: true, tier, disk: dev };
+  } catch (err) {
+    return {
+      ok: false,
+      name: options.name,
+      path,
+      error: err instanceof Error ? err.message : String(err),
+      minFreeBytes: options.minFreeBytes ?? 0,
+    };
+  }
+}
+
+/**
+ * Measures every tier in the cache API's terms: `primary` (the SSD),
+ * `secondary` (each HDD path) and `custom` (each custom directory); a tier
+ * that cannot be measured says why instead.
+ *
+ * @param config The config.
+ * @returns The measured tiers for `cacheStatsDocument` (`lib/core/cache_stats_doc.ts`).
+ */
+export async function measureLocations(config: Config): Promise<{
+  primary: MeasuredTier;
+  secondary: MeasuredTier[];
+  custom: MeasuredTier[];
+}> {
+  const several = (list: string[], base: string, i: number) =>
+    list.length > 1 ? `${base}${i + 1}` : base;
+  const primary = await measured(config.ssd_path, {
+    name: "ssd",
+    kind: "ssd",
+    minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
+    ...(config.ssd_limit_gb === undefined
+      ? {}
+      : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
+  });
+  const secondary = await Promise.all(
+    config.hdd_path.map((p, i) =>
+      measured(p, { name: several(config.hdd_path, "hdd", i), kind: "hdd" })
+    ),
+  );
+  const custom = await Promise.all(
+    config.custom_paths.map((p, i) =>
+      measured(p, { name: several(config.custom_paths, "custom", i), kind: "hdd" })
+    ),
+  );
+  return { primary, secondary, custom };
+}
+
 /**
  * Runs --cache-stats, --check and --recommend.
  *
@@ -78,10 +137,13 @@ export async function cacheStatsCommand(ctx: CommandContext): Promise<number> {
   const config = await ctx.config();
   const threshold = config.cache_warning_threshold;
   if (action.kind === "cache-stats") {
-    const { tiers, failed } = await measureTiers(config);
+    const locations = await measureLocations(config);
+    const all = [locations.primary, ...locations.secondary, ...locations.custom];
+    const tiers = all.flatMap((t) => (t.ok ? [t.tier] : []));
+    const failed = all.flatMap((t) => (t.ok ? [] : [t.error]));
     if (ctx.cmd.json) {
-      ctx.out(JSON.stringify({ tiers: tiers.map((t) => tierStats(t, { threshold })), failed }));
-      ctx.out("\n");
+      const doc = cacheStatsDocument(locations, { threshold, now: ctx.now() });
+      ctx.out(JSON.stringify(doc, null, 2) + "\n");
     } else {
       ctx.out(renderTierStats(tiers, { threshold, color: ctx.color }));
       const store = ctx.state();

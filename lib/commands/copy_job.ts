@@ -20,11 +20,13 @@ import { isSameProcess } from "../server/process_identity.ts";
 import { identityOf, pruneServers } from "../server/records.ts";
 import type { StateStore } from "../state/store.ts";
 import { formatElapsed, formatSize } from "../core/units.ts";
+import type { IndexedModel } from "../core/model_index.ts";
+import type { PlacementPlan } from "../core/cache_policy.ts";
 
 import { acquireLock } from "../cache/lock.ts";
 import { choosePolicy } from "../core/policy_choice.ts";
 import { copyLockPath, processOwner } from "../cache/copy_jobs.ts";
-import { copyModel } from "../cache/copy_model.ts";
+import { copyModel, type ModelCopyProgress } from "../cache/copy_model.ts";
 import { evictModel } from "../cache/evict_model.ts";
 import { planCopy } from "../core/copy_plan.ts";
 import { savePolicyChoice } from "../cache/policy_file.ts";
@@ -86,6 +88,22 @@ export interface CopierDeps {
   log: (line: string) => void;
 }
 
+/** Options of {@linkcode runCopyJob}: how `--serve`'s cache API follows a job it runs itself. */
+export interface RunCopyJobOptions {
+  /** A copy the user asked for (as `--cache`): see `planCopy`'s `manual`. @default false */
+  manual?: boolean;
+  /** May the plan evict other copies? When not, a plan that must fails the job. @default true */
+  evict?: boolean;
+  /** Told the plan once the copy is decided, before any eviction. @default undefined */
+  onPlan?: (model: IndexedModel, plan: PlacementPlan) => void;
+  /** Told each eviction. @default undefined */
+  onEvict?: (victim: IndexedModel, bytes: number, reason: string) => void;
+  /** Progress of the copy. @default undefined */
+  onProgress?: (p: ModelCopyProgress) => void;
+  /** Stops the copy (what it wrote is removed; the job fails). @default undefined */
+  signal?: AbortSignal;
+}
+
 /** How a job ended. */
 export interface CopyJobOutcome {
   /** The job's final state. */
@@ -100,6 +118,7 @@ export interface CopyJobOutcome {
  *
  * @param deps Store, config, state dir, clock and log.
  * @param jobId The job's id.
+ * @param options Manual copy, evictions allowed, callbacks, abort signal.
  * @returns How the job ended.
  * @throws {LlamaPackError} `USAGE` when there is no such job.
  *
@@ -117,7 +136,11 @@ export interface CopyJobOutcome {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJobOutcome> {
+export async function runCopyJob(
+  deps: CopierDeps,
+  jobId: number,
+  options: RunCopyJobOptions = {},
+): Promise<CopyJobOutcome> {
   const { store, config, log } = deps;
   const job = store.copyJobs().find((j) => j.id === jobId);
   if (!job) throw new LlamaPackError("USAGE", `--run-copier: no copy job ${jobId}`);
@@ -169,8 +192,20 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
       const now = deps.now();
       const choice = choosePolicy(index, config, space, now);
       await savePolicyChoice(deps.stateDir, choice, now).catch(() => {});
-      const plan = planCopy(model, { index, space, inUse, policy: choice.policy, now, choice });
-      if (!plan.copy) return finish("done", `not copied: ${plan.reason}`);
+      const plan = planCopy(model, { index, space, inUse, policy: choice.policy, now, choice }, {
+        manual: options.manual ?? false,
+      });
+      if (!plan.copy) {
+        return finish(options.manual ? "failed" : "done", `not copied: ${plan.reason}`);
+      }
+      if (plan.evict.length > 0 && options.evict === false) {
+        const names = plan.evict.map((e) => `${e.id} (${formatSize(e.size)})`).join(", ");
+        return finish(
+          "failed",
+          `not copied: it would evict ${names}, and evicting was not allowed`,
+        );
+      }
+      options.onPlan?.(model, plan);
 
       // 4. Evict, then copy.
       update({ state: "copying", message: `copying: ${plan.reason}`, now: deps.now() });
@@ -181,6 +216,7 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
         const r = await evictModel(store, victim, { ssdPath: config.ssd_path });
         evicted.push(`${victim.name} (${formatSize(r.bytes)})`);
         log(`job ${jobId}: evicted ${victim.name}: ${e.reason}`);
+        options.onEvict?.(victim, r.bytes, e.reason);
       }
       let lastSave = 0;
       const pause = loadGate(
@@ -199,7 +235,9 @@ export async function runCopyJob(deps: CopierDeps, jobId: number): Promise<CopyJ
               removed.length + units.removed.length
             } files removed, ${units.finished.length} copies finished`,
           ),
+        ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (p) => {
+          options.onProgress?.(p);
           const t = performance.now();
           if (t - lastSave < 500) return;
           lastSave = t;

@@ -23,7 +23,9 @@ import { IndexCache } from "../serve/index_cache.ts";
 import { stopOrphans } from "../serve/orphans.ts";
 import { MAX_BODY_BYTES } from "../serve/request_model.ts";
 import { ServeSupervisor } from "../serve/supervisor.ts";
+import { cacheRoutes } from "../serve/routes_cache.ts";
 import { maybePromote } from "./promote.ts";
+import { startCacheApi } from "./serve_cache.ts";
 import { stopGraceMs } from "./server_stop.ts";
 import type { CommandContext } from "./context.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -116,6 +118,7 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
       return await maybePromote(ctx, modelId, server);
     },
   });
+  const cache = await startCacheApi({ ctx, events, models, supervisor, log });
   const app = createServeApp({
     config,
     supervisor,
@@ -126,7 +129,7 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     maxBodyBytes: MAX_BODY_BYTES,
     version: denoJson.version,
     stopping: stopping.signal,
-  });
+  }, { extend: cacheRoutes(cache.api) });
 
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -174,6 +177,7 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
         keys.length === 0 ? "no API key" : `${keys.length} API key${keys.length === 1 ? "" : "s"}`
       }); Ctrl-C stops it`,
   );
+  cache.monitor.start(config.serve.monitor_interval_s);
   const ticker = config.serve.idle_unload_s === undefined
     ? undefined
     : setInterval(() => supervisor.tick(), Math.min(5_000, config.serve.idle_unload_s * 250));
@@ -205,6 +209,7 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     await Promise.race([stopRequested, server.finished]);
     if (ticker !== undefined) clearInterval(ticker);
     events.closeStreams();
+    await cache.stop();
     supervisor.beginShutdown();
     const grace = setTimeout(() => stopping.abort(new Error("grace period over")), graceMs);
     await server.shutdown();

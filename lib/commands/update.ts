@@ -1,5 +1,5 @@
 /**
- * The command behind -u/--update: scans the configured HDD and SSD
+ * The command behind -u/--update: scans the configured HDD, SSD and custom
  * directories, groups the GGUF files into models and records them in the
  * state store. Headers are read only for new or changed files (the store's
  * `gguf_cache`); nothing is ever written inside the model directories.
@@ -154,6 +154,9 @@ export async function scanAndRecord(
   const roots: ScanRoot[] = [
     ...(config.ssd_path ? [{ tier: "ssd" as const, path: config.ssd_path }] : []),
     ...config.hdd_path.map((path) => ({ tier: "hdd" as const, path })),
+    // Custom directories are permanent tiers like the HDD (after it, so a
+    // model on both keeps its HDD copy as the main one).
+    ...config.custom_paths.map((path) => ({ tier: "hdd" as const, path })),
   ];
   const store = ctx.state();
   const started = performance.now();

@@ -65,6 +65,12 @@ export interface Config {
   ssd_path: string;
   /** The permanent tier(s). */
   hdd_path: string[];
+  /**
+   * Extra model directories (the cache API's `custom` location): scanned
+   * like the HDD, never evicted, written only when the API is asked to copy
+   * or download a model into one. @default []
+   */
+  custom_paths: string[];
   /** Free space always kept on the SSD, in GiB. @default 20 */
   ssd_min_free_gb: number;
   /** Most the cached copies may use on the SSD, in GiB. @default unlimited */
@@ -133,6 +139,11 @@ export function defaultConfigText(env: Env): string {
   // Where your models permanently live (a big HDD): one path or a list.
   // llama-pack never writes to or deletes anything here.
   "hdd_path": "~/models/hdd",
+
+  // Optional: more model directories (a USB disk, a network share): scanned
+  // like the HDD, never evicted; written only when you ask --serve's API to
+  // copy or download a model into one.
+  // "custom_paths": ["/mnt/usb/models"],
 
   // Always keep this much free on the SSD (GiB).
   "ssd_min_free_gb": 20,

@@ -44,6 +44,7 @@ export interface ParseConfigOptions {
 const TOP_KEYS = [
   "ssd_path",
   "hdd_path",
+  "custom_paths",
   "ssd_min_free_gb",
   "ssd_limit_gb",
   "cache",
@@ -147,7 +148,7 @@ export function parseConfig(
   }
   r.checkUnknown(root, TOP_KEYS, "");
 
-  const { ssd_path, hdd_path } = parseTiers(r, root, {
+  const { ssd_path, hdd_path, custom_paths } = parseTiers(r, root, {
     env,
     ...(options.dirExists ? { dirExists: options.dirExists } : {}),
     ...(options.realPath ? { realPath: options.realPath } : {}),
@@ -207,6 +208,7 @@ export function parseConfig(
   const config: Config = {
     ssd_path,
     hdd_path,
+    custom_paths,
     ssd_min_free_gb,
     cache,
     global_llama_args,

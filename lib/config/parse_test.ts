@@ -73,7 +73,7 @@ Deno.test("parseConfig() reports every problem at once with line and column", as
   assertEquals(lines.length, cases.length);
 });
 
-Deno.test("parseConfig() rejects syntax errors, missing keys and hdd == ssd", async (t) => {
+Deno.test("parseConfig() rejects syntax errors, missing keys and overlapping tiers", async (t) => {
   const cases: [string, string, string][] = [
     ["syntax", `{"ssd_path": "/s" "hdd_path": "/h"}`, "(syntax): syntax error: comma expected"],
     ["missing hdd_path", `{"ssd_path": "/s"}`, "hdd_path: missing (required)"],
@@ -102,6 +102,26 @@ Deno.test("parseConfig() rejects syntax errors, missing keys and hdd == ssd", as
       "symlinked alias",
       `{"ssd_path": "/link", "hdd_path": "/real"}`,
       "hdd_path: is the same directory as ssd_path",
+    ],
+    [
+      "custom_paths not a list of paths",
+      `{"ssd_path": "/s", "hdd_path": "/h", "custom_paths": ["/c", 3]}`,
+      "custom_paths[1]: must be a non-empty string",
+    ],
+    [
+      "custom dir inside the HDD",
+      `{"ssd_path": "/s", "hdd_path": "/h", "custom_paths": ["/h/usb"]}`,
+      "custom_paths[0]: '/h/usb' lies inside hdd_path ('/h')",
+    ],
+    [
+      "custom dir containing the SSD",
+      `{"ssd_path": "/m/s", "hdd_path": "/h", "custom_paths": "/m"}`,
+      "custom_paths: '/m' contains ssd_path",
+    ],
+    [
+      "custom dir twice",
+      `{"ssd_path": "/s", "hdd_path": "/h", "custom_paths": ["/c", "/c/"]}`,
+      "custom_paths[1]: is the same directory as custom_paths[0] ('/c')",
     ],
     [
       "unknown server type",
@@ -165,4 +185,25 @@ Deno.test("parseConfig() reads stores and cleanup, and reports their problems at
     "stores.huggingface: must be true, false or a directory, got the number 1",
     'cleanup.forget_after_days: must be a number, got a string "x"',
   ]);
+});
+
+Deno.test("parseConfig() reads custom_paths: one path or a list, ~ expanded, [] by default", () => {
+  const env = { HOME: "/home/a" };
+  const one = parseConfig(
+    `{"ssd_path": "/s", "hdd_path": "/h", "custom_paths": "~/usb"}`,
+    "c.json",
+    {
+      env,
+    },
+  );
+  assertEquals(one.config?.custom_paths, ["/home/a/usb"]);
+  const two = parseConfig(
+    `{"ssd_path": "/s", "hdd_path": "/h", "custom_paths": ["/c1", "/c2"]}`,
+    "c.json",
+  );
+  assertEquals(two.config?.custom_paths, ["/c1", "/c2"]);
+  assertEquals(
+    parseConfig(`{"ssd_path": "/s", "hdd_path": "/h"}`, "c.json").config?.custom_paths,
+    [],
+  );
 });

@@ -1,7 +1,8 @@
 /**
  * The config's tier paths, validated with positions (pure): `ssd_path`,
- * `hdd_path` (one path or a list), each `~`-expanded, missing directories
- * warned about, and the tiers kept in separate trees.
+ * `hdd_path` (one path or a list) and `custom_paths` (a list), each
+ * `~`-expanded, missing directories warned about, and the tiers kept in
+ * separate trees.
  *
  * @module
  */
@@ -27,12 +28,12 @@ function isBelow(root: string, path: string): boolean {
 }
 
 /**
- * Reads `ssd_path` and `hdd_path`.
+ * Reads `ssd_path`, `hdd_path` and `custom_paths`.
  *
  * @param r The reader collecting problems.
  * @param root The config's root object.
  * @param options Environment and directory checks.
- * @returns The expanded paths (`ssd_path` is `""` when missing).
+ * @returns The expanded paths (`ssd_path` is `""` when missing, `custom_paths` `[]`).
  *
  * @example Two HDD paths
  * ```ts
@@ -42,14 +43,14 @@ function isBelow(root: string, path: string): boolean {
  * import { parseTiers } from "./parse_tiers.ts";
  * const text = `{"ssd_path": "~/s", "hdd_path": ["/h1", "/h2"]}`;
  * const t = parseTiers(new ConfigReader(text), parseJsonc(text).root!, { env: { HOME: "/home/a" } });
- * assert(t.ssd_path === "/home/a/s" && t.hdd_path.length === 2);
+ * assert(t.ssd_path === "/home/a/s" && t.hdd_path.length === 2 && t.custom_paths.length === 0);
  * ```
  */
 export function parseTiers(
   r: ConfigReader,
   root: Node,
   options: ParseTiersOptions,
-): { ssd_path: string; hdd_path: string[] } {
+): { ssd_path: string; hdd_path: string[]; custom_paths: string[] } {
   const { env } = options;
   const dirCheck = (p: string, node: Node | undefined, key: string) => {
     if (options.dirExists && !options.dirExists(p)) {
@@ -84,33 +85,65 @@ export function parseTiers(
   } else {
     r.add("error", hddNode, "hdd_path", "must be a path or a non-empty list of paths");
   }
-  if (ssdRaw !== undefined) {
-    // The tiers must be separate trees: llama-pack writes inside ssd_path and
-    // never inside hdd_path, and a copy must never be its own original.
-    const real = options.realPath ?? ((p: string) => p);
-    const ssdReal = resolve(real(ssd_path));
-    hdd_path.forEach((h, i) => {
-      const key = hddNode?.type === "array" ? `hdd_path[${i}]` : "hdd_path";
-      const node = hddNode?.type === "array" ? hddNode.children?.[i] : hddNode;
-      const hReal = resolve(real(h));
-      if (hReal === ssdReal) {
-        r.add("error", node, key, `is the same directory as ssd_path ('${h}')`);
-      } else if (isBelow(ssdReal, hReal)) {
-        r.add(
-          "error",
-          node,
-          key,
-          `'${h}' lies inside ssd_path: the tiers must be separate directories`,
-        );
-      } else if (isBelow(hReal, ssdReal)) {
-        r.add(
-          "error",
-          node,
-          key,
-          `'${h}' contains ssd_path: the tiers must be separate directories`,
-        );
+  const custom_paths: string[] = [];
+  const customNode = propertyValue(root, "custom_paths");
+  const customNodes: (Node | undefined)[] = [];
+  if (customNode?.type === "string" && String(customNode.value).trim() !== "") {
+    custom_paths.push(expandHome(String(customNode.value), env));
+    customNodes.push(customNode);
+    dirCheck(custom_paths[0]!, customNode, "custom_paths");
+  } else if (customNode?.type === "array") {
+    customNode.children!.forEach((c, i) => {
+      if (c.type !== "string" || String(c.value).trim() === "") {
+        r.add("error", c, `custom_paths[${i}]`, "must be a non-empty string");
+      } else {
+        const p = expandHome(String(c.value), env);
+        custom_paths.push(p);
+        customNodes.push(c);
+        dirCheck(p, c, `custom_paths[${i}]`);
       }
     });
+  } else if (customNode) {
+    r.add("error", customNode, "custom_paths", "must be a path or a list of paths");
   }
-  return { ssd_path, hdd_path };
+
+  // The tiers must be separate trees: llama-pack writes inside ssd_path (and
+  // a custom directory only when asked to), never inside hdd_path, a copy
+  // must never be its own original, and no file may be scanned twice.
+  const real = options.realPath ?? ((p: string) => p);
+  const tiers = [
+    ...(ssdRaw !== undefined ? [{ key: "ssd_path", path: ssd_path, node: undefined }] : []),
+    ...hdd_path.map((path, i) => ({
+      key: hddNode?.type === "array" ? `hdd_path[${i}]` : "hdd_path",
+      path,
+      node: hddNode?.type === "array" ? hddNode.children?.[i] : hddNode,
+    })),
+    ...custom_paths.map((path, i) => ({
+      key: customNode?.type === "array" ? `custom_paths[${i}]` : "custom_paths",
+      path,
+      node: customNodes[i],
+    })),
+  ].map((t) => ({ ...t, real: resolve(real(t.path)) }));
+  const separate = (t: (typeof tiers)[number], other: (typeof tiers)[number]) => {
+    const name = other.key === "ssd_path" ? "ssd_path" : `${other.key} ('${other.path}')`;
+    let problem: string | undefined;
+    if (t.real === other.real) problem = `is the same directory as ${name}`;
+    else if (isBelow(other.real, t.real)) problem = `'${t.path}' lies inside ${name}`;
+    else if (isBelow(t.real, other.real)) problem = `'${t.path}' contains ${name}`;
+    if (problem === undefined) return;
+    const why = t.real === other.real ? "" : ": the tiers must be separate directories";
+    r.add("error", t.node, t.key, `${problem}${why}`);
+  };
+  // Each HDD path against the SSD (HDD paths may overlap one another); each
+  // custom directory against the SSD, every HDD path and the ones before it.
+  const ssdTier = tiers.find((t) => t.key === "ssd_path");
+  for (const [i, t] of tiers.entries()) {
+    if (t.key === "ssd_path") continue;
+    if (t.key.startsWith("hdd_path")) {
+      if (ssdTier) separate(t, ssdTier);
+    } else {
+      for (const other of tiers.slice(0, i)) separate(t, other);
+    }
+  }
+  return { ssd_path, hdd_path, custom_paths };
 }

@@ -7,10 +7,14 @@
 
 import {
   type CacheState,
+  type Candidate,
+  countUsesInWindow,
   DEFAULT_CACHE_POLICY,
   type PlacementPlan,
   type RefillInput,
 } from "./cache_policy.ts";
+import { type IndexedModel, rankOf } from "./model_index.ts";
+import type { PolicyChoice } from "./profiles.ts";
 import { checkInput, gateReason, resolvePolicy } from "./policy_rules.ts";
 import { applyPlacement, planPlacement } from "./placement.ts";
 
@@ -78,4 +82,41 @@ export function planRefill(input: RefillInput): PlacementPlan[] {
     if (!admitted) break;
   }
   return plans;
+}
+
+/**
+ * The models that could be copied to the SSD now, as the planner's
+ * candidates: indexed, with a permanent copy, no SSD files, and no copy job
+ * queued or running (`busy`). What `-l` marks "should cache" and what the
+ * `--serve` monitor refills with come from these through {@linkcode planRefill}.
+ *
+ * @param index The model index.
+ * @param at The time (unix seconds), the ids with a copy job, the policy choice
+ *   (its rank options and window; the default policy's when absent).
+ * @returns The candidates.
+ *
+ * @example A used HDD model is a candidate; one already on the SSD is not
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { refillCandidates } from "./refill.ts";
+ * const m = (id: string, ssd: boolean) => ({ id, gone: false, noCache: false, uses: [{ at: 10 }],
+ *   hdd: { size: 5 }, ssd: ssd ? { size: 5 } : undefined }) as never;
+ * const c = refillCandidates([m("a", false), m("b", true)], { now: 100, busy: new Set() });
+ * assert(c.length === 1 && c[0]?.id === "a" && c[0].usesInWindow === 1);
+ * ```
+ */
+export function refillCandidates(
+  index: readonly IndexedModel[],
+  at: { now: number; busy: ReadonlySet<string>; choice?: PolicyChoice },
+): Candidate[] {
+  const windowSeconds = at.choice?.policy.windowSeconds ?? DEFAULT_CACHE_POLICY.windowSeconds;
+  return index
+    .filter((m) => !m.gone && m.hdd !== undefined && m.ssd === undefined && !at.busy.has(m.id))
+    .map((m) => ({
+      id: m.id,
+      size: m.hdd!.size,
+      rate: rankOf(m, at.now, at.choice?.rankOptions),
+      usesInWindow: countUsesInWindow(m.uses.map((u) => ({ at: u.at })), at.now, windowSeconds),
+      noCache: m.noCache,
+    }));
 }

@@ -1,8 +1,8 @@
 /**
  * Where `--pull … --to X` puts a model: `secondary` (the default: the first
- * HDD path), `primary` (the SSD), `hddN`, or a directory that is one of the
- * configured tier directories or lies inside one (so the next scan finds the
- * model). The SSD's limits (`ssd_min_free_gb`, `ssd_limit_gb`) apply to
+ * HDD path), `primary` (the SSD), `hddN`, `custom` (the first of
+ * `custom_paths`), `customN`, or a directory that is one of the configured
+ * tier directories or lies inside one (so the next scan finds the model). The SSD's limits (`ssd_min_free_gb`, `ssd_limit_gb`) apply to
  * anything on the SSD.
  *
  * @module
@@ -17,10 +17,12 @@ import { GIB } from "../core/units.ts";
 import type { PullTarget } from "./pull.ts";
 
 /** The config keys a pull target depends on. */
-export type PullTargetConfig = Pick<
-  Config,
-  "ssd_path" | "hdd_path" | "ssd_min_free_gb" | "ssd_limit_gb"
->;
+export type PullTargetConfig =
+  & Pick<
+    Config,
+    "ssd_path" | "hdd_path" | "ssd_min_free_gb" | "ssd_limit_gb"
+  >
+  & Partial<Pick<Config, "custom_paths">>;
 
 /** Options of {@linkcode pullTargetFromConfig}. */
 export interface PullTargetOptions {
@@ -34,7 +36,7 @@ export interface PullTargetOptions {
 function usage(message: string): LlamaPackError {
   return new LlamaPackError("USAGE", `option '--to': ${message}`, {
     hint:
-      "use --to primary (the SSD), secondary (the first HDD path), hdd2, … or a configured directory",
+      "use --to primary (the SSD), secondary (the first HDD path), hdd2, …, custom, custom2, … or a configured directory",
   });
 }
 
@@ -57,6 +59,7 @@ function usage(message: string): LlamaPackError {
  * assert.deepEqual(pullTargetFromConfig(config, undefined, {}), { dir: "/a", name: "hdd1", kind: "hdd", minFreeBytes: 0 });
  * assert(pullTargetFromConfig(config, "primary", {}).minFreeBytes === 20 * 1024 ** 3);
  * assert(pullTargetFromConfig(config, "/b/hf", {}).name === "hdd2");
+ * assert(pullTargetFromConfig({ ...config, custom_paths: ["/usb"] }, "custom", {}).dir === "/usb");
  * ```
  */
 export function pullTargetFromConfig(
@@ -103,6 +106,23 @@ export function pullTargetFromConfig(
     }
     return hdd(hdds[i]!, i);
   }
+  const customs = config.custom_paths ?? [];
+  const customName = (i: number) => (customs.length > 1 ? `custom${i + 1}` : "custom");
+  const custom = (dir: string, i: number): PullTarget => ({
+    dir,
+    name: customName(i),
+    kind: "hdd",
+    minFreeBytes: 0,
+  });
+  const customNo = /^custom(\d*)$/.exec(spec);
+  if (customNo) {
+    const i = customNo[1] === "" ? 0 : Number(customNo[1]) - 1;
+    if (customs.length === 0) throw usage("no custom_paths are configured");
+    if (i < 0 || i >= customs.length) {
+      throw usage(`no tier '${spec}' (have: ${customs.map((_, j) => customName(j)).join(", ")})`);
+    }
+    return custom(customs[i]!, i);
+  }
   if (!/^[/.~]/.test(spec)) {
     throw usage(`unknown target '${spec}'`);
   }
@@ -112,9 +132,13 @@ export function pullTargetFromConfig(
   if (config.ssd_path && within(config.ssd_path)) return ssd(dir);
   const i = hdds.findIndex(within);
   if (i >= 0) return hdd(dir, i);
+  const c = customs.findIndex(within);
+  if (c >= 0) return custom(dir, c);
   throw usage(
     `${dir} is not a configured model directory (ssd_path: ${config.ssd_path}; hdd_path: ${
       hdds.join(", ")
+    }${
+      customs.length ? `; custom_paths: ${customs.join(", ")}` : ""
     }); llama-pack only pulls where its scan finds the model`,
   );
 }

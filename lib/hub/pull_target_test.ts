@@ -54,3 +54,28 @@ Deno.test("pullTargetFromConfig() refuses unknown tiers and directories outside 
     });
   }
 });
+
+Deno.test("pullTargetFromConfig() takes the custom directories by name and by path", async (t) => {
+  const custom = { ...one, custom_paths: ["/usb", "/nas/models"] };
+  const hdd = (dir: string, name: string) => ({ dir, name, kind: "hdd", minFreeBytes: 0 });
+  await t.step("custom", () => {
+    assertEquals(pullTargetFromConfig(custom, "custom", {}), hdd("/usb", "custom1"));
+  });
+  await t.step("custom2", () => {
+    assertEquals(pullTargetFromConfig(custom, "custom2", {}), hdd("/nas/models", "custom2"));
+  });
+  await t.step("a directory inside one", () => {
+    assertEquals(
+      pullTargetFromConfig(custom, "/nas/models/x", {}),
+      hdd("/nas/models/x", "custom2"),
+    );
+  });
+  await t.step("none configured", () => {
+    const err = assertThrows(() => pullTargetFromConfig(one, "custom", {}), LlamaPackError);
+    assertEquals(err.message, "option '--to': no custom_paths are configured");
+  });
+  await t.step("custom3 of two", () => {
+    const err = assertThrows(() => pullTargetFromConfig(custom, "custom3", {}), LlamaPackError);
+    assertEquals(err.message, "option '--to': no tier 'custom3' (have: custom1, custom2)");
+  });
+});
