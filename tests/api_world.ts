@@ -67,7 +67,8 @@ export async function apiWorld(
   };
   await makeLibrary(sb.hdd, hdd);
   for (const [rel, spec] of Object.entries(hdd)) {
-    if (typeof spec.size === "number") await fill(join(sb.hdd, rel), Math.min(MIB, spec.size / 2));
+    const size = "size" in spec ? spec.size : undefined;
+    if (typeof size === "number") await fill(join(sb.hdd, rel), Math.min(MIB, size / 2));
   }
   await makeLibrary(sb.ssd, { "mine/Private-3B-Q8_0.gguf": { size: 2 * MIB } });
   await makeLibrary(custom, { "phi/Phi-4-mini-Q4_K_M.gguf": { size: 3 * MIB } });

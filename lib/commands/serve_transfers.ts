@@ -209,7 +209,7 @@ export class ServeTransfers {
             config: d.config,
             stateDir: d.stateDir,
             now: d.now,
-            log: (line) => d.log(line),
+            log: () => {}, // the outcome and each eviction are logged below
           },
           jobId,
           {
@@ -224,6 +224,7 @@ export class ServeTransfers {
                 reason: options.reason,
               })),
             onEvict: (victim, freed, reason) => {
+              d.log(`copy job ${jobId}: evicted ${victim.name} (${formatSize(freed)}): ${reason}`);
               d.publish(apiEvent("eviction", {
                 model_id: victim.id,
                 model_name: victim.name,
