@@ -21,6 +21,8 @@ export const MIB = 1024 ** 2;
 export interface ApiWorld extends Sandbox {
   /** The custom directory (`custom_paths[0]`). */
   custom: string;
+  /** The config keys written over the sandbox's defaults. */
+  settings: Record<string, unknown>;
 }
 
 /** Writes real bytes into a model file past its header, so hashes see data. */
@@ -55,12 +57,14 @@ export async function apiWorld(
   const custom = join(sb.root, "usb");
   await Deno.mkdir(custom);
   const first = freePort();
-  await sb.writeConfig({
+  const settings = {
     custom_paths: [custom],
     cache: { auto: false },
     serve: { child_ports: `${first}-${first + 40}` },
     ...config,
-  });
+  };
+  if (config.serve) settings.serve = { child_ports: `${first}-${first + 40}`, ...config.serve };
+  await sb.writeConfig(settings);
   const hdd: LibrarySpec = options.hdd ?? {
     "llm/Gemma2-9B-Q5_K_M.gguf": { size: 8 * MIB, architecture: "gemma2", fileType: "Q5_K_M" },
     "llm/Qwen3-8B-Q4_K_M.gguf": { size: 6 * MIB, architecture: "qwen3", fileType: "Q4_K_M" },
@@ -74,7 +78,7 @@ export async function apiWorld(
   await makeLibrary(custom, { "phi/Phi-4-mini-Q4_K_M.gguf": { size: 3 * MIB } });
   const r = await sb.run(["-u"]);
   assertEquals(r.code, 0, r.stderr);
-  return Object.assign(sb, { custom });
+  return Object.assign(sb, { custom, settings });
 }
 
 /** A JSON answer: status and body. */
@@ -193,16 +197,28 @@ export async function followEvents(
 export async function withApi(
   fn: (sb: ApiWorld, serve: RunningServe) => Promise<void>,
   config: Record<string, unknown> = {},
-  options: { hdd?: LibrarySpec; env?: Record<string, string> } = {},
+  options: {
+    hdd?: LibrarySpec;
+    env?: Record<string, string>;
+    /** Runs before `--serve` starts; returns config keys to write over the world's. */
+    prepare?: (sb: ApiWorld) => Promise<Record<string, unknown>>;
+    /** Runs after `--serve` stopped, before the sandbox is removed. */
+    cleanup?: (sb: ApiWorld) => Promise<void>;
+  } = {},
 ): Promise<void> {
   const sb = await apiWorld(config, options.hdd ? { hdd: options.hdd } : {});
   let serve: RunningServe | undefined;
   try {
+    if (options.prepare) {
+      sb.settings = { ...sb.settings, ...await options.prepare(sb) };
+      await sb.writeConfig(sb.settings);
+    }
     serve = await startServe(sb, options.env ? { env: options.env } : {});
     await fn(sb, serve);
   } finally {
     await serve?.stop();
     await sb.run(["--killall"], { env: { LLAMA_PACK_STOP_GRACE_MS: "200" } });
+    await options.cleanup?.(sb);
     await sb.cleanup();
   }
 }
