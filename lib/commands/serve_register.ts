@@ -13,7 +13,7 @@
 import { resolve } from "node:path";
 import { apiEvent } from "../core/api_events.ts";
 import { type ApiModel, isWithin, modelPlace } from "../core/api_models.ts";
-import { checkSpace } from "../core/cache_stats_doc.ts";
+import { checkSpace, recommendDoc } from "../core/cache_stats_doc.ts";
 import { planCopy } from "../core/copy_plan.ts";
 import type { IndexedModel } from "../core/model_index.ts";
 import { roomRefusal } from "../core/pull_room.ts";
@@ -333,15 +333,14 @@ async function download(
   const config = await ctx.config();
   if (!plan.room.fits) {
     const { tiers } = await measureTiers(config);
-    const refusal = roomRefusal(plan.label, plan.needBytes, plan.room, {
-      tiers,
-      threshold: config.cache_warning_threshold,
-    });
-    throw new ApiError(409, `${refusal.message} (${refusal.hint})`, {
+    const threshold = config.cache_warning_threshold;
+    const refusal = roomRefusal(plan.label, plan.needBytes, plan.room, { tiers, threshold });
+    throw new ApiError(409, refusal.message, {
       cache_location: req.cache_location,
       path: plan.target.dir,
       required_mb: Math.ceil(plan.needBytes / MIB),
       available_mb: Math.max(0, mb(tierStats(plan.tier).room)),
+      recommended_cache: recommendDoc(plan.needBytes, tiers, threshold).recommended_cache,
     });
   }
   const store = ctx.state();
