@@ -116,3 +116,7 @@ export * from "./lib/serve/index_cache.ts";
 export * from "./lib/serve/proxy.ts";
 export * from "./lib/serve/supervisor.ts";
 export * from "./lib/serve/children.ts";
+export * from "./lib/core/api_events.ts";
+export * from "./lib/core/api_models.ts";
+export * from "./lib/core/cache_stats_doc.ts";
+export * from "./lib/core/cache_warnings.ts";

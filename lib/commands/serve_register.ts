@@ -12,7 +12,7 @@
 
 import { resolve } from "node:path";
 import { apiEvent } from "../core/api_events.ts";
-import { type ApiModel, isWithin, modelPlace } from "../core/api_models.ts";
+import { type ApiModel, isInDirectory, modelPlace } from "../core/api_models.ts";
 import { checkSpace, recommendDoc } from "../core/cache_stats_doc.ts";
 import { planCopy } from "../core/copy_plan.ts";
 import type { IndexedModel } from "../core/model_index.ts";
@@ -81,7 +81,7 @@ export function customDirOf(
     );
   }
   const dir = resolve(expanded);
-  const root = config.custom_paths.find((c) => isWithin(resolve(c), dir));
+  const root = config.custom_paths.find((c) => isInDirectory(resolve(c), dir));
   if (root === undefined) {
     throw new ApiError(
       400,
@@ -264,7 +264,7 @@ async function custom(
   const config = await ctx.config();
   const { root, dir } = customDirOf(config, ctx.env, cachePath);
   const place = modelPlace(model, config.custom_paths);
-  const inDir = [model.hdd?.path, ...extraPaths(model)].some((p) => p && isWithin(dir, p));
+  const inDir = [model.hdd?.path, ...extraPaths(model)].some((p) => p && isInDirectory(dir, p));
   if (place.cache_path !== null && inDir) {
     return {
       status: 200,

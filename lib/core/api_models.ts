@@ -33,11 +33,11 @@ export interface ModelPlace {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isWithin } from "./api_models.ts";
- * assert(isWithin("/m/custom", "/m/custom/a/x.gguf") && !isWithin("/m/custom", "/m/customs/x.gguf"));
+ * import { isInDirectory } from "./api_models.ts";
+ * assert(isInDirectory("/m/custom", "/m/custom/a/x.gguf") && !isInDirectory("/m/custom", "/m/customs/x.gguf"));
  * ```
  */
-export function isWithin(dir: string, path: string): boolean {
+export function isInDirectory(dir: string, path: string): boolean {
   const d = dir.endsWith("/") ? dir.slice(0, -1) : dir;
   return path === d || path.startsWith(`${d}/`);
 }
@@ -78,7 +78,7 @@ export function modelPlace(model: IndexedModel, customPaths: readonly string[]):
   let customDir: string | null = null;
   let elsewhere = false;
   for (const p of paths) {
-    const dir = customPaths.find((c) => isWithin(c, p));
+    const dir = customPaths.find((c) => isInDirectory(c, p));
     if (dir !== undefined) customDir ??= dir;
     else elsewhere = true;
   }
