@@ -124,3 +124,51 @@ Deno.test("the monitor leaves the SSD alone when cache.auto is off, and a refres
     assert(!(await Deno.stat(join(sb.ssd, "llm")).then(() => true, () => false)));
   });
 });
+
+Deno.test("a monitor pass sees files added, moved and removed (custom directory, HDD)", async () => {
+  await withApi(async (sb, serve) => {
+    type Scan = { added: string[]; gone: string[]; renamed: [string, string][]; models: number };
+    const pass = async () => {
+      const r = await api(serve, "POST", "/api/cache/refresh");
+      assertEquals(r.status, 200, JSON.stringify(r.body));
+      return r.body.scan as Scan;
+    };
+    const names = async () =>
+      ((await api(serve, "GET", "/api/models")).body as unknown as { id: string }[])
+        .map((m) => m.id).sort();
+
+    // Added to the custom directory.
+    await makeLibrary(sb.custom, { "new/Llama-3.2-1B-Q8_0.gguf": { size: MIB } });
+    let scan = await pass();
+    assertEquals([scan.added, scan.gone, scan.renamed, scan.models], [
+      ["new/Llama-3.2-1B-Q8_0.gguf"],
+      [],
+      [],
+      5,
+    ]);
+
+    // Moved within it: a rename, the model keeps its history.
+    await Deno.mkdir(join(sb.custom, "moved"));
+    await Deno.rename(
+      join(sb.custom, "new/Llama-3.2-1B-Q8_0.gguf"),
+      join(sb.custom, "moved/Llama-3.2-1B-Q8_0.gguf"),
+    );
+    scan = await pass();
+    assertEquals([scan.added, scan.gone, scan.renamed], [[], [], [[
+      "new/Llama-3.2-1B-Q8_0.gguf",
+      "moved/Llama-3.2-1B-Q8_0.gguf",
+    ]]]);
+    assert((await names()).includes("moved/Llama-3.2-1B-Q8_0.gguf"));
+
+    // Removed from the HDD: gone from the list.
+    await Deno.remove(join(sb.hdd, "llm/Qwen3-8B-Q4_K_M.gguf"));
+    scan = await pass();
+    assertEquals([scan.added, scan.gone, scan.renamed, scan.models], [
+      [],
+      ["llm/Qwen3-8B-Q4_K_M.gguf"],
+      [],
+      4,
+    ]);
+    assert(!(await names()).includes("llm/Qwen3-8B-Q4_K_M.gguf"));
+  });
+});
