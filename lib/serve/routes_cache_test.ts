@@ -58,11 +58,31 @@ function fakeApp(over: Partial<CacheApi> = {}) {
 }
 
 Deno.test("cache routes: the same key as --serve guards every one", async () => {
-  const { call } = fakeApp();
-  for (const path of ["/api/cache/stats", "/api/models", "/api/events", "/api/cache/recommend"]) {
-    assertEquals((await call("GET", path, undefined, "")).status, 401, path);
+  const { app, call, calls } = fakeApp();
+  const check = "/api/cache/check?cache_location=primary&required_space_mb=1";
+  const routes: [string, string, string?][] = [
+    ["GET", "/api/cache/stats"],
+    ["GET", "/api/models"],
+    ["GET", "/api/events"],
+    ["GET", "/api/cache/recommend?estimated_size_mb=1"],
+    ["GET", check],
+    ["POST", check],
+    ["POST", "/api/cache/refresh"],
+    ["POST", "/api/models", `{"model_name": "m", "cache_location": "primary"}`],
+  ];
+  for (const [method, path, body] of routes) {
+    assertEquals((await call(method, path, body, "")).status, 401, `${method} ${path}`);
+    assertEquals((await call(method, path, body, "wrong-key")).status, 401, `${method} ${path}`);
   }
-  assertEquals((await call("POST", "/api/cache/refresh", undefined, "")).status, 401);
+  assertEquals(calls, [], "nothing reached the API without the key");
+  // X-Api-Key works as well as the bearer token.
+  const res = await app.fetch(
+    new Request("http://x/api/cache/recommend?estimated_size_mb=1", {
+      headers: { "x-api-key": KEY },
+    }),
+  );
+  assertEquals(res.status, 200);
+  await res.body?.cancel();
 });
 
 Deno.test("cache routes: bad input answers 400 {error} and calls nothing", async (t) => {
