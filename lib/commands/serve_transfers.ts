@@ -21,6 +21,7 @@ import { apiEvent } from "../core/api_events.ts";
 import type { IndexedModel } from "../core/model_index.ts";
 import { formatElapsed, formatSize } from "../core/units.ts";
 import type { ModelCopyProgress } from "../cache/copy_model.ts";
+import { processOwner } from "../cache/copy_jobs.ts";
 import type { Config } from "../config/config.ts";
 import type { HubSettings } from "../hub/hub_client.ts";
 import type { PullPlan } from "../hub/pull_plan.ts";
@@ -189,8 +190,13 @@ export class ServeTransfers {
    */
   queueSsdCopy(model: IndexedModel, options: SsdCopyOptions): number {
     const d = this.#deps;
-    const jobId = d.store.addCopyJob(model.id, model.hdd?.size ?? model.size, d.now());
-    d.store.updateCopyJob(jobId, { pid: Deno.pid, now: d.now() });
+    // Owned by this process from the moment it exists: a kill -9 leaves a dead job, not a stuck one.
+    const jobId = d.store.addCopyJob({
+      modelId: model.id,
+      bytesTotal: model.hdd?.size ?? model.size,
+      now: d.now(),
+      owner: processOwner()!,
+    });
     this.#hold(model.id, true);
     const base = {
       job_id: jobId,
@@ -271,8 +277,12 @@ export class ServeTransfers {
    */
   queueCustomCopy(model: IndexedModel, dir: string, root: string): number {
     const d = this.#deps;
-    const jobId = d.store.addCopyJob(model.id, model.size, d.now());
-    d.store.updateCopyJob(jobId, { pid: Deno.pid, now: d.now() });
+    const jobId = d.store.addCopyJob({
+      modelId: model.id,
+      bytesTotal: model.size,
+      now: d.now(),
+      owner: processOwner()!,
+    });
     this.#hold(model.id, true);
     const base = {
       job_id: jobId,
