@@ -20,7 +20,7 @@ import type { ServerRow, StateStore } from "../state/store.ts";
 import { serverAdapter } from "../server/adapter.ts";
 import { addressLabel, isSocketHost, socketInUse } from "../server/endpoint.ts";
 import { applyingEnv, formatEnv } from "../server/flag_checks.ts";
-import { portInUse } from "../server/port_check.ts";
+import { portInUse, portStillInUse } from "../server/port_check.ts";
 import { resolveBinary, spawnServer } from "../server/spawn_server.ts";
 import { identityFields, pruneServers } from "../server/records.ts";
 import { runDetached } from "./run_detached.ts";
@@ -231,7 +231,13 @@ async function freeAddress(
       }\n`,
     );
   }
-  if (socket ? await socketInUse(host) : await portInUse(host, port)) {
+  // A server just stopped may hold its port a moment after its pid is gone.
+  const busy = socket
+    ? await socketInUse(host)
+    : same.length > 0
+    ? await portStillInUse(host, port, 3_000)
+    : await portInUse(host, port);
+  if (busy) {
     throw new LlamaPackError(
       "PORT_BUSY",
       `${where} is in use by another program (not started by llama-pack)`,

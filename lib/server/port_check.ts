@@ -37,3 +37,34 @@ export function portInUse(host: string, port: number): Promise<boolean> {
     );
   }
 }
+
+/**
+ * Whether something still listens on `host:port` after a grace period: for a
+ * port whose server was just stopped. A process that has exited can hold its
+ * sockets a moment longer (its other threads are still being torn down, its
+ * pid already reads as dead), so a busy port is asked again until `waitMs`
+ * has passed.
+ *
+ * @param host The address.
+ * @param port The port.
+ * @param waitMs How long the port may take to come free.
+ * @returns `true` when the port is still taken after `waitMs`.
+ * @throws {LlamaPackError} `IO` as {@linkcode portInUse}.
+ *
+ * @example A port closed during the wait is free
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { portStillInUse } from "./port_check.ts";
+ * const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * setTimeout(() => l.close(), 50);
+ * assert(!(await portStillInUse("127.0.0.1", (l.addr as Deno.NetAddr).port, 2_000)));
+ * ```
+ */
+export async function portStillInUse(host: string, port: number, waitMs: number): Promise<boolean> {
+  const deadline = performance.now() + waitMs;
+  while (await portInUse(host, port)) {
+    if (performance.now() >= deadline) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return false;
+}
