@@ -31,7 +31,7 @@ export async function main(args: readonly string[] = Deno.args): Promise<never> 
       if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
     }
   };
-  let columns = 80;
+  let columns: number | undefined;
   try {
     columns = Deno.consoleSize().columns;
   } catch { /* not a terminal */ }
@@ -40,7 +40,7 @@ export async function main(args: readonly string[] = Deno.args): Promise<never> 
     out: write(Deno.stdout),
     err: write(Deno.stderr),
     isTty: Deno.stdout.isTerminal(),
-    columns,
+    ...(columns === undefined ? {} : { columns }),
     ...(Deno.stdin.isTerminal() ? { ask: askOnTerminal(write(Deno.stderr)) } : {}),
   });
   Deno.exit(code);

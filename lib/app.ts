@@ -30,7 +30,7 @@ export interface AppIo extends Output {
   env: Env;
   /** Whether stdout is a terminal. @default false */
   isTty?: boolean;
-  /** Terminal width. @default 80 */
+  /** The terminal's width, when stdout is a terminal. @default unknown */
   columns?: number;
   /** The clock in unix seconds. @default Date.now()/1000 */
   now?: () => number;
@@ -144,7 +144,7 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
       stateDir: stateDir(env),
       color: isTty && !cmd.noColor && !env.NO_COLOR,
       isTty,
-      columns: io.columns ?? 80,
+      columns: fitWidth(env, isTty, io.columns),
       now: io.now ?? (() => Date.now() / 1000),
       out: io.out,
       err: io.err,
@@ -234,6 +234,13 @@ function environmentError(err: unknown, env: Env): unknown {
     });
   }
   return err;
+}
+
+/** `$COLUMNS` when it is a sane width, else the terminal's width on a terminal. */
+function fitWidth(env: Env, isTty: boolean, columns: number | undefined): number | undefined {
+  const fromEnv = Number(env.COLUMNS);
+  if (env.COLUMNS !== undefined && Number.isInteger(fromEnv) && fromEnv >= 20) return fromEnv;
+  return isTty && columns !== undefined && columns > 0 ? columns : undefined;
 }
 
 async function fileExists(path: string): Promise<boolean> {

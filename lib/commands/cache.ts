@@ -17,7 +17,8 @@ import { loadPolicyChoice } from "../cache/policy_file.ts";
 import { ssdSpace } from "../cache/tier_space.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
-import { findModel, type IndexedModel } from "../core/model_index.ts";
+import type { IndexedModel } from "../core/model_index.ts";
+import { findRequested } from "./model_arg.ts";
 import { loadIndex } from "../state/load_index.ts";
 import { checkCopies } from "../cache/unit_check.ts";
 import type { RemovedPartial } from "../cache/partials.ts";
@@ -48,8 +49,7 @@ export async function cacheCommand(ctx: CommandContext): Promise<number> {
   const verb = action.kind as CacheVerb;
   const config = await ctx.config();
   const store = ctx.state();
-  const now = ctx.now();
-  const { model } = findModel(await checkedIndex(store), action.model, { now });
+  const { model } = findRequested(ctx, await checkedIndex(store), action.model);
   switch (verb) {
     case "cache":
       return await cacheNow(ctx, config, store, model);

@@ -33,8 +33,12 @@ export interface CommandContext extends Output {
   color: boolean;
   /** Whether stdout is a terminal. */
   isTty: boolean;
-  /** Terminal width in columns (80 when unknown). */
-  columns: number;
+  /**
+   * The width to fit tables to: `$COLUMNS` when set, else the terminal's
+   * width when stdout is a terminal, else `undefined` (no limit: output to a
+   * pipe or file keeps whole names).
+   */
+  columns: number | undefined;
   /** The clock, in unix seconds. */
   now(): number;
   /**

@@ -31,6 +31,7 @@ import { loadPolicyChoice } from "../cache/policy_file.ts";
 import { ssdSpace } from "../cache/tier_space.ts";
 import type { PolicyChoice } from "../core/profiles.ts";
 import { formatSize } from "../core/units.ts";
+import { modelLabels } from "../core/model_names.ts";
 import type { CommandContext } from "./context.ts";
 
 /** Options of {@linkcode listEntries}. */
@@ -107,6 +108,7 @@ export function listEntries(
   for (const j of options.jobs ?? []) {
     if (j.state === "queued" || j.state === "copying") jobs.set(j.model_id, j);
   }
+  const labels = modelLabels(index);
   const facts = index.map((m) => {
     const rate = rankOf(m, now, choice?.rankOptions);
     const inWindow = countUsesInWindow(m.uses.map((u) => ({ at: u.at })), now, windowSeconds);
@@ -182,10 +184,12 @@ export function listEntries(
         ? md.projectors.filter((p) => typeof p === "string")
         : [],
       flags,
+      ...(m.storedArgs.length > 0 ? { storedArgs: m.storedArgs } : {}),
     };
     const entry: ListEntry = {
       id: m.id,
       name: m.name,
+      label: labels.get(m.id) ?? m.name,
       rank: rate,
       uses: m.uses.length,
       lastUsed,
@@ -310,7 +314,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     verbose: ctx.cmd.verbose,
     color: ctx.color,
     view: ctx.cmd.table ? "table" : "lines",
-    ...(ctx.isTty ? { width: ctx.columns } : {}),
+    ...(ctx.columns === undefined ? {} : { width: ctx.columns }),
   }));
   if (ctx.cmd.verbose >= 1) ctx.out(profileLine(choice, config.cache.adaptive) + "\n");
   return 0;

@@ -10,8 +10,8 @@
 import { STORE_LABELS } from "../core/stores.ts";
 import { basename, join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
-import { findModel } from "../core/model_index.ts";
 import type { IndexedModel } from "../core/model_index.ts";
+import { findRequested } from "./model_arg.ts";
 import { shellQuote } from "../core/shell_quote.ts";
 import { loadIndex } from "../state/load_index.ts";
 import { servedCopy } from "../cache/unit_check.ts";
@@ -50,20 +50,19 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   const config = await ctx.config();
   const store = ctx.state();
   const adapter = serverAdapter(config.server_type);
-  const now = ctx.now();
 
   // A config alias names its model's query; anything else is the query itself.
   const query = Object.hasOwn(config.aliases, action.model)
     ? config.aliases[action.model]!
     : action.model;
-  const { model, also } = findModel(loadIndex(store), query, { strict: action.strict, now });
+  const { model, label, also } = findRequested(ctx, loadIndex(store), query, action.strict);
   const alsoText = also.length === 0
     ? ""
-    : ` (also matched: ${also.slice(0, 3).map((m) => m.name).join(", ")}${
+    : ` (also matched: ${also.slice(0, 3).map((m) => m.label).join(", ")}${
       also.length > 3 ? `, +${also.length - 3} more` : ""
     })`;
-  ctx.err(`model: ${model.name}${alsoText}\n`);
-  for (const m of also) ctx.debug(1, `  also matched ${m.name}: ${m.reason}`);
+  ctx.err(`model: ${label}${alsoText}\n`);
+  for (const m of also) ctx.debug(1, `  also matched ${m.label}: ${m.reason}`);
 
   const runArgs = ctx.cmd.passthrough ?? [];
   const stored = action.store ? runArgs : model.storedArgs;

@@ -38,6 +38,8 @@ export interface ListMeta {
   projectors?: string[];
   /** User flags such as `pinned`, `no-cache`. */
   flags?: string[];
+  /** Server args stored with `--store`. */
+  storedArgs?: string[];
 }
 
 /** One model as `-l` shows it. */
@@ -46,6 +48,8 @@ export interface ListEntry {
   id: string;
   /** Display name. */
   name: string;
+  /** What `-l` shows: the name, or enough of the path to tell namesakes apart. @default name */
+  label?: string;
   /** Rank: higher is more useful. */
   rank: number;
   /** Number of uses. */
@@ -70,8 +74,11 @@ export interface ListEntry {
     /** For `copying`: fraction done, 0..1. */
     progress?: number;
   };
-  /** The permanent copy: on the HDD, or in a store of another tool (`store`). */
-  hdd: { present: boolean; path?: string; store?: StoreKind };
+  /**
+   * The permanent copy: on the HDD, or in a store of another tool (`store`);
+   * `offline` when its directory is not there now (an unplugged disk).
+   */
+  hdd: { present: boolean; path?: string; store?: StoreKind; offline?: boolean };
   /** True when the files are gone and only usage stats remain. */
   statsOnly: boolean;
   /** True when the model lives only on the SSD. */

@@ -12,6 +12,8 @@ export interface ListJsonModel {
   id: string;
   /** Display name. */
   name: string;
+  /** The name, or enough of the path to tell namesakes apart (what `-m` matches exactly). */
+  label: string;
   /** Rank. */
   rank: number;
   /** Number of uses. */
@@ -28,14 +30,16 @@ export interface ListJsonModel {
   size: number | null;
   /** SSD state, path and progress. */
   ssd: { state: SsdState; hot: boolean; path: string | null; progress: number | null };
-  /** The permanent copy: presence, path, and the store of another tool it lives in. */
-  hdd: { present: boolean; path: string | null; store: string | null };
+  /** The permanent copy: presence, path, the store of another tool it lives in, offline now. */
+  hdd: { present: boolean; path: string | null; store: string | null; offline: boolean };
   /** Files gone, stats only. */
   statsOnly: boolean;
   /** Only on the SSD. */
   ssdOnly: boolean;
   /** Metadata. */
   meta: ListMeta | null;
+  /** Server args stored with `--store` (`[]` when none). */
+  storedArgs: string[];
   /** Reasons behind rank and cache decisions. */
   reasons: string[];
 }
@@ -73,6 +77,7 @@ export function listJson(entries: readonly ListEntry[]): ListJson {
     models: sortEntries(entries).map((e) => ({
       id: e.id,
       name: e.name,
+      label: e.label ?? e.name,
       rank: e.rank,
       uses: e.uses,
       lastUsed: iso(e.lastUsed),
@@ -86,10 +91,16 @@ export function listJson(entries: readonly ListEntry[]): ListJson {
         path: e.ssd.path ?? null,
         progress: e.ssd.progress ?? null,
       },
-      hdd: { present: e.hdd.present, path: e.hdd.path ?? null, store: e.hdd.store ?? null },
+      hdd: {
+        present: e.hdd.present,
+        path: e.hdd.path ?? null,
+        store: e.hdd.store ?? null,
+        offline: e.hdd.offline ?? false,
+      },
       statsOnly: e.statsOnly,
       ssdOnly: e.ssdOnly,
       meta: e.meta ?? null,
+      storedArgs: e.meta?.storedArgs ?? [],
       reasons: e.reasons ?? [],
     })),
   };

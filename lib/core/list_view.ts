@@ -27,6 +27,8 @@
 import Table from "cli-table3";
 import { formatSize } from "./units.ts";
 import { STORE_LABELS, STORE_MARKERS } from "./stores.ts";
+import { fitColumns, shortenName, wrapText } from "./fit.ts";
+import { shellQuote } from "./shell_quote.ts";
 import {
   formatDate,
   formatParams,
@@ -43,7 +45,7 @@ export interface RenderListOptions {
   color?: boolean;
   /** `"lines"`: name line + stats line per model; `"table"`: one row per model. @default "lines" */
   view?: "lines" | "table";
-  /** Terminal width: long names are cut to fit. @default no limit */
+  /** Terminal width: columns are dropped and names shortened to fit. @default no limit */
   width?: number;
 }
 
@@ -140,8 +142,73 @@ function storeKey(paint: Paint, entries: readonly ListEntry[]): string {
   } (read-only stores)`;
 }
 
+/** Columns dropped, first to last, when the terminal is too narrow for the name. */
+const DROP_ORDER = [6, 8, 5, 7, 4];
+
+/** The cells of one row, in {@linkcode COLUMNS} order: [text, visible width]. */
+type Cell = [text: string, visible: number];
+
+function rowCells(e: ListEntry, paint: Paint): Cell[] {
+  const plain = (t: string): Cell => [t, t.length];
+  const last = formatDate(e.lastUsed);
+  const first = formatDate(e.firstSeen, "-");
+  return [
+    plain(e.label ?? e.name),
+    plain(rankText(e.rank)),
+    ssdMarker(e, paint),
+    hddMarker(e, paint),
+    [e.lastUsed === null ? last : paint("date", last), last.length],
+    plain(String(e.uses)),
+    [paint("date", first), first.length],
+    plain(formatParams(e.params)),
+    plain(e.quant ?? "?"),
+    plain(e.size === null ? "" : formatSize(e.size)),
+  ];
+}
+
+/** Names that need their folders to be told apart (their file name is shared). */
+function sharedFileNames(entries: readonly ListEntry[]): Set<string> {
+  const count = new Map<string, number>();
+  for (const e of entries) {
+    const f = baseName(e.name);
+    count.set(f, (count.get(f) ?? 0) + 1);
+  }
+  return new Set([...count].filter(([, n]) => n > 1).map(([f]) => f));
+}
+const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+
+/** How names are shortened: which keep their folders, and whether all drop `.gguf`. */
+interface NameFit {
+  width: number;
+  shared: ReadonlySet<string>;
+  stripExtension: boolean;
+}
+
+function nameFit(entries: readonly ListEntry[], width: number): NameFit {
+  return {
+    width,
+    shared: sharedFileNames(entries),
+    // Once one name is shortened, all drop `.gguf`, so the column reads alike.
+    stripExtension: entries.some((e) => (e.label ?? e.name).length > width),
+  };
+}
+
+/** The name column's text for one entry, shortened to fit. */
+function nameText(e: ListEntry, fit: NameFit): string {
+  return shortenName(e.label ?? e.name, fit.width, {
+    keepFolders: fit.shared.has(baseName(e.name)),
+    stripExtension: fit.stripExtension,
+  });
+}
+
 /**
  * Renders the model list.
+ *
+ * Fits `width` when given: one line per model; the least useful columns go
+ * first (First seen, Quant, Uses, Params, Last) until the name has about 30
+ * characters, then names are shortened in the middle, keeping the
+ * quantization and, for models that share a file name, the folder that tells
+ * them apart. The key wraps.
  *
  * @param entries The models, in any order (they are sorted by rank).
  * @param options Verbosity, colour, view and width.
@@ -175,42 +242,24 @@ export function renderList(entries: readonly ListEntry[], options: RenderListOpt
   if (options.view === "table") return renderTable(sorted, title, paint, options);
   // One row per model, as the original's `-l`: the name first, the columns
   // aligned, the header repeated at the bottom next to the prompt.
-  type Cell = [text: string, visible: number];
-  const plain = (t: string): Cell => [t, t.length];
-  const HEAD = COLUMNS;
   const RIGHT = new Set([1, 5, 7, 9]);
-  const rows: Cell[][] = sorted.map((e) => {
-    const last = formatDate(e.lastUsed);
-    const first = formatDate(e.firstSeen, "-");
-    return [
-      plain(e.name),
-      plain(rankText(e.rank)),
-      ssdMarker(e, paint),
-      hddMarker(e, paint),
-      [e.lastUsed === null ? last : paint("date", last), last.length],
-      plain(String(e.uses)),
-      [paint("date", first), first.length],
-      plain(formatParams(e.params)),
-      plain(e.quant ?? "?"),
-      plain(e.size === null ? "" : formatSize(e.size)),
-    ];
-  });
-  const widths = HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]![1])));
-  if (options.width !== undefined) {
-    const others = widths.slice(1).reduce((a, w) => a + w + 2, 0);
-    widths[0] = Math.max(12, Math.min(widths[0]!, options.width - others));
-  }
+  const rows = sorted.map((e) => rowCells(e, paint));
+  const widths = COLUMNS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]![1])));
+  const fit = fitColumns(widths, { width: options.width, dropOrder: DROP_ORDER });
+  widths[0] = fit.flexWidth;
+  const names = nameFit(sorted, fit.flexWidth);
   const line = (cells: Cell[]) =>
-    cells.map(([text, visible], i) => {
+    fit.keep.map((i) => {
+      const [text, visible] = cells[i]!;
       const gap = " ".repeat(Math.max(0, widths[i]! - visible));
       return RIGHT.has(i) ? gap + text : text + gap;
     }).join("  ").trimEnd();
-  const header = line(HEAD.map(plain));
+  const header = line(COLUMNS.map((h): Cell => [h, h.length]));
   const out: string[] = [title, "", header];
   const ind = " ".repeat(3);
   for (const [i, e] of sorted.entries()) {
     const row = rows[i]!;
-    const name = e.name.length > widths[0]! ? e.name.slice(0, widths[0]! - 1) + "…" : e.name;
+    const name = nameText(e, names);
     row[0] = [paint("name", name), name.length];
     out.push(line(row));
     if (verbose >= 1) {
@@ -226,17 +275,24 @@ export function renderList(entries: readonly ListEntry[], options: RenderListOpt
         out.push(`${ind}ssd: ${e.ssd.path}${note}`);
       }
       if (e.hdd.path !== undefined) {
-        out.push(`${ind}${e.hdd.store ? STORE_LABELS[e.hdd.store] : "hdd"}: ${e.hdd.path}`);
+        out.push(
+          `${ind}${e.hdd.store ? STORE_LABELS[e.hdd.store] : "hdd"}: ${e.hdd.path}${
+            e.hdd.offline ? " (offline)" : ""
+          }`,
+        );
       }
       if (e.meta) {
         const m = metaLine(e.meta);
         if (m !== "") out.push(`${ind}${m}`);
+        if (e.meta.storedArgs && e.meta.storedArgs.length > 0) {
+          out.push(`${ind}stored args: ${e.meta.storedArgs.map(shellQuote).join(" ")}`);
+        }
       }
     }
     if (verbose >= 2) { for (const r of e.reasons ?? []) out.push(`${ind}why: ${r}`); }
   }
   if (sorted.length === 0) out.push("(no models: set hdd_path/ssd_path in the config and run -u)");
-  out.push(header, keyLine(paint, sorted));
+  out.push(header, ...wrapText(keyLine(paint, sorted), options.width, "     ", visibleLength));
   return out.join("\n") + "\n";
 }
 
@@ -246,42 +302,47 @@ function renderTable(
   paint: Paint,
   options: RenderListOptions,
 ): string {
-  const head = [...COLUMNS];
-  const rows = sorted.map((e) => [
-    e.name,
-    rankText(e.rank),
-    ssdMarker(e, paint)[0],
-    hddMarker(e, paint)[0],
-    formatDate(e.lastUsed),
-    String(e.uses),
-    formatDate(e.firstSeen, "-"),
-    formatParams(e.params),
-    e.quant ?? "?",
-    e.size === null ? "" : formatSize(e.size),
-  ]);
-  // Width of everything but the name column (a border and a space each side per column).
-  const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => visibleLength(row[i]!)))
-  );
-  let nameW = widths[0]!;
-  if (options.width !== undefined) {
-    const others = widths.slice(1).reduce((a, w) => a + w + 3, 0);
-    nameW = Math.max(12, Math.min(nameW, options.width - others - 4));
-  }
-  const cut = (s: string) => (s.length > nameW ? s.slice(0, nameW - 1) + "…" : s);
+  const cells = sorted.map((e) => rowCells(e, paint));
+  const widths = COLUMNS.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]![1])));
+  // A boxed table: "│ " + cells joined by " │ " + " │".
+  const fit = fitColumns(widths, {
+    width: options.width,
+    dropOrder: DROP_ORDER,
+    gap: 3,
+    frame: 4,
+  });
+  const names = nameFit(sorted, fit.flexWidth);
+  const ALIGN = [
+    "left",
+    "right",
+    "left",
+    "left",
+    "left",
+    "right",
+    "left",
+    "right",
+    "left",
+    "right",
+  ];
   // A boxed table (cli-table3's own borders): the compact grid view of `--table`.
   const table = new Table({
-    head,
+    head: fit.keep.map((i) => COLUMNS[i]!),
     style: { "padding-left": 1, "padding-right": 1, head: [], border: [], compact: true },
-    colAligns: ["left", "right", "left", "left", "left", "right", "left", "right", "left", "right"],
+    colAligns: fit.keep.map((i) => ALIGN[i]) as ("left" | "right")[],
   });
-  for (const [i, r] of rows.entries()) {
-    r[0] = paint("name", cut(sorted[i]!.name));
-    table.push(r);
+  for (const [n, e] of sorted.entries()) {
+    const row = cells[n]!;
+    row[0] = [paint("name", nameText(e, names)), 0];
+    table.push(fit.keep.map((i) => row[i]![0]));
   }
-
   const body = table.toString().split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
-  return [title, "", ...body, keyLine(paint, sorted)].join("\n") + "\n";
+  return [
+    title,
+    "",
+    ...body,
+    ...wrapText(keyLine(paint, sorted), options.width, "     ", visibleLength),
+  ]
+    .join("\n") + "\n";
 }
 
 // deno-lint-ignore no-control-regex

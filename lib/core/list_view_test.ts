@@ -130,10 +130,35 @@ Deno.test("renderList() renders the original's layout: one row per model, lowest
   );
 });
 
-Deno.test("renderList() cuts long names to the terminal width", () => {
-  const lines = renderList(ENTRIES, { width: 100 }).split("\n");
-  for (const l of lines.slice(2, -2)) assert(l.length <= 100, `${l.length}: ${l}`);
-  assert(lines.some((l) => l.startsWith("Some-model-I-Used-a-Lo…   5.8")), lines.join("\n"));
+Deno.test("renderList() fits the width: drops the least useful columns, then shortens names", async (t) => {
+  await t.step("80 columns: First seen, Quant, Uses and Params go, names stay whole", () => {
+    const lines = renderList(ENTRIES, { width: 80 }).split("\n");
+    assertEquals(lines.slice(2, 5), [
+      "Model                                Rank  ssd       hdd  Last            Size",
+      "Foo-v1.0.q8_0.gguf                    0.0            HDD  never        1.2 GiB",
+      "phi-4-Q6_K.gguf                       0.0  st        st   2025-01-08",
+    ]);
+    assertEquals(lines.slice(-3), [
+      "Key: SSD=cached+hot, ssd=cached+cold, {SSD}=should cache (NN%=copying),",
+      "     HDD=permanent, st=stats only (file gone), ***=SSD only",
+      "",
+    ]);
+    for (const l of lines) assert(l.length <= 80, `${l.length}: ${l}`);
+  });
+  await t.step("60 columns: names lose .gguf and their middle, never the quant", () => {
+    const lines = renderList(ENTRIES, { width: 60 }).split("\n");
+    assertEquals(lines[2], "Model                          Rank  ssd       hdd      Size");
+    assertEquals(lines[8], "Some-model-I-Used-a-Lo…q5_k_s   5.8  SSD       HDD   6.5 GiB");
+    for (const l of lines) assert(l.length <= 60, `${l.length}: ${l}`);
+  });
+  await t.step("one line per model at any width", () => {
+    for (const width of [40, 60, 80, 100, 120, 200]) {
+      const lines = renderList(ENTRIES, { width }).split("\n");
+      const header = lines[2]!;
+      assertEquals(lines.lastIndexOf(header) - 3, ENTRIES.length, String(width));
+      if (width >= 50) { for (const l of lines) assert(l.length <= width, `${width}: ${l}`); }
+    }
+  });
 });
 
 Deno.test("renderList() with -v adds ids, copy paths and metadata; -v -v adds reasons", async (t) => {
@@ -182,13 +207,18 @@ Deno.test("renderList() --table view is a boxed grid, one row per model", async 
       ].join("\n"),
     );
   });
-  await t.step("long names are cut to the terminal width", () => {
-    const lines = renderList(ENTRIES.slice(0, 3), { view: "table", width: 100 }).split("\n");
-    assertEquals(
-      lines[7],
-      "│ Some-model-I-Us… │  5.8 │ SSD │ HDD │ 2025-11-28 │    6 │ 2025-10-12 │   9.2B │ Q5_K_S │ 6.5 GiB │",
-    );
-    for (const l of lines.slice(2, -2)) assert(l.length <= 100, `${l.length}: ${l}`);
+  await t.step("80 columns", () => {
+    const lines = renderList(ENTRIES.slice(0, 3), { view: "table", width: 80 }).split("\n");
+    assertEquals(lines.slice(2, 9), [
+      "┌────────────────────────────────┬──────┬─────┬─────┬────────────┬─────────┐",
+      "│ Model                          │ Rank │ ssd │ hdd │ Last       │    Size │",
+      "├────────────────────────────────┼──────┼─────┼─────┼────────────┼─────────┤",
+      "│ Foo-v1.0.q8_0                  │  0.0 │     │ HDD │ never      │ 1.2 GiB │",
+      "│ phi-4-Q6_K                     │  0.0 │ st  │ st  │ 2025-01-08 │         │",
+      "│ Some-model-I-Used-a-Lot-q5_k_s │  5.8 │ SSD │ HDD │ 2025-11-28 │ 6.5 GiB │",
+      "└────────────────────────────────┴──────┴─────┴─────┴────────────┴─────────┘",
+    ]);
+    for (const l of lines) assert(l.length <= 80, `${l.length}: ${l}`);
   });
 });
 
@@ -234,6 +264,7 @@ Deno.test("listJson() gives the same data with every field present", () => {
   assertEquals(doc.models[4], {
     id: "big/Qwen-72B-00001-of-00003.gguf",
     name: "Qwen-72B-00001-of-00003.gguf",
+    label: "Qwen-72B-00001-of-00003.gguf",
     rank: 2.5,
     uses: 3,
     lastUsed: "2025-11-27T12:00:00Z",
@@ -247,10 +278,16 @@ Deno.test("listJson() gives the same data with every field present", () => {
       path: "/ssd/big/Qwen-72B-00001-of-00003.gguf",
       progress: 0.421,
     },
-    hdd: { present: true, path: "/hdd/big/Qwen-72B-00001-of-00003.gguf", store: null },
+    hdd: {
+      present: true,
+      path: "/hdd/big/Qwen-72B-00001-of-00003.gguf",
+      store: null,
+      offline: false,
+    },
     statsOnly: false,
     ssdOnly: false,
     meta: { architecture: "qwen2", layerCount: 80, contextLength: 32768, shardCount: 3 },
+    storedArgs: [],
     reasons: [],
   });
   assertEquals(doc.models[0]!.lastUsed, null);

@@ -1,51 +1,84 @@
 /**
- * Finds the model a user means from part of its name (`llama-pack -m gemma5`
- * finds `Gemma2-9B-Q5_K.gguf`). Pure: takes the query and the known models,
+ * Finds the model a user means from part of its name or path
+ * (`llama-pack -m gemma5` finds `Gemma2-9B-Q5_K.gguf`,
+ * `-m unsloth/gemma-3` finds `unsloth/gemma-3-4b-it-Q4_K_M.gguf` beside a
+ * namesake in `bartowski/`). Pure: takes the query and the known models,
  * returns every match with a score and a reason, best first.
+ *
+ * ## What a query is matched against
+ *
+ * - **A name** (no `/`): the model's name — its file name, or
+ *   `org/repo/file.gguf` in the Hugging Face layout. When the name does not
+ *   contain it, a folder of the model's path may (`-m unsloth` finds the
+ *   models under `unsloth/`), as kind `path`.
+ * - **A path** (contains `/`): the model's id — its path relative to its tier
+ *   root — and its name. A query that is the end of the path at a folder
+ *   boundary is exact (`unsloth/gemma-3-4b-it-Q4_K_M.gguf`, with or without
+ *   `.gguf`); otherwise it is a substring of the path, or its letters in order.
+ * - **A full path** (starts with `/`): the absolute paths of the model's files
+ *   (`/models/hdd/unsloth/gemma-3-4b-it-Q4_K_M.gguf`), or a folder above them.
+ *   Relative paths (`./x.gguf`, `~/m/x.gguf`) are made absolute by the caller
+ *   ({@link ./model_query.ts}).
+ * - **The id** itself always matches exactly.
  *
  * ## Tiers and scores
  *
  * | kind        | score     | when                                                              |
  * |-------------|-----------|-------------------------------------------------------------------|
- * | `exact`     | 990–1000  | the name, with or without `.gguf`, case-sensitive                 |
+ * | `exact`     | 990–1000  | the id or file path (1000), the name, the end of the path; case-sensitive |
  * | `exact-ci`  | 890–900   | the same, ignoring case                                           |
- * | `substring` | 600–750   | the name contains the query, ignoring case                        |
+ * | `substring` | 600–750   | the name (or, for a path query, the path) contains the query      |
+ * | `path`      | 500–590   | only a folder of the model's path contains the query              |
  * | `fuzzy`     | 100–490   | the query's characters appear in the name in order, ignoring case |
  *
  * Within `substring`, a match at the start of the name, at a word start and
  * ending at a word end scores more; within `fuzzy`, characters at word starts
  * and contiguous runs score more (separators such as `_` and `-` between two
  * matched characters do not break a run, so `q4km` runs through `Q4_K_M`).
- * A word starts after a separator (`-_. ()[]`), at a lower→upper case change
- * and at a letter↔digit change. A quant token in the query (`q5`, `q4km`,
- * `iq3xxs`, `f16`) adds up to 40 points when it names the file's quant.
- * The length of the name does not count, so equally good matches tie and the
- * tie goes to the higher rank (the model used more), then the name.
+ * A word starts after a separator (`-_. ()[]/:`), at a lower→upper case
+ * change and at a letter↔digit change. A quant token in the query (`q5`,
+ * `q4km`, `iq3xxs`, `f16`) adds up to 40 points when it names the file's
+ * quant. The length of the name does not count, so equally good matches tie
+ * and the tie goes to the higher rank (the model used more), then the name.
  *
  * @module
  */
 
 import { LlamaPackError } from "../errors.ts";
+import {
+  fuzzyAlign,
+  quantBonus,
+  stripGguf,
+  substringDistance,
+  substringScore,
+} from "./match_score.ts";
+import { displayPath } from "./model_names.ts";
 
 /** A model that a query can match. */
 export interface MatchCandidate {
-  /** The model's id. */
+  /** The model's id: its path relative to its tier root (`unsloth/x.gguf`). */
   id: string;
-  /** Its file name, e.g. `Gemma2-9B-Q5_K.gguf`. */
+  /** Its name, e.g. `Gemma2-9B-Q5_K.gguf` or `org/repo/file.gguf`. */
   name: string;
   /** Its rank (uses per week); breaks ties between equally good matches. */
   rank: number;
+  /** How to show it, unique among the models (see `modelLabels`). @default the name */
+  label?: string;
+  /** Absolute paths of its files, for a full-path query. @default [] */
+  paths?: readonly string[];
 }
 
-/** How a name matched. */
-export type MatchKind = "exact" | "exact-ci" | "substring" | "fuzzy";
+/** How a query matched. */
+export type MatchKind = "exact" | "exact-ci" | "substring" | "path" | "fuzzy";
 
 /** One model that matched, with how well. */
 export interface ScoredMatch {
   /** The model's id. */
   id: string;
-  /** Its file name. */
+  /** Its name. */
   name: string;
+  /** How to show it (unique among the models matched against). */
+  label: string;
   /** Higher is better; see the module doc for the ranges. */
   score: number;
   /** How it matched. */
@@ -67,146 +100,39 @@ export interface MatchOptions {
   /**
    * Fail instead of guessing: throw `AMBIGUOUS` when two or more models match
    * at the best tier (same kind of match, whatever their scores; an exact
-   * name only clashes with an exact namesake).
+   * match only clashes with one of the same level: id or file path, name,
+   * end of the path).
    * @default {false}
    */
   strict?: boolean;
 }
 
-const SEPARATORS = new Set(["-", "_", ".", " ", "(", ")", "[", "]", "+", ","]);
-const KIND_ORDER: Record<MatchKind, number> = { exact: 3, "exact-ci": 2, substring: 1, fuzzy: 0 };
+const KIND_ORDER: Record<MatchKind, number> = {
+  exact: 4,
+  "exact-ci": 3,
+  substring: 2,
+  path: 1,
+  fuzzy: 0,
+};
 const KIND_LABEL: Record<MatchKind, string> = {
   exact: "exact name",
   "exact-ci": "name ignoring case",
   substring: "part of the name",
+  path: "a folder of the path",
   fuzzy: "letters in order",
 };
 
-const isSep = (ch: string | undefined) => ch !== undefined && SEPARATORS.has(ch);
-const isDigit = (ch: string) => ch >= "0" && ch <= "9";
-const isLetter = (ch: string) => ch.toLowerCase() !== ch.toUpperCase();
+type Hit = (score: number, kind: MatchKind, reason: string) => ScoredMatch;
 
-/** Whether a word starts at `i` of `name` (original case). */
-function wordStart(name: string, i: number): boolean {
-  if (i === 0) return true;
-  const prev = name[i - 1]!;
-  const cur = name[i]!;
-  if (isSep(prev)) return !isSep(cur);
-  if (isLetter(prev) && isDigit(cur)) return true;
-  if (isDigit(prev) && isLetter(cur)) return true;
-  return prev === prev.toLowerCase() && isLetter(prev) && cur !== cur.toLowerCase();
+/** A fuzzy score from a raw alignment: 100–450, plus the quant bonus. */
+function fuzzyScore(fq: string, raw: number, bonus: number): number {
+  const maxRaw = 30 * fq.length + 10 - 12; // every char a word start, one run, at the start
+  return 100 + Math.round((350 * Math.min(raw, maxRaw)) / maxRaw) + bonus;
 }
 
-/** Whether a word ends just before `i` of `name`. */
-function wordEnd(name: string, i: number): boolean {
-  return i >= name.length || isSep(name[i]) || wordStart(name, i);
-}
-
-function stripGguf(name: string): string {
-  return name.toLowerCase().endsWith(".gguf") ? name.slice(0, -5) : name;
-}
-
-const QUANT_IN_NAME = /(?:^|[-_. ])((?:i?q\d+(?:_[a-z0-9]+)*)|bf16|fp16|f16|f32|fp8)(?=[-_. ]|$)/gi;
-const QUANT_IN_QUERY = /(?:i?q\d[a-z0-9]*|bf16|fp16|f16|f32|fp8)/gi;
-
-/** The quant bonus and the name's quant, when a query token names it. */
-function quantBonus(query: string, name: string): { bonus: number; quant: string } | undefined {
-  const tokens = query.replace(/_/g, "").match(QUANT_IN_QUERY)?.map((t) => t.toLowerCase()) ?? [];
-  if (tokens.length === 0) return undefined;
-  let best: { bonus: number; quant: string } | undefined;
-  for (const m of stripGguf(name).matchAll(QUANT_IN_NAME)) {
-    const quant = m[1]!;
-    const norm = quant.toLowerCase().replace(/_/g, "");
-    for (const t of tokens) {
-      const bonus = norm === t ? 40 : norm.startsWith(t) ? 20 : 0;
-      if (bonus > (best?.bonus ?? 0)) best = { bonus, quant };
-    }
-  }
-  return best;
-}
-
-/** Scores the best occurrence of `q` (lowercase) in `name` as a substring. */
-function substringScore(q: string, name: string): number | undefined {
-  const lower = name.toLowerCase();
-  let best: number | undefined;
-  for (let at = lower.indexOf(q); at >= 0; at = lower.indexOf(q, at + 1)) {
-    let s = 600;
-    if (at === 0) s += 60;
-    if (wordStart(name, at)) s += 30;
-    if (wordEnd(name, at + q.length)) s += 20;
-    if (best === undefined || s > best) best = s;
-  }
-  return best;
-}
-
-/**
- * Best in-order alignment of `q` (lowercase, no spaces) in `name`: per
- * character 10, +8 at a word start, +12 when it continues a run (only
- * separators skipped), +10 when the first character starts the name.
- */
-function fuzzyAlign(q: string, name: string): { raw: number; runs: number } | undefined {
-  const lower = name.toLowerCase();
-  const m = q.length;
-  const n = name.length;
-  if (m === 0 || m > n) return undefined;
-  // dp[j] for the current query char: best score with that char at j, and its run count.
-  let prev: ({ s: number; runs: number } | undefined)[] = [];
-  for (let j = 0; j < n; j++) {
-    prev[j] = lower[j] === q[0]
-      ? { s: 10 + (wordStart(name, j) ? 8 : 0) + (j === 0 ? 10 : 0), runs: 1 }
-      : undefined;
-  }
-  for (let i = 1; i < m; i++) {
-    const cur: ({ s: number; runs: number } | undefined)[] = new Array(n).fill(undefined);
-    for (let j = i; j < n; j++) {
-      if (lower[j] !== q[i]) continue;
-      const own = 10 + (wordStart(name, j) ? 8 : 0);
-      let best: { s: number; runs: number } | undefined;
-      let onlySeps = true; // chars strictly between k and j are all separators
-      for (let k = j - 1; k >= 0; k--) {
-        const p = prev[k];
-        if (p) {
-          const run = onlySeps;
-          const cand = { s: p.s + own + (run ? 12 : 0), runs: p.runs + (run ? 0 : 1) };
-          if (!best || cand.s > best.s || (cand.s === best.s && cand.runs < best.runs)) best = cand;
-        }
-        if (!isSep(name[k])) onlySeps = false;
-      }
-      cur[j] = best;
-    }
-    prev = cur;
-  }
-  let result: { raw: number; runs: number } | undefined;
-  for (const p of prev) {
-    if (p && (!result || p.s > result.raw)) result = { raw: p.s, runs: p.runs };
-  }
-  return result;
-}
-
-/** Levenshtein distance from `q` to the closest substring of `text`. */
-function substringDistance(q: string, text: string): number {
-  let row = Array.from({ length: text.length + 1 }, () => 0);
-  for (let i = 1; i <= q.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= text.length; j++) {
-      const cost = q[i - 1] === text[j - 1] ? 0 : 1;
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + cost);
-    }
-    row = next;
-  }
-  return Math.min(...row);
-}
-
-function scoreOne(query: string, model: MatchCandidate): ScoredMatch | undefined {
-  const { id, name } = model;
-  const hit = (score: number, kind: MatchKind, reason: string) => ({
-    id,
-    name,
-    score,
-    kind,
-    reason,
-  });
-  if (name === query) return hit(1000, "exact", "exact name");
+/** Scores a query without `/` against the name (exact, substring, fuzzy). */
+function scoreName(query: string, name: string, hit: Hit): ScoredMatch | undefined {
+  if (name === query) return hit(998, "exact", "exact name");
   if (stripGguf(name) === stripGguf(query)) return hit(990, "exact", "exact name without .gguf");
   const lq = query.toLowerCase();
   const ln = name.toLowerCase();
@@ -226,14 +152,91 @@ function scoreOne(query: string, model: MatchCandidate): ScoredMatch | undefined
   const fq = lq.replace(/\s+/g, "");
   const fuzzy = fuzzyAlign(fq, target);
   if (fuzzy === undefined) return undefined;
-  const maxRaw = 30 * fq.length + 10 - 12; // every char a word start, one run, at the start
-  const score = 100 + Math.round((350 * Math.min(fuzzy.raw, maxRaw)) / maxRaw) +
-    (quant?.bonus ?? 0);
   return hit(
-    score,
+    fuzzyScore(fq, fuzzy.raw, quant?.bonus ?? 0),
     "fuzzy",
     `letters of '${query}' in order (${fuzzy.runs} run${fuzzy.runs === 1 ? "" : "s"}${quantText})`,
   );
+}
+
+/** Scores a query with `/` against the model's relative path and its name. */
+function scorePath(query: string, model: MatchCandidate, hit: Hit): ScoredMatch | undefined {
+  const texts = [...new Set([model.id, displayPath(model.id), model.name])];
+  const lq = query.toLowerCase();
+  const fq = lq.replace(/\s+/g, "");
+  const quant = quantBonus(query, model.name);
+  const quantText = quant ? `, quant ${quant.quant}` : "";
+  const endsWith = (t: string, q: string) => t === q || t.endsWith(`/${q}`);
+  let best: ScoredMatch | undefined;
+  const keep = (m: ScoredMatch | undefined) => {
+    if (m && (!best || m.score > best.score)) best = m;
+  };
+  for (const t of texts) {
+    if (endsWith(t, query) || endsWith(stripGguf(t), stripGguf(query))) {
+      keep(hit(t === query ? 1000 : 995, "exact", "exact path"));
+      continue;
+    }
+    const lt = t.toLowerCase();
+    if (endsWith(lt, lq) || endsWith(stripGguf(lt), stripGguf(lq))) {
+      keep(hit(895, "exact-ci", "exact path, ignoring case"));
+      continue;
+    }
+    const target = lq.includes("gguf") ? t : stripGguf(t);
+    const sub = substringScore(lq, target);
+    if (sub !== undefined) {
+      keep(hit(sub + (quant?.bonus ?? 0), "substring", `path contains '${query}'${quantText}`));
+      continue;
+    }
+    const fuzzy = fuzzyAlign(fq, target);
+    if (fuzzy !== undefined) {
+      keep(hit(
+        fuzzyScore(fq, fuzzy.raw, quant?.bonus ?? 0),
+        "fuzzy",
+        `letters of '${query}' in order in the path (${fuzzy.runs} run${
+          fuzzy.runs === 1 ? "" : "s"
+        }${quantText})`,
+      ));
+    }
+  }
+  return best;
+}
+
+/** Scores a full path against the model's files (or a folder above them). */
+function scoreFullPath(query: string, model: MatchCandidate, hit: Hit): ScoredMatch | undefined {
+  const paths = model.paths ?? [];
+  if (paths.includes(query)) return hit(1000, "exact", "file path");
+  if (paths.some((p) => stripGguf(p) === stripGguf(query))) {
+    return hit(990, "exact", "file path without .gguf");
+  }
+  const dir = query.replace(/\/+$/, "");
+  if (dir !== "" && paths.some((p) => p.startsWith(`${dir}/`))) {
+    return hit(650, "substring", `in the folder ${dir}`);
+  }
+  return undefined;
+}
+
+/** Scores a query without `/` against the folders of the model's path. */
+function scoreFolders(query: string, id: string, hit: Hit): ScoredMatch | undefined {
+  const lq = query.toLowerCase();
+  let best: { score: number; folder: string } | undefined;
+  for (const folder of id.split("/").slice(0, -1)) {
+    const s = substringScore(lq, folder);
+    if (s !== undefined && (!best || s > best.score)) best = { score: s, folder };
+  }
+  if (!best) return undefined;
+  return hit(500 + Math.min(90, best.score - 600), "path", `in the folder ${best.folder}`);
+}
+
+function scoreOne(query: string, model: MatchCandidate): ScoredMatch | undefined {
+  const { id, name } = model;
+  const label = model.label ?? name;
+  const hit: Hit = (score, kind, reason) => ({ id, name, label, score, kind, reason });
+  if (id === query) return hit(1000, "exact", "exact id");
+  if (query.startsWith("/")) return scoreFullPath(query, model, hit);
+  if (query.includes("/")) return scorePath(query, model, hit);
+  const byName = scoreName(query, name, hit);
+  if (byName && byName.kind !== "fuzzy") return byName;
+  return scoreFolders(query, id, hit) ?? byName;
 }
 
 function compareMatches(rank: Map<string, number>) {
@@ -294,16 +297,20 @@ export function matchModels(
   const best = candidates[0];
   if (best === undefined) throw noMatch(q, models);
   if (options?.strict) {
-    const rivals = candidates.filter((c) => KIND_ORDER[c.kind] === KIND_ORDER[best.kind]);
+    // Exact matches clash only at one level: an id or file path beats a name.
+    const rivals = candidates.filter((c) =>
+      KIND_ORDER[c.kind] === KIND_ORDER[best.kind] &&
+      (best.kind !== "exact" || c.score === best.score)
+    );
     if (rivals.length > 1) {
-      const names = rivals.map((c) => c.name);
+      const names = rivals.map((c) => c.label);
       const shown = names.length <= 6
         ? names.join(", ")
         : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
       throw new LlamaPackError(
         "AMBIGUOUS",
         `model query '${q}' matches ${rivals.length} models by ${KIND_LABEL[best.kind]}: ${shown}`,
-        { hint: "give more of the name, or the exact file name" },
+        { hint: `give more of the name or its folder, e.g. -m '${best.label}'` },
       );
     }
   }
@@ -312,7 +319,8 @@ export function matchModels(
 
 /**
  * The error for a query that matched nothing, with "did you mean" suggestions
- * (names within a small edit distance of the query).
+ * (names within a small edit distance of the query; for a query with `/`,
+ * ids within that distance).
  *
  * @param query The query as typed.
  * @param models The known models.
@@ -333,16 +341,26 @@ export function noMatch(query: string, models: readonly MatchCandidate[]): Llama
       hint: "scan the model directories with llama-pack --update",
     });
   }
+  if (q.startsWith("/")) {
+    return new LlamaPackError("NO_MATCH", `no model in the index has the file '${q}'`, {
+      hint: "llama-pack -u scans ssd_path and hdd_path; files elsewhere are not in the index",
+    });
+  }
   const lq = stripGguf(q.toLowerCase());
   const limit = Math.max(1, Math.floor(lq.length / 3));
+  const shown = (m: MatchCandidate) => m.label ?? m.name;
   const close = models
-    .map((m) => ({ m, d: substringDistance(lq, stripGguf(m.name.toLowerCase())) }))
+    .map((m) => ({
+      m,
+      d: substringDistance(lq, stripGguf((q.includes("/") ? m.id : m.name).toLowerCase())),
+    }))
     .filter((x) => x.d <= limit)
     .sort((a, b) =>
-      a.d - b.d || b.m.rank - a.m.rank || (a.m.name < b.m.name ? -1 : a.m.name > b.m.name ? 1 : 0)
+      a.d - b.d || b.m.rank - a.m.rank ||
+      (shown(a.m) < shown(b.m) ? -1 : shown(a.m) > shown(b.m) ? 1 : 0)
     )
     .slice(0, 3)
-    .map((x) => x.m.name);
+    .map((x) => shown(x.m));
   const quoted = close.map((n) => `'${n}'`);
   const names = quoted.length <= 1
     ? quoted.join("")

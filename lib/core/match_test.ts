@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../../tests/assert.ts";
 import { LlamaPackError } from "../errors.ts";
 import { type MatchCandidate, matchModels, noMatch } from "./match.ts";
+import { displayName, modelLabels } from "./model_names.ts";
 
 const LIBRARY: MatchCandidate[] = [
   { id: "g9", name: "Gemma2-9B-Q5_K.gguf", rank: 6.5 },
@@ -11,7 +12,7 @@ const LIBRARY: MatchCandidate[] = [
   { id: "l8s", name: "Llama-3.1-8B-Instruct-Q4_K_S.gguf", rank: 0 },
   { id: "qc", name: "Qwen2.5-Coder-32B-Instruct-Q4_K_M.gguf", rank: 0 },
   { id: "mx", name: "Mixtral-8x7B-Instruct-v0.1.IQ3_XXS.gguf", rank: 0.4 },
-  { id: "phi", name: "phi-4-F16.gguf", rank: 0 },
+  { id: "p4", name: "phi-4-F16.gguf", rank: 0 },
 ];
 
 Deno.test("matchModels() finds the model a query means", async (t) => {
@@ -31,8 +32,8 @@ Deno.test("matchModels() finds the model a query means", async (t) => {
     { query: "coder", best: "qc", kind: "substring", reason: "contains 'coder' at a word start" },
     { query: "27b", best: "g27", kind: "substring" },
     { query: "iq3xxs", best: "mx", kind: "fuzzy", reason: "quant IQ3_XXS" },
-    { query: "f16", best: "phi", kind: "substring", reason: "quant F16" },
-    { query: "  phi  ", best: "phi", kind: "substring", reason: "at the start" },
+    { query: "f16", best: "p4", kind: "substring", reason: "quant F16" },
+    { query: "  phi  ", best: "p4", kind: "substring", reason: "at the start" },
     { query: "gemma", best: "g9", kind: "substring" }, // three equal substring matches: rank decides
     { query: "q5", best: "g9", kind: "substring" }, // Q5_K and Q5_K_M tie; rank 6.5 > 3
     { query: "llama8q5", best: "l8", kind: "fuzzy" },
@@ -285,4 +286,113 @@ Deno.test("matchModels() counts a model with several names once, by its best-mat
     1,
   ]);
   assertEquals(matchModels("llama3.2", models, { strict: true }).candidates.length, 1);
+});
+
+// ---- paths: models that share a file name ----
+
+const TWINS: MatchCandidate[] = [
+  {
+    id: "bartowski/gemma-3-4b-it-Q4_K_M.gguf",
+    name: "gemma-3-4b-it-Q4_K_M.gguf",
+    rank: 3,
+    label: "bartowski/gemma-3-4b-it-Q4_K_M.gguf",
+    paths: ["/hdd/bartowski/gemma-3-4b-it-Q4_K_M.gguf"],
+  },
+  {
+    id: "unsloth/gemma-3-4b-it-Q4_K_M.gguf",
+    name: "gemma-3-4b-it-Q4_K_M.gguf",
+    rank: 0,
+    label: "unsloth/gemma-3-4b-it-Q4_K_M.gguf",
+    paths: ["/hdd/unsloth/gemma-3-4b-it-Q4_K_M.gguf", "/ssd/unsloth/gemma-3-4b-it-Q4_K_M.gguf"],
+  },
+  {
+    id: "models--bartowski--Qwen3-8B-GGUF/snapshots/abc/Qwen3-8B-Q4_K_M.gguf",
+    name: "bartowski/Qwen3-8B-GGUF/Qwen3-8B-Q4_K_M.gguf",
+    rank: 1,
+    paths: ["/hf/models--bartowski--Qwen3-8B-GGUF/snapshots/abc/Qwen3-8B-Q4_K_M.gguf"],
+  },
+  { id: "llm/big/Llama-70B-Q4_K_M.gguf", name: "Llama-70B-Q4_K_M.gguf", rank: 0 },
+];
+
+Deno.test("matchModels() reaches each of two models that share a file name", async (t) => {
+  const cases: { query: string; best: string; kind: string }[] = [
+    { query: "unsloth/gemma-3-4b", best: "unsloth/gemma-3-4b-it-Q4_K_M.gguf", kind: "substring" },
+    { query: "bartowski/gemma", best: "bartowski/gemma-3-4b-it-Q4_K_M.gguf", kind: "substring" },
+    {
+      query: "unsloth/gemma-3-4b-it-Q4_K_M.gguf",
+      best: "unsloth/gemma-3-4b-it-Q4_K_M.gguf",
+      kind: "exact",
+    },
+    {
+      query: "UNSLOTH/gemma-3-4b-it-q4_k_m",
+      best: "unsloth/gemma-3-4b-it-Q4_K_M.gguf",
+      kind: "exact-ci",
+    },
+    { query: "unsloth/q4km", best: "unsloth/gemma-3-4b-it-Q4_K_M.gguf", kind: "fuzzy" },
+    {
+      query: "/ssd/unsloth/gemma-3-4b-it-Q4_K_M.gguf",
+      best: "unsloth/gemma-3-4b-it-Q4_K_M.gguf",
+      kind: "exact",
+    },
+    { query: "/hdd/unsloth/", best: "unsloth/gemma-3-4b-it-Q4_K_M.gguf", kind: "substring" },
+    { query: "unsloth", best: "unsloth/gemma-3-4b-it-Q4_K_M.gguf", kind: "path" },
+    { query: "big", best: "llm/big/Llama-70B-Q4_K_M.gguf", kind: "path" },
+    {
+      query: "bartowski/Qwen3-8B",
+      best: "models--bartowski--Qwen3-8B-GGUF/snapshots/abc/Qwen3-8B-Q4_K_M.gguf",
+      kind: "substring",
+    },
+  ];
+  for (const c of cases) {
+    await t.step(`'${c.query}' → ${c.best}`, () => {
+      const r = matchModels(c.query, TWINS, { strict: true });
+      assertEquals([r.best?.id, r.best?.kind], [c.best, c.kind], JSON.stringify(r.candidates));
+    });
+  }
+  await t.step("the shared file name is ambiguous in strict mode, listed by label", () => {
+    const err = assertThrows(
+      () => matchModels("gemma-3-4b-it-Q4_K_M.gguf", TWINS, { strict: true }),
+      LlamaPackError,
+    );
+    assertEquals(
+      err.message,
+      "model query 'gemma-3-4b-it-Q4_K_M.gguf' matches 2 models by exact name: " +
+        "bartowski/gemma-3-4b-it-Q4_K_M.gguf, unsloth/gemma-3-4b-it-Q4_K_M.gguf",
+    );
+    assertEquals(
+      err.hint,
+      "give more of the name or its folder, e.g. -m 'bartowski/gemma-3-4b-it-Q4_K_M.gguf'",
+    );
+  });
+  await t.step("a full path that is no model's file says so", () => {
+    const err = assertThrows(() => matchModels("/elsewhere/x.gguf", TWINS), LlamaPackError);
+    assertEquals(err.message, "no model in the index has the file '/elsewhere/x.gguf'");
+  });
+  await t.step("the id always matches exactly", () => {
+    assertEquals(matchModels("llm/big/Llama-70B-Q4_K_M.gguf", TWINS).best?.score, 1000);
+  });
+});
+
+Deno.test("property: every label from modelLabels() finds its model, even in strict mode", () => {
+  const seg = fc.stringMatching(/^[a-z][a-z0-9-]{0,5}$/);
+  // Plain folders, the Hugging Face layout, and `#2` for a second root's namesake.
+  const pathArb = fc.tuple(
+    fc.array(seg, { maxLength: 3 }),
+    fc.option(fc.tuple(seg, seg), { nil: undefined }),
+    fc.constantFrom("a.gguf", "b.gguf"),
+    fc.constantFrom("", "", "#2"),
+  ).map(([dirs, hf, file, n]) =>
+    [...dirs, ...(hf ? [`models--${hf[0]}--${hf[1]}`, "snapshots", "r1"] : []), file].join("/") + n
+  );
+  fc.assert(
+    fc.property(fc.uniqueArray(pathArb, { minLength: 1, maxLength: 8 }), (ids) => {
+      const models = ids.map((id) => ({ id, name: displayName(id.replace(/#\d+$/, "")), rank: 0 }));
+      const labels = modelLabels(models);
+      for (const m of models) {
+        const label = labels.get(m.id)!;
+        const withLabels = models.map((x) => ({ ...x, label: labels.get(x.id)! }));
+        assertEquals(matchModels(label, withLabels, { strict: true }).best?.id, m.id, label);
+      }
+    }),
+  );
 });

@@ -18,6 +18,7 @@ import { unitFileRow, unitPaths, unitShortfall } from "./ssd_unit.ts";
 import { rankFromUses, type RankOptions } from "./rank.ts";
 import { matchModels, type ScoredMatch } from "./match.ts";
 import { isStoreKind, type StoreKind } from "./stores.ts";
+import { modelLabels } from "./model_names.ts";
 
 /** A model's files on one tier. */
 export interface TierCopy {
@@ -279,7 +280,9 @@ export function rankOf(
 export interface FoundModel {
   /** The chosen model. */
   model: IndexedModel;
-  /** The other candidates, best first. */
+  /** How to show it: its name, or enough of its path to tell it from namesakes. */
+  label: string;
+  /** The other candidates, best first (each with its `label`). */
   also: ScoredMatch[];
 }
 
@@ -287,20 +290,30 @@ export interface FoundModel {
  * Resolves a user's query to one model that still has files, through the
  * core matcher (ties broken by rank).
  *
+ * The query may be any part of the model's name, any unique part of its id
+ * (its path relative to the tier root, folders included:
+ * `unsloth/gemma-3-4b`), the id itself, or the absolute path of one of its
+ * files (make `./` and `~/` paths absolute first with `resolveModelQuery`).
+ * Models whose files are gone are never chosen.
+ *
  * @param index The index.
  * @param query What the user typed.
  * @param options `strict` fails on ambiguity; `now` for ranks.
- * @returns The model and the other candidates.
- * @throws {LlamaPackError} `NO_MATCH` / `AMBIGUOUS` from the matcher.
+ * @returns The model, its label and the other candidates.
+ * @throws {LlamaPackError} `USAGE` for an empty query; `NO_MATCH` / `AMBIGUOUS` from the matcher.
  *
- * @example Finding a model by a partial name
+ * @example Finding a model by a partial name, and one of two namesakes by its folder
  * ```ts
  * import assert from "node:assert/strict";
  * import { buildIndex, findModel } from "./model_index.ts";
- * const row = (id: string) => ({ id, name: id, size: 1, fingerprint: null, first_seen: 0, last_seen: 0, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null });
+ * const row = (id: string) => ({ id, name: id.split("/").pop()!, size: 1, fingerprint: null, first_seen: 0, last_seen: 0, gone: 0, ssd_only: 0, metadata: null, pinned: 0, no_cache: 0, stored_args: null });
  * const file = (id: string) => ({ path: `/h/${id}`, model_id: id, tier: "hdd" as const, root: "/h", rel: id, role: "model", size: 1, mtime: 0 });
- * const index = buildIndex({ models: [row("Gemma2-9B-Q5_K.gguf"), row("Qwen3-8B-Q4_K_M.gguf")], files: [file("Gemma2-9B-Q5_K.gguf"), file("Qwen3-8B-Q4_K_M.gguf")], units: [], uses: [] });
+ * const ids = ["Gemma2-9B-Q5_K.gguf", "a/Qwen3-8B-Q4_K_M.gguf", "b/Qwen3-8B-Q4_K_M.gguf"];
+ * const index = buildIndex({ models: ids.map(row), files: ids.map(file), units: [], uses: [] });
  * assert(findModel(index, "gemma5", { now: 0 }).model.id === "Gemma2-9B-Q5_K.gguf");
+ * const found = findModel(index, "b/qwen3", { now: 0, strict: true });
+ * assert(found.model.id === "b/Qwen3-8B-Q4_K_M.gguf" && found.label === "b/Qwen3-8B-Q4_K_M.gguf");
+ * assert(findModel(index, "/h/a/Qwen3-8B-Q4_K_M.gguf", { now: 0 }).model.id === "a/Qwen3-8B-Q4_K_M.gguf");
  * ```
  */
 export function findModel(
@@ -309,17 +322,22 @@ export function findModel(
   options: { strict?: boolean; now: number },
 ): FoundModel {
   const live = index.filter((m) => !m.gone && (m.hdd !== undefined || m.ssd !== undefined));
+  const labels = modelLabels(live);
   const result = matchModels(
     query,
     live.flatMap((m) => {
       const rank = rankOf(m, options.now);
-      return [m.name, ...m.aliases].map((name) => ({ id: m.id, name, rank }));
+      const label = labels.get(m.id) ?? m.name;
+      const paths = [...(m.hdd?.files ?? []), ...(m.ssd?.files ?? [])].map((f) => f.path);
+      // Every name of the model (an Ollama model's other tags) can match; its best counts.
+      return [m.name, ...m.aliases].map((name) => ({ id: m.id, name, rank, label, paths }));
     }),
     { strict: options.strict ?? false },
   );
   const best = result.best!;
   return {
     model: live.find((m) => m.id === best.id)!,
+    label: best.label,
     also: result.candidates.filter((c) => c.id !== best.id),
   };
 }

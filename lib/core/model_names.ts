@@ -67,6 +67,90 @@ export function displayName(relPath: string): string {
 }
 
 /**
+ * A model's relative path as people read it: the Hugging Face hub layout
+ * (`models--org--name/snapshots/<rev>/`) becomes `org/name/`.
+ *
+ * @param relPath The path relative to the tier root (a model id).
+ * @returns The readable path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { displayPath } from "./model_names.ts";
+ * assert(displayPath("hub/models--unsloth--Q-GGUF/snapshots/abc/Q-Q4_K_M.gguf") === "hub/unsloth/Q-GGUF/Q-Q4_K_M.gguf");
+ * assert(displayPath("llm/x.gguf") === "llm/x.gguf");
+ * ```
+ */
+export function displayPath(relPath: string): string {
+  return relPath.replace(
+    /(^|\/)models--([^/]+)\/snapshots\/[^/]+\//,
+    (_, lead: string, repo: string) => `${lead}${repo.replace("--", "/")}/`,
+  );
+}
+
+/**
+ * Short labels that tell models apart: a model's name when no other model has
+ * it, otherwise the shortest end of its path (whole folders) that no other
+ * namesake shares — `bartowski/gemma-3-4b-it-Q4_K_M.gguf` beside
+ * `unsloth/gemma-3-4b-it-Q4_K_M.gguf`. Every label is also a query that
+ * `-m` matches exactly.
+ *
+ * @param models Ids (relative paths) and names.
+ * @returns Id → label.
+ *
+ * @example Two models with one file name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelLabels } from "./model_names.ts";
+ * const labels = modelLabels([
+ *   { id: "bartowski/g.gguf", name: "g.gguf" },
+ *   { id: "unsloth/g.gguf", name: "g.gguf" },
+ *   { id: "llm/q.gguf", name: "q.gguf" },
+ * ]);
+ * assert(labels.get("unsloth/g.gguf") === "unsloth/g.gguf");
+ * assert(labels.get("llm/q.gguf") === "q.gguf");
+ * ```
+ */
+export function modelLabels(
+  models: readonly { id: string; name: string }[],
+): Map<string, string> {
+  const byName = new Map<string, { id: string; name: string }[]>();
+  for (const m of models) {
+    const group = byName.get(m.name);
+    if (group) group.push(m);
+    else byName.set(m.name, [m]);
+  }
+  const labels = new Map<string, string>();
+  for (const [name, group] of byName) {
+    if (group.length === 1) {
+      labels.set(group[0]!.id, name);
+      continue;
+    }
+    const isEnd = (text: string, end: string) => text === end || text.endsWith(`/${end}`);
+    const parts = group.map((m) => displayPath(m.id).split("/"));
+    for (const [i, m] of group.entries()) {
+      const mine = parts[i]!;
+      // The shortest end of its path that -m matches for this model alone:
+      // not the end of the shared name, nor of another namesake's path.
+      let label = m.id;
+      for (let k = 1; k <= mine.length; k++) {
+        const end = mine.slice(-k).join("/");
+        if (isEnd(name, end) || (!end.includes("/") && end !== m.id)) continue;
+        const shared = group.some((o, j) =>
+          j !== i && (isEnd(parts[j]!.join("/"), end) || isEnd(o.id, end))
+        );
+        if (!shared) {
+          label = end;
+          break;
+        }
+      }
+      labels.set(m.id, label);
+    }
+  }
+  return labels;
+}
+
+/**
  * A model's friendly name: its name without folders, without `.gguf` and
  * without a shard suffix — what chat clients show and what a person types.
  *
