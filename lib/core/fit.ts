@@ -97,10 +97,10 @@ function shortenFile(file: string, width: number): string {
 
 /**
  * Shortens a model's name or label to `width` characters, in this order:
- * drop `.gguf` and a shard suffix (`-00001-of-00003`), drop the folders
- * (unless `keepFolders`: then the first folder stays, the others become
- * `…`), then cut the file name in the middle so that the quantization
- * (`Q4_K_M`) stays visible.
+ * drop `.gguf` and a shard suffix (`-00001-of-00003`), keep only the first
+ * folder (`org/…/file`), drop the folders (unless `keepFolders`: then the
+ * first folder stays), then cut the file name in the middle so that the
+ * quantization (`Q4_K_M`) stays visible.
  *
  * @param name The name or label, e.g. `bartowski/Repo-GGUF/File-Q4_K_M.gguf`.
  * @param width The most characters to use.
@@ -125,9 +125,9 @@ export function shortenName(name: string, width: number, options: ShortenNameOpt
   const file = bare.slice(slash + 1);
   if (slash < 0) return shortenFile(file, width);
   const folders = bare.slice(0, slash).split("/");
-  if (!options.keepFolders) return shortenFile(file, width);
   const prefix = folders.length > 1 ? `${folders[0]}/…/` : `${folders[0]}/`;
   if (prefix.length + file.length <= width) return prefix + file;
+  if (!options.keepFolders) return shortenFile(file, width);
   if (prefix.length > width * 0.4) return "…/" + shortenFile(file, width - 2);
   return prefix + shortenFile(file, width - prefix.length);
 }

@@ -138,7 +138,7 @@ export function formatParams(n: number | null): string {
 
 /**
  * Sorts entries as `-l` shows them: lowest rank first; ties by last use
- * (never first), then name, then id.
+ * (never first), then label (ignoring case), then id.
  *
  * @param entries The entries (not modified).
  * @returns A sorted copy.
@@ -157,8 +157,9 @@ export function formatParams(n: number | null): string {
 export function sortEntries(entries: readonly ListEntry[]): ListEntry[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const rank = (e: ListEntry) => (Number.isFinite(e.rank) ? e.rank : -Infinity);
+  const shown = (e: ListEntry) => (e.label ?? e.name).toLowerCase();
   return [...entries].sort((a, b) =>
     rank(a) - rank(b) || (a.lastUsed ?? -Infinity) - (b.lastUsed ?? -Infinity) ||
-    cmp(a.name, b.name) || cmp(a.id, b.id)
+    cmp(shown(a), shown(b)) || cmp(a.id, b.id)
   );
 }
