@@ -62,6 +62,9 @@ const pull = lazy(() => import("./commands/pull.ts"), "pullCommand");
 const dupes = lazy(() => import("./commands/dupes.ts"), "dupesCommand");
 const cleanup = lazy(() => import("./commands/cleanup.ts"), "cleanupCommand");
 const serve = lazy(() => import("./commands/serve.ts"), "serveCommand");
+const storedArgs = lazy(() => import("./commands/stored_args.ts"), "storedArgsCommand");
+const logs = lazy(() => import("./commands/logs.ts"), "logsCommand");
+const completions = lazy(() => import("./commands/completions.ts"), "completionsCommand");
 
 const COMMANDS: Record<string, Command> = {
   run,
@@ -86,6 +89,10 @@ const COMMANDS: Record<string, Command> = {
   dupes,
   cleanup,
   serve,
+  args: storedArgs,
+  logs,
+  completions,
+  "complete-models": completions,
 };
 
 /**

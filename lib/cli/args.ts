@@ -194,6 +194,24 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     case "allow-cache":
       action = { kind, model: model(`--${kind}`) };
       break;
+    case "args": {
+      const clear = has("--clear-args");
+      action = { kind: "args", model: model(clear ? "--clear-args" : "--args"), clear };
+      break;
+    }
+    case "logs":
+      action = { kind: "logs", follow: has("-f") };
+      break;
+    case "completions": {
+      const shell = val("--completions")!;
+      if (shell !== "bash" && shell !== "zsh" && shell !== "fish") {
+        throw usage(
+          `option '--completions': '${shell}' is not a shell I write completions for (bash, zsh, fish)`,
+        );
+      }
+      action = { kind: "completions", shell };
+      break;
+    }
     case "check":
       action = {
         kind: "check",
@@ -247,8 +265,21 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     ["--to", ["pull"]],
     ["--revision", ["pull"]],
     ["--no-mmproj", ["pull"]],
+    ["-f", ["logs"]],
+    ["-y", ["cache", "cleanup"]],
     ["--table", ["list"]],
-    ["-n", ["run", "cache", "evict", "pin", "unpin", "no-cache", "allow-cache", "pull", "cleanup"]],
+    ["-n", [
+      "run",
+      "cache",
+      "evict",
+      "pin",
+      "unpin",
+      "no-cache",
+      "allow-cache",
+      "args",
+      "pull",
+      "cleanup",
+    ]],
     ["--json", [
       "list",
       "status",
@@ -260,9 +291,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       "dupes",
     ]],
     ["--verify", ["dupes"]],
-    ["-y", ["cleanup"]],
-    ["-p", ["run", "kill"]],
-    ["--host", ["run", "kill"]],
+    ["-p", ["run", "kill", "logs", "args"]],
+    ["--host", ["run", "kill", "logs", "args"]],
   ];
   for (const [flag, kinds] of only) {
     if (has(flag) && !kinds.includes(action.kind)) {
@@ -271,7 +301,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       throw usage(`option '${used}' only works with ${need}`);
     }
   }
-  if (passthrough !== undefined && action.kind !== "run") {
+  if (action.kind === "args" && action.clear && passthrough !== undefined) {
+    throw usage("'--clear-args' takes no server args: --args NAME -- ARGS replaces them");
+  }
+  if (passthrough !== undefined && action.kind !== "run" && action.kind !== "args") {
     throw usage("server args after '--' need a model: llama-pack -m NAME -- ARGS");
   }
 
@@ -283,6 +316,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     json: has("--json"),
     table: has("--table"),
     dryRun: has("-n"),
+    yes: has("-y"),
     noColor: has("--no-color"),
     passthrough,
   };
@@ -308,6 +342,10 @@ const ACTION_FLAG: Record<CliAction["kind"], string> = {
   "allow-cache": "--allow-cache",
   "cache-stats": "--cache-stats",
   check: "--check",
+  args: "--args",
+  logs: "--logs",
+  completions: "--completions",
+  "complete-models": "--complete-models",
   recommend: "--recommend",
   dupes: "--dupes",
   cleanup: "--cleanup",

@@ -48,6 +48,20 @@ export type CliAction =
   }
   | { kind: "cache" | "evict" | "pin" | "unpin" | "no-cache" | "allow-cache"; model: string }
   | { kind: "cache-stats" }
+  | {
+    kind: "args";
+    /** The model query. */
+    model: string;
+    /** Forget the stored args (`--clear-args`). */
+    clear: boolean;
+  }
+  | {
+    kind: "logs";
+    /** Keep printing what the server writes until it stops or Ctrl-C. */
+    follow: boolean;
+  }
+  | { kind: "completions"; shell: "bash" | "zsh" | "fish" }
+  | { kind: "complete-models" }
   | { kind: "check"; sizeBytes: number; tier: string | undefined }
   | { kind: "recommend"; sizeBytes: number }
   | { kind: "dupes"; /** Hash every copy to confirm (`--verify`). */ verify: boolean }
@@ -81,6 +95,8 @@ export interface CliCommand {
   table: boolean;
   /** `-n/--dry-run`: show the plan, change nothing. */
   dryRun: boolean;
+  /** `-y/--yes`: do what was asked without asking first (evictions of `--cache`). */
+  yes: boolean;
   /** `--no-color`. */
   noColor: boolean;
   /** Args after `--`; `undefined` when there was no `--`. */

@@ -12,6 +12,8 @@ import { basename, join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import type { IndexedModel } from "../core/model_index.ts";
 import { findRequested } from "./model_arg.ts";
+import { serverCommand } from "./server_argv.ts";
+import { reuseRunning } from "./run_reuse.ts";
 import { shellQuote } from "../core/shell_quote.ts";
 import { loadIndex } from "../state/load_index.ts";
 import { servedCopy } from "../cache/unit_check.ts";
@@ -27,7 +29,6 @@ import { runDetached } from "./run_detached.ts";
 import { runForeground, terminalWriter } from "./run_foreground.ts";
 import type { Launch } from "./run_launch.ts";
 import { describeStop, stopExplained, stopGraceMs } from "./server_stop.ts";
-import { checkAcceptedArgs } from "./run_args.ts";
 import { liveServes, ownerOf } from "../server/serve_records.ts";
 import { formatListen } from "../core/listen.ts";
 import type { CommandContext } from "./context.ts";
@@ -65,36 +66,25 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   for (const m of also) ctx.debug(1, `  also matched ${m.label}: ${m.reason}`);
 
   const runArgs = ctx.cmd.passthrough ?? [];
-  const stored = action.store ? runArgs : model.storedArgs;
   const binary = config.server_binary;
-  const layers = {
-    global: { label: "global_llama_args", args: config.global_llama_args },
-    stored: { label: `the stored args of ${model.name}`, args: action.store ? [] : stored },
-    run: { label: "the args after --", args: runArgs },
-  };
-  // The binary's own flags (its --help, cached): a flag it no longer accepts
-  // is named here, before anything is stored or started.
-  const flags = await adapter.learnFlags(binary, ctx.stateDir);
-  checkAcceptedArgs(binary, flags, layers, adapter.removedFlags, model.name);
-  if (action.store) {
-    if (!ctx.cmd.dryRun) store.setStoredArgs(model.id, runArgs);
-    const verb = ctx.cmd.dryRun ? "would store" : "stored";
-    ctx.out(
-      runArgs.length === 0
-        ? `${ctx.cmd.dryRun ? "would clear" : "cleared"} stored args for ${model.name}\n`
-        : `${verb} args for ${model.name}: ${runArgs.map(shellQuote).join(" ")}\n`,
-    );
-  }
-
   const host = ctx.cmd.host ?? config.default_host;
   // A server on a UNIX socket has no port: its row says 0.
   const port = isSocketHost(host) ? 0 : ctx.cmd.port ?? config.default_port;
+  // The binary's own flags (its --help, cached): a flag it no longer accepts
+  // is named before anything is stored or started.
+  const flags = await adapter.learnFlags(binary, ctx.stateDir);
+  if (action.store) {
+    // Checked before anything is saved: a stored arg list must work on its own.
+    const warnings = adapter.checkArgs(runArgs, "the args to store", flags.flags);
+    // With the binary's own flags an unknown one is an error below, not a warning.
+    if (flags.source !== "help") { for (const w of warnings) ctx.err(`warning: ${w}\n`); }
+  }
   // The copy to serve from, checked on disk first: a verified SSD copy whose
   // originals changed since it was verified (or whose files changed on the
-  // SSD) is not served.
-  const choose = async (m: IndexedModel) => {
+  // SSD) is not served. Checking the args (the stored ones first) comes with it.
+  const choose = async (m: IndexedModel, quiet = false) => {
     const { model: checked, tier, copy, problem } = await servedCopy(m);
-    if (problem !== undefined) {
+    if (problem !== undefined && !quiet) {
       const original = m.store ? `the ${STORE_LABELS[m.store]} copy` : "from the HDD";
       ctx.err(
         `note: not serving the SSD copy of ${m.name}: ${problem.reason}; ` +
@@ -103,37 +93,59 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
             : `serving ${original} (the SSD files are kept: llama-pack did not write them)\n`),
       );
     }
-    const from = tier === "hdd" && m.store ? STORE_LABELS[m.store] : tier;
-    ctx.debug(
-      1,
-      `serving from ${from}: ${copy.path}` +
-        (tier === "hdd" && checked.ssd !== undefined
-          ? " (the SSD copy is not verified or is missing)"
-          : ""),
-    );
-    // An SSD copy without the projector the HDD copy has still gets it (from the HDD).
-    const mmproj = copy.mmproj ?? checked.hdd?.mmproj;
-    const argv = adapter.buildArgv({
-      modelPath: copy.path,
-      ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),
+    const { argv, commandLine } = serverCommand(checked, {
+      config,
+      adapter,
+      env: ctx.env,
       host,
       port,
-      layers: [layers.global, layers.stored, layers.run],
-      flags: flags.flags,
+      label,
+      stored: action.store ? runArgs : model.storedArgs,
+      runArgs: action.store ? [] : runArgs,
+      flags,
+      served: { tier, copy },
     });
-    const commandLine = [binary, ...argv].map(shellQuote).join(" ");
+    const from = tier === "hdd" && m.store ? STORE_LABELS[m.store] : tier;
+    if (!quiet) {
+      ctx.debug(
+        1,
+        `serving from ${from}: ${copy.path}` +
+          (tier === "hdd" && checked.ssd !== undefined
+            ? " (the SSD copy is not verified or is missing)"
+            : ""),
+      );
+    }
     // Inherited LLAMA_ARG_* variables change what starts: say which apply.
     const env = formatEnv(applyingEnv(ctx.env, flags.flags, argv));
     return { tier, from, copy, argv, commandLine, env };
   };
+  const planned = await choose(model);
+  if (action.store) {
+    if (!ctx.cmd.dryRun) store.setStoredArgs(model.id, runArgs);
+    const verb = ctx.cmd.dryRun ? "would store" : "stored";
+    ctx.out(
+      runArgs.length === 0
+        ? `${ctx.cmd.dryRun ? "would clear" : "cleared"} stored args for ${label}\n`
+        : `${verb} args for ${label}: ${runArgs.map(shellQuote).join(" ")}\n`,
+    );
+  }
   if (ctx.cmd.dryRun) {
-    const { from, commandLine, env } = await choose(model);
-    ctx.out(`would run (from ${from}): ${commandLine}\n`);
-    if (env !== "") ctx.out(`  environment: ${env}\n`);
+    ctx.out(`would run (from ${planned.from}): ${planned.commandLine}\n`);
+    if (planned.env !== "") ctx.out(`  environment: ${planned.env}\n`);
     return 0;
   }
   if (resolveBinary(binary) === undefined) throw binaryMissing(binary);
 
+  const reused = await reuseRunning(ctx, store, adapter, {
+    host,
+    port,
+    modelId: model.id,
+    label,
+    cmdline: [binary, ...planned.argv],
+    modelFiles: [...(model.hdd?.files ?? []), ...(model.ssd?.files ?? [])].map((f) => f.path),
+    waitMs: action.detach ? (action.timeoutSeconds ?? config.ready_timeout_s) * 1000 : undefined,
+  });
+  if (reused !== undefined) return reused;
   await freeAddress(ctx, store, host, port, adapter.name);
 
   const logDir = join(ctx.stateDir, "logs");
@@ -148,7 +160,8 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
     `starting ${model.name}`,
     async () => {
       const current = loadIndex(store).find((m) => m.id === model.id) ?? model;
-      const { tier, from, copy, argv, commandLine, env } = await choose(current);
+      // Said above: a passed-over SSD copy, the tier chosen then.
+      const { tier, from, copy, argv, commandLine, env } = await choose(current, true);
       if (env !== "") ctx.debug(1, `environment: ${env}`);
       ctx.err(`starting ${adapter.name} from ${from}: ${commandLine}\n`);
       const startedAt = ctx.now();

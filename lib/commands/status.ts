@@ -1,37 +1,24 @@
 /**
  * The command behind --status/--stat/--st: the running llama-pack servers
  * (checked against `/proc`, stale records pruned, state from the health
- * endpoint) and the active copy jobs.
+ * endpoint, uptime and resident memory) and the active copy jobs.
  *
  * @module
  */
 
 import { serverAdapter } from "../server/adapter.ts";
-import { displayUrl, fetchServer } from "../server/endpoint.ts";
+import { displayUrl } from "../server/endpoint.ts";
 import { applyingEnv, formatEnv } from "../server/flag_checks.ts";
 import { processEnv } from "../server/connections.ts";
-import { pruneServers } from "../server/records.ts";
+import { cmdlineOf, pruneServers } from "../server/records.ts";
 import { reapStaleJobs } from "../cache/copy_jobs.ts";
 import { liveServes, ownerOf } from "../server/serve_records.ts";
 import { formatListen } from "../core/listen.ts";
 import { renderStatus, type ServerStatus, statusJson } from "../core/status_view.ts";
+import { modelLabels } from "../core/model_names.ts";
+import { probeHealth } from "../server/health.ts";
+import { groupResidentBytes } from "../server/process_memory.ts";
 import type { CommandContext } from "./context.ts";
-
-async function probeHealth(
-  url: string,
-  interpret: (s: number, b: string) => ServerStatus["state"],
-) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 1_500);
-  try {
-    const res = await fetchServer(url, { signal: controller.signal });
-    return interpret(res.status, await res.text());
-  } catch {
-    return "unhealthy" as const;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Runs --status.
@@ -46,7 +33,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   const adapter = serverAdapter(config.server_type);
   const { live, pruned } = pruneServers(store);
   const serves = liveServes(store);
-  const names = new Map(store.models().map((m) => [m.id, m.name]));
+  const names = modelLabels(store.models());
   const now = ctx.now();
   // -v: the LLAMA_ARG_* variables each server inherited (they change what it runs).
   const flags = ctx.cmd.verbose > 0
@@ -56,7 +43,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
     const health = adapter.healthUrl(row.host, row.port);
     const env = flags === undefined
       ? ""
-      : formatEnv(applyingEnv(processEnv(row.pid), flags, row.cmdline.split("\0").slice(1)));
+      : formatEnv(applyingEnv(processEnv(row.pid), flags, cmdlineOf(row.cmdline).slice(1)));
     return {
       port: row.port,
       host: row.host,
@@ -65,6 +52,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       tier: row.tier,
       pid: row.pid,
       uptimeSeconds: Math.max(0, now - row.started_at),
+      memoryBytes: groupResidentBytes(row.pid) ?? null,
       state: await probeHealth(health, (s, b) => adapter.interpretHealth(s, b)),
       url: displayUrl(health.replace(/\/health$/, "")),
       log: row.log_path,
@@ -93,6 +81,10 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
     copies,
     pruned: pruned.length,
   };
-  ctx.out(ctx.cmd.json ? statusJson(report) : renderStatus(report));
+  ctx.out(
+    ctx.cmd.json
+      ? statusJson(report)
+      : renderStatus(report, ctx.columns === undefined ? {} : { width: ctx.columns }),
+  );
   return 0;
 }

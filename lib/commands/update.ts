@@ -7,7 +7,9 @@
  * @module
  */
 
-import { LlamaPackError } from "../errors.ts";
+import { errorMessage, LlamaPackError } from "../errors.ts";
+import { writeModelNames } from "../state/model_names_file.ts";
+import { completionNames } from "./completions.ts";
 import {
   buildLibrary,
   type KnownModel,
@@ -247,6 +249,11 @@ export async function scanAndRecord(
 export async function updateCommand(ctx: CommandContext): Promise<number> {
   const prune = ctx.cmd.action.kind === "update" && ctx.cmd.action.prune;
   const { roots, scan, lib, result, started, stores } = await scanAndRecord(ctx, prune);
+
+  // The names shell completions offer, kept beside the state.
+  await writeModelNames(ctx.stateDir, completionNames(store)).catch((err) =>
+    ctx.debug(1, `update: cannot write the model names file: ${errorMessage(err)}`)
+  );
 
   for (const w of scan.warnings) ctx.err(`warning: ${w.message}\n`);
   for (const w of lib.warnings) ctx.err(`warning: ${w}\n`);

@@ -6,6 +6,7 @@
  */
 
 import { formatDuration, formatSize } from "./units.ts";
+import { fitColumns, shortenName } from "./fit.ts";
 
 /** One running server as `--status` shows it. */
 export interface ServerStatus {
@@ -23,6 +24,8 @@ export interface ServerStatus {
   pid: number;
   /** Seconds since it was started. */
   uptimeSeconds: number;
+  /** Resident memory of its processes, bytes; `null` when unknown. @default null */
+  memoryBytes?: number | null;
   /** What its health check says. */
   state: "loading" | "ready" | "unhealthy";
   /** Where to reach it. */
@@ -71,20 +74,45 @@ export interface StatusReport {
   pruned: number;
 }
 
-function table(header: string[], rows: string[][], rightAligned: ReadonlySet<number>): string[] {
+/** Options of {@linkcode renderStatus}. */
+export interface RenderStatusOptions {
+  /** Terminal width: less useful columns go and model names shorten to fit. @default no limit */
+  width?: number;
+}
+
+/**
+ * Aligns a table; at `width`, drops the columns in `dropOrder` first and
+ * shortens the flexible (model) column in the middle.
+ */
+function table(
+  header: string[],
+  rows: string[][],
+  rightAligned: ReadonlySet<number>,
+  fit: { flex: number; dropOrder: number[]; width: number | undefined },
+): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const { keep, flexWidth } = fitColumns(widths, {
+    width: fit.width,
+    flex: fit.flex,
+    dropOrder: fit.dropOrder,
+    minFlex: 28,
+  });
+  widths[fit.flex] = flexWidth;
+  const cut = rows.map((r) => r.map((c, i) => (i === fit.flex ? shortenName(c, flexWidth) : c)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => {
+    keep.map((i) => {
+      const c = cells[i] ?? "";
       const w = widths[i] ?? 0;
       return rightAligned.has(i) ? c.padStart(w) : c.padEnd(w);
     }).join("  ").trimEnd();
-  return [line(header), ...rows.map(line)];
+  return [line(header), ...cut.map(line)];
 }
 
 /**
  * Renders the status report as text.
  *
  * @param report What is running.
+ * @param options The width to fit.
  * @returns The text, ending with a newline.
  *
  * @example One server
@@ -93,11 +121,11 @@ function table(header: string[], rows: string[][], rightAligned: ReadonlySet<num
  * import { renderStatus } from "./status_view.ts";
  * const text = renderStatus({ pruned: 0, copies: [], servers: [{ port: 8080, host: "127.0.0.1",
  *   model: "Gemma.gguf", modelPath: "/ssd/Gemma.gguf", tier: "ssd", pid: 42, uptimeSeconds: 75,
- *   state: "ready", url: "http://127.0.0.1:8080", log: "/s/server-8080.log" }] });
- * assert(text.split("\n")[1] === "8080  127.0.0.1  Gemma.gguf  ssd    42  1m 15s  ready");
+ *   memoryBytes: 5 * 1024 ** 3, state: "ready", url: "http://127.0.0.1:8080", log: "/s/server-8080.log" }] });
+ * assert(text.split("\n")[1] === "8080  127.0.0.1  Gemma.gguf  ssd    42  1m 15s  5.0 GiB  ready");
  * ```
  */
-export function renderStatus(report: StatusReport): string {
+export function renderStatus(report: StatusReport, options: RenderStatusOptions = {}): string {
   const out: string[] = [];
   for (const s of report.serves ?? []) {
     out.push(
@@ -109,7 +137,7 @@ export function renderStatus(report: StatusReport): string {
     out.push("no llama-pack servers running");
   } else {
     const [head, ...rows] = table(
-      ["PORT", "HOST", "MODEL", "TIER", "PID", "UPTIME", "STATE", ...(owned ? ["BY"] : [])],
+      ["PORT", "HOST", "MODEL", "TIER", "PID", "UPTIME", "MEM", "STATE", ...(owned ? ["BY"] : [])],
       report.servers.map((s) => [
         // A server on a UNIX socket has no port.
         s.port === 0 ? "-" : String(s.port),
@@ -118,10 +146,12 @@ export function renderStatus(report: StatusReport): string {
         s.tier,
         String(s.pid),
         formatDuration(s.uptimeSeconds),
+        s.memoryBytes === null || s.memoryBytes === undefined ? "?" : formatSize(s.memoryBytes),
         s.state,
         ...(owned ? [s.owner ?? "-m"] : []),
       ]),
-      new Set([0, 4]),
+      new Set([0, 4, 6]),
+      { flex: 2, dropOrder: [1, 4, 3], width: options.width },
     );
     out.push(head!);
     rows.forEach((row, i) => {
@@ -144,6 +174,7 @@ export function renderStatus(report: StatusReport): string {
         ];
       }),
       new Set([0]),
+      { flex: 1, dropOrder: [], width: options.width },
     ));
   }
   if (report.pruned > 0) {
@@ -182,6 +213,7 @@ export function statusJson(report: StatusReport): string {
         tier: s.tier,
         pid: s.pid,
         uptime_s: Math.round(s.uptimeSeconds),
+        memory_bytes: s.memoryBytes ?? null,
         state: s.state,
         url: s.url,
         log: s.log,

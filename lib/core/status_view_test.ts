@@ -9,6 +9,7 @@ const server = (over: Partial<ServerStatus> = {}): ServerStatus => ({
   tier: "ssd",
   pid: 4242,
   uptimeSeconds: 3 * 3600 + 5 * 60,
+  memoryBytes: 6.1 * 1024 ** 3,
   state: "ready",
   url: "http://127.0.0.1:8080",
   log: "/state/logs/server-8080.log",
@@ -33,6 +34,7 @@ Deno.test("renderStatus() aligns servers and copy jobs", async (t) => {
           tier: "hdd",
           pid: 7,
           uptimeSeconds: 4,
+          memoryBytes: null,
           state: "loading",
         }),
       ],
@@ -48,9 +50,9 @@ Deno.test("renderStatus() aligns servers and copy jobs", async (t) => {
     assertEquals(
       text,
       [
-        "PORT  HOST       MODEL                TIER   PID  UPTIME  STATE",
-        "8080  127.0.0.1  Gemma2-9B-Q5_K.gguf  ssd   4242  3h 05m  ready",
-        "9000  0.0.0.0    Q.gguf               hdd      7  4s      loading",
+        "PORT  HOST       MODEL                TIER   PID  UPTIME      MEM  STATE",
+        "8080  127.0.0.1  Gemma2-9B-Q5_K.gguf  ssd   4242  3h 05m  6.1 GiB  ready",
+        "9000  0.0.0.0    Q.gguf               hdd      7  4s            ?  loading",
         "",
         "Copies to SSD:",
         "JOB  MODEL   STATE   PROGRESS",
@@ -60,6 +62,18 @@ Deno.test("renderStatus() aligns servers and copy jobs", async (t) => {
       ].join("\n"),
     );
   });
+});
+
+Deno.test("renderStatus() fits 80 columns: HOST goes first, long names shorten in the middle", () => {
+  const long = "bartowski/Qwen3-30B-A3B-Instruct-2507-GGUF/Qwen3-30B-A3B-Instruct-2507-Q4_K_M.gguf";
+  const text = renderStatus({ servers: [server({ model: long })], copies: [], pruned: 0 }, {
+    width: 80,
+  });
+  assertEquals(text.split("\n"), [
+    "PORT  MODEL                                   TIER   PID  UPTIME      MEM  STATE",
+    "8080  Qwen3-30B-A3B-Instruct-2507-Q4_K_M      ssd   4242  3h 05m  6.1 GiB  ready",
+    "",
+  ]);
 });
 
 Deno.test("statusJson() uses snake_case keys and whole seconds", () => {
@@ -76,6 +90,7 @@ Deno.test("statusJson() uses snake_case keys and whole seconds", () => {
       tier: "ssd",
       pid: 4242,
       uptime_s: 2,
+      memory_bytes: 6.1 * 1024 ** 3,
       state: "ready",
       url: "http://127.0.0.1:8080",
       log: "/state/logs/server-8080.log",

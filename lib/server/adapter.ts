@@ -61,6 +61,8 @@ export interface ServerLaunch {
   readonly host: string;
   /** The port to listen on. */
   readonly port: number;
+  /** The name the server announces for the model (llama-server's `--alias`); a user layer's wins. */
+  readonly alias?: string;
   /** User args, earliest first: global args, stored args, this run's args. */
   readonly layers: readonly ArgLayer[];
   /** The server's flags, when learned from the binary; else the adapter's own table. */
@@ -89,6 +91,14 @@ export interface ServerAdapter {
    * @throws {LlamaPackError} `USAGE` when user args set something llama-pack controls.
    */
   buildArgv(launch: ServerLaunch): string[];
+  /**
+   * Checks one list of user args before it is used or stored, against
+   * `flags` (learned from the binary) or the adapter's own table.
+   *
+   * @returns Warnings (e.g. flags the adapter does not know), one line each.
+   * @throws {LlamaPackError} `USAGE` for args the server cannot take.
+   */
+  checkArgs(args: readonly string[], label: string, flags?: readonly FlagSpec[]): string[];
   /** The URL polled for readiness. */
   healthUrl(host: string, port: number): string;
   /** Interprets one answer of {@linkcode ServerAdapter.healthUrl}. */

@@ -280,3 +280,35 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", done, { once: true });
   });
 }
+
+/**
+ * Asks a server's health URL once, with a short deadline.
+ *
+ * @param url The health URL.
+ * @param interpret What an answer means (the adapter's `interpretHealth`).
+ * @param timeoutMs How long to wait for the answer. @default 1500
+ * @returns `ready`, `loading` or `unhealthy` (also when nothing answers in time).
+ *
+ * @example Nothing listens on a closed port
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultInterpretHealth, probeHealth } from "./health.ts";
+ * assert(await probeHealth("http://127.0.0.1:9/health", defaultInterpretHealth) === "unhealthy");
+ * ```
+ */
+export async function probeHealth(
+  url: string,
+  interpret: (status: number, body: string) => HealthState,
+  timeoutMs = 1_500,
+): Promise<HealthState> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const res = await fetchServer(url, { signal: controller.signal });
+    return interpret(res.status, await res.text());
+  } catch {
+    return "unhealthy";
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -9,42 +9,39 @@
  * @module
  */
 
-import { LlamaPackError } from "../errors.ts";
-import type { ArgLayer, FlagSpec, HealthState, ServerAdapter, ServerLaunch } from "./adapter.ts";
+import type { FlagSpec, HealthState, ServerAdapter, ServerLaunch } from "./adapter.ts";
+import { checkServerArgs, type ReservedFlag } from "./check_args.ts";
 import { isSocketHost, socketUrl } from "./endpoint.ts";
 import { learnServerFlags } from "./learned_flags.ts";
 import { LLAMA_SERVER_FLAGS, REMOVED_FLAGS } from "./llama_server_flags.ts";
-import { mergeArgs, splitArgs } from "./merge_args.ts";
+import { mergeArgs } from "./merge_args.ts";
 
 export { LLAMA_SERVER_FLAGS, REMOVED_FLAGS } from "./llama_server_flags.ts";
 
 /** Flags llama-pack sets itself, with what to use instead. */
-const RESERVED: readonly { key: string; what: string; instead: string }[] = [
+const RESERVED: readonly ReservedFlag[] = [
   { key: "-m", what: "the model", instead: "name it with llama-pack -m/--model" },
   { key: "--host", what: "the host", instead: "use llama-pack --host before --" },
   { key: "--port", what: "the port", instead: "use llama-pack -p/--port before --" },
 ];
 
 /**
- * Checks that no user layer sets a flag llama-pack controls (`-m`, `--host`,
- * `--port`, in any spelling).
+ * Checks one layer of user args (see {@linkcode checkServerArgs}).
  *
- * @param layers The user's arg layers.
- * @throws {LlamaPackError} `USAGE` naming the flag, the layer and what to use instead.
+ * @param args The args.
+ * @param label Where they come from.
+ * @param flags The server's flags (learned from the binary, else the built-in table).
+ * @returns Warnings about flags llama-pack does not know.
+ * @throws {LlamaPackError} `USAGE` for a flag without its value, a bare
+ *   argument, or a flag llama-pack sets itself.
  */
-function checkReserved(layers: readonly ArgLayer[], flags: readonly FlagSpec[]): void {
-  for (const layer of layers) {
-    for (const item of splitArgs(layer.args, flags, { label: layer.label })) {
-      const reserved = RESERVED.find((r) => r.key === item.key);
-      if (reserved !== undefined) {
-        throw new LlamaPackError(
-          "USAGE",
-          `cannot pass ${item.flag} in ${layer.label}: llama-pack sets ${reserved.what}`,
-          { hint: reserved.instead },
-        );
-      }
-    }
-  }
+function checkLayer(args: readonly string[], label: string, flags: readonly FlagSpec[]): string[] {
+  return checkServerArgs(args, flags, {
+    label,
+    reserved: RESERVED,
+    server: "llama-server",
+    ownFlags: ["-n", "-d", "-v", "-p", "-k", "-l", "-u", "-h"],
+  });
 }
 
 /** The host to connect to for a listen address (wildcards become loopback). */
@@ -63,8 +60,11 @@ function connectHost(host: string): string {
  * followed by the user's layers, merged flag-aware (see
  * {@linkcode mergeArgs}). `-m/--model`, `--host` and `--port` are set by
  * llama-pack only: passing them in any layer is a `USAGE` error telling the
- * user to use llama-pack's own `-m`, `--host` or `-p`. A user `--mmproj`
- * replaces the detected projector.
+ * user to use llama-pack's own `-m`, `--host` or `-p`; a flag missing its
+ * value or a bare word is a `USAGE` error naming the layer. A user `--mmproj`
+ * replaces the detected projector; `--alias` (the model's friendly name, so
+ * `/v1/models` shows a name rather than a path) is passed unless a layer sets
+ * `-a/--alias`.
  *
  * @example Building a command line
  * ```ts
@@ -89,13 +89,17 @@ export const llamaServerAdapter: ServerAdapter = {
   learnFlags: (binary, cacheDir) => learnServerFlags(binary, cacheDir, LLAMA_SERVER_FLAGS),
   buildArgv(launch: ServerLaunch): string[] {
     const flags = launch.flags ?? LLAMA_SERVER_FLAGS;
-    checkReserved(launch.layers, flags);
+    for (const layer of launch.layers) checkLayer(layer.args, layer.label, flags);
     const base = ["-m", launch.modelPath];
     if (launch.mmprojPath !== undefined) base.push("--mmproj", launch.mmprojPath);
     // On a UNIX socket (a --host ending in .sock) the port means nothing.
     base.push("--host", launch.host);
     if (!isSocketHost(launch.host)) base.push("--port", String(launch.port));
+    if (launch.alias !== undefined) base.push("--alias", launch.alias);
     return mergeArgs([base, ...launch.layers.map((l) => l.args)], flags);
+  },
+  checkArgs(args: readonly string[], label: string, flags?: readonly FlagSpec[]): string[] {
+    return checkLayer(args, label, flags ?? LLAMA_SERVER_FLAGS);
   },
   healthUrl(host: string, port: number): string {
     if (isSocketHost(host)) return socketUrl(host, "/health");

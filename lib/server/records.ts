@@ -19,6 +19,10 @@ import { type StopResult, stopServer, type StopServerOptions } from "./stop_serv
  * @param row The row.
  * @returns Its pid, start time and command line.
  *
+ * The command line is stored as a JSON array (SQLite text ends at a NUL,
+ * so the NUL-joined form older versions wrote kept only the binary; such a
+ * row still reads, as the binary alone).
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -31,10 +35,24 @@ import { type StopResult, stopServer, type StopServerOptions } from "./stop_serv
 export function identityOf(
   row: Pick<ServerRow, "pid" | "start_time" | "cmdline">,
 ): ProcessIdentity {
-  return { pid: row.pid, startTime: Number(row.start_time), cmdline: parseArgv(row.cmdline) };
+  return { pid: row.pid, startTime: Number(row.start_time), cmdline: cmdlineOf(row.cmdline) };
 }
 
-function parseArgv(text: string): string[] {
+/**
+ * A stored command line as its arguments.
+ *
+ * @param text The `cmdline` column: a JSON array of strings (migration 2 rewrote older rows).
+ * @returns The binary and its arguments; none for a damaged row, which then matches no process.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cmdlineOf } from "./records.ts";
+ * assert.deepEqual(cmdlineOf('["a","b c"]'), ["a", "b c"]);
+ * assert.deepEqual(cmdlineOf("a"), []);
+ * ```
+ */
+export function cmdlineOf(text: string): string[] {
   try {
     const value: unknown = JSON.parse(text);
     if (Array.isArray(value) && value.every((a) => typeof a === "string")) return value;

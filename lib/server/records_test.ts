@@ -62,3 +62,27 @@ Deno.test("records: prune stale rows, stop live ones and close their use", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("identityFields() survives the state store: the whole command line comes back", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = StateStore.open(dir);
+  try {
+    const cmdline = ["/bin/llama-server", "-m", "/m/x y.gguf", "--alias", "x"];
+    store.addServer({
+      host: "127.0.0.1",
+      port: 8080,
+      ...identityFields({ pid: 42, startTime: 7, cmdline }),
+      model_id: "x",
+      model_path: "/m/x y.gguf",
+      tier: "hdd",
+      log_path: "/l",
+      started_at: 0,
+      use_id: null,
+    });
+    // SQLite text ends at a NUL: a NUL-joined command line came back as the binary alone.
+    assertEquals(identityOf(store.servers()[0]!).cmdline, cmdline);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
