@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert } from "../../tests/assert.ts";
 import { helpText } from "./help.ts";
 import { parseCliArgs } from "./args.ts";
 
