@@ -11,7 +11,7 @@ import { causeChain, errorMessage, isNoSpaceError, LlamaPackError } from "./erro
 import { isSqliteError, stateError } from "./state/sql_errors.ts";
 import { parseCliArgs } from "./cli/args.ts";
 import type { Config } from "./config/config.ts";
-import { loadConfig, writeDefaultConfig } from "./config/config_file.ts";
+import { loadConfig, loadConfigLeniently, writeDefaultConfig } from "./config/config_file.ts";
 import { helpText } from "./cli/help.ts";
 import { configPath, type Env, stateDir } from "./config/paths.ts";
 import { StateStore } from "./state/store.ts";
@@ -20,6 +20,21 @@ import denoJson from "../deno.json" with { type: "json" };
 
 /** The package version. */
 export const VERSION: string = denoJson.version;
+
+/**
+ * Commands that need only the state: they run on whatever part of the config
+ * is valid (warning about the rest), so a typo never keeps a user from
+ * seeing, following or stopping a server; with no config they write none.
+ */
+const STATE_ONLY: Readonly<Record<string, string>> = {
+  status: "--status",
+  kill: "-k",
+  killall: "--killall",
+  logs: "--logs",
+  "complete-models": "--complete-models",
+};
+/** Commands that read neither config nor state. */
+const NO_CONFIG = new Set(["completions"]);
 
 /** Thrown by `ctx.config()` after writing the first config: the command ends with exit 0. */
 class ConfigCreated extends Error {}
@@ -162,6 +177,13 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
       ask: io.ask,
       config: async () => {
         if (config) return config;
+        const stateOnly = STATE_ONLY[cmd.action.kind];
+        if (stateOnly !== undefined) {
+          const loaded = await loadConfigLeniently(cfgPath, env, stateOnly);
+          for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
+          config = loaded.config;
+          return config;
+        }
         // The detached copier never writes a default config: a config that is
         // gone (its directory removed while a copy was queued) ends the job.
         if (cmd.action.kind === "copier" && !(await fileExists(cfgPath))) {
@@ -196,8 +218,9 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
     const command = COMMANDS[cmd.action.kind];
     if (!command) throw new LlamaPackError("NOT_IMPLEMENTED", `${cmd.action.kind}: not available`);
     // Every command but the editor runs on a valid config: the first run
-    // writes the default and stops here; a broken config stops every command.
-    if (cmd.action.kind !== "edit-config") await ctx.config();
+    // writes the default and stops here; a broken config stops every command
+    // but the state-only ones (STATE_ONLY), which go on with a warning.
+    if (cmd.action.kind !== "edit-config" && !NO_CONFIG.has(cmd.action.kind)) await ctx.config();
     return await command(ctx);
   } catch (thrown) {
     if (thrown instanceof ConfigCreated) return 0;

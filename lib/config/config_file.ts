@@ -11,7 +11,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { LlamaPackError } from "../errors.ts";
 import type { Env } from "./paths.ts";
 import { type Config, defaultConfigText } from "./config.ts";
-import { formatProblem, parseConfig } from "./parse.ts";
+import { formatProblem, parseConfig, type ParseConfigOptions } from "./parse.ts";
+import { salvageConfig } from "./salvage.ts";
 
 /** The result of {@linkcode loadConfig}. */
 export interface LoadedConfig {
@@ -51,7 +52,20 @@ export async function loadConfig(path: string, env: Env): Promise<LoadedConfig> 
       cause,
     });
   }
-  const { config, problems } = parseConfig(text, path, {
+  const { config, problems } = parseConfig(text, path, fileChecks(env));
+  const lines = problems.map((p) => formatProblem(path, p));
+  if (!config) {
+    const errs = problems.filter((p) => p.severity === "error").map((p) => formatProblem(path, p));
+    throw new LlamaPackError("CONFIG", errs.join("\n"), {
+      hint: `fix the config with: llama-pack --edit-config`,
+    });
+  }
+  return { config, warnings: lines };
+}
+
+/** The file-system checks config parsing uses (directories exist, real paths). */
+function fileChecks(env: Env): ParseConfigOptions {
+  return {
     env,
     dirExists: (p) => {
       try {
@@ -67,15 +81,64 @@ export async function loadConfig(path: string, env: Env): Promise<LoadedConfig> 
         return p;
       }
     },
-  });
-  const lines = problems.map((p) => formatProblem(path, p));
-  if (!config) {
-    const errs = problems.filter((p) => p.severity === "error").map((p) => formatProblem(path, p));
-    throw new LlamaPackError("CONFIG", errs.join("\n"), {
-      hint: `fix the config with: llama-pack --edit-config`,
-    });
+  };
+}
+
+/**
+ * Reads the config for a command that needs only the state (`--status`,
+ * `-k`, `--killall`, `--logs`): a config with errors does not stop it — the
+ * keys with errors are left out (their defaults apply) and the problems come
+ * back as warnings; a missing config gives the defaults and writes nothing.
+ *
+ * @param path The config file's path.
+ * @param env The environment.
+ * @param command The command, for the warning (e.g. `--status`).
+ * @returns The usable config and the warnings to print.
+ *
+ * @example A typo only warns
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfigLeniently } from "./config_file.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/c.json`, `{"default_port": 9001, "defualt_host": "x"}`);
+ * const { config, warnings } = await loadConfigLeniently(`${dir}/c.json`, {}, "-k");
+ * assert(config.default_port === 9001);
+ * assert(warnings.at(-1)!.includes("-k goes on without defualt_host"));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function loadConfigLeniently(
+  path: string,
+  env: Env,
+  command: string,
+): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ENOENT") {
+      return {
+        config: salvageConfig("{}", path, { env }).config,
+        warnings: [`cannot read config '${path}': ${(err as Error).message}; using the defaults`],
+      };
+    }
+    text = "{}";
   }
-  return { config, warnings: lines };
+  const { config, dropped, problems } = salvageConfig(text, path, fileChecks(env));
+  if (dropped.length === 0) {
+    return {
+      config,
+      warnings: problems.filter((p) => p.severity === "warning").map((p) => formatProblem(path, p)),
+    };
+  }
+  return {
+    config,
+    warnings: [
+      ...problems.filter((p) => p.severity === "error").map((p) => formatProblem(path, p)),
+      `the config has errors; ${command} goes on without ${dropped.join(", ")} ` +
+      `(fix it with llama-pack --edit-config)`,
+    ],
+  };
 }
 
 /**
