@@ -11,7 +11,20 @@
  * @module
  */
 
-import { runApp } from "./lib/app.ts";
+import { ALL_PERMISSIONS_NEEDED, runApp } from "./lib/app.ts";
+
+const PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi"] as const;
+
+/** The permissions this Deno was not given (asking Deno, never prompting the user). */
+function missingPermissions(): string[] {
+  return PERMISSIONS.filter((name) => {
+    try {
+      return Deno.permissions.querySync({ name }).state !== "granted";
+    } catch {
+      return true;
+    }
+  });
+}
 
 /**
  * Runs llama-pack with the process's arguments and exits with its status.
@@ -21,6 +34,15 @@ import { runApp } from "./lib/app.ts";
  */
 export async function main(args: readonly string[] = Deno.args): Promise<never> {
   const enc = new TextEncoder();
+  const missing = missingPermissions();
+  if (missing.length > 0) {
+    // One line instead of Deno's prompts or a NotCapable stack trace.
+    Deno.stderr.writeSync(enc.encode(
+      `error: ${ALL_PERMISSIONS_NEEDED}; missing: ${missing.join(", ")}\n` +
+        `hint: deno run -A cli.ts, or install the command: deno task install\n`,
+    ));
+    Deno.exit(2);
+  }
   const write = (fd: typeof Deno.stdout) => (text: string) => {
     const bytes = enc.encode(text);
     let off = 0;

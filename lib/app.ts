@@ -18,6 +18,9 @@ import { StateStore } from "./state/store.ts";
 import type { Command, CommandContext, Output } from "./commands/context.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
+/** What llama-pack says when Deno was started without `--allow-all`. */
+export const ALL_PERMISSIONS_NEEDED = "llama-pack needs Deno's --allow-all (-A)";
+
 /** The package version. */
 export const VERSION: string = denoJson.version;
 
@@ -224,6 +227,11 @@ export async function runApp(argv: readonly string[], io: AppIo): Promise<number
     return await command(ctx);
   } catch (thrown) {
     if (thrown instanceof ConfigCreated) return 0;
+    if (thrown instanceof Deno.errors.NotCapable) {
+      io.err(`error: ${ALL_PERMISSIONS_NEEDED}\n`);
+      io.err("hint: deno run -A cli.ts, or install the command: deno task install\n");
+      return 2;
+    }
     const err = environmentError(thrown, env);
     if (err instanceof LlamaPackError) {
       io.err(`error: ${err.message}\n`);

@@ -10,6 +10,7 @@
 import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
+import { ssdRoomProblem } from "../core/ssd_room.ts";
 import type { Config } from "../config/config.ts";
 import type { IndexedModel } from "../core/model_index.ts";
 import type { SsdSpace } from "../core/cache_policy.ts";
@@ -185,4 +186,38 @@ export async function ssdSpace(
   };
   if (config.ssd_limit_gb !== undefined) space.limitBytes = Math.round(config.ssd_limit_gb * GIB);
   return space;
+}
+
+/**
+ * Says when the SSD can never hold a copy under the config (smaller than
+ * `ssd_min_free_gb`, or `ssd_limit_gb: 0`), for `-u`, `--cache-stats` and `-l`.
+ *
+ * @param config The SSD path and limits.
+ * @returns The warning, or `undefined` (also when the SSD cannot be measured).
+ *
+ * @example A roomy temp directory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ssdRoomWarning } from "./tier_space.ts";
+ * assert(await ssdRoomWarning({ ssd_path: "/tmp", ssd_min_free_gb: 0 }) === undefined);
+ * ```
+ */
+export async function ssdRoomWarning(
+  config: Pick<Config, "ssd_path" | "ssd_min_free_gb" | "ssd_limit_gb">,
+): Promise<string | undefined> {
+  let diskTotal: number;
+  try {
+    const fs = await statfs(config.ssd_path);
+    diskTotal = Number(fs.blocks) * Number(fs.bsize);
+  } catch {
+    return undefined;
+  }
+  return ssdRoomProblem({
+    path: config.ssd_path,
+    diskTotal,
+    minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
+    ...(config.ssd_limit_gb === undefined
+      ? {}
+      : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
+  });
 }

@@ -16,7 +16,7 @@ import {
   tierStats,
 } from "../core/tiers.ts";
 import { cacheStatsDocument, type MeasuredTier } from "../core/cache_stats_doc.ts";
-import { statTier } from "../cache/tier_space.ts";
+import { ssdRoomWarning, statTier } from "../cache/tier_space.ts";
 import { reapStaleJobs } from "../cache/copy_jobs.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
@@ -158,6 +158,8 @@ export async function cacheStatsCommand(ctx: CommandContext): Promise<number> {
       }
     }
     for (const f of failed) ctx.err(`error: ${f}\n`);
+    const room = await ssdRoomWarning(config);
+    if (room) ctx.err(`warning: ${room}\n`);
     return failed.length > 0 ? 1 : 0;
   }
 

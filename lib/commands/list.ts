@@ -28,7 +28,7 @@ import { formatRank } from "../core/rank.ts";
 import type { CopyJobRow } from "../state/store.ts";
 import { cachedCopies } from "../core/copy_plan.ts";
 import { loadPolicyChoice } from "../cache/policy_file.ts";
-import { ssdSpace } from "../cache/tier_space.ts";
+import { ssdRoomWarning, ssdSpace } from "../cache/tier_space.ts";
 import type { PolicyChoice } from "../core/profiles.ts";
 import { formatSize } from "../core/units.ts";
 import { modelLabels } from "../core/model_names.ts";
@@ -317,6 +317,8 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     ...(ctx.columns === undefined ? {} : { width: ctx.columns }),
   }));
   if (ctx.cmd.verbose >= 1) ctx.out(profileLine(choice, config.cache.adaptive) + "\n");
+  const room = await ssdRoomWarning(config);
+  if (room) ctx.err(`warning: ${room}\n`);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 
 import { errorMessage, LlamaPackError } from "../errors.ts";
 import { writeModelNames } from "../state/model_names_file.ts";
+import { ssdRoomWarning } from "../cache/tier_space.ts";
 import { completionNames } from "./completions.ts";
 import {
   buildLibrary,
@@ -285,6 +286,10 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
         problems ? `; ${problems} warning${problems === 1 ? "" : "s"}` : ""
       }\n`,
   );
+  if (config.ssd_path) {
+    const room = await ssdRoomWarning(config);
+    if (room) ctx.err(`warning: ${room}\n`);
+  }
   if (ctx.cmd.verbose >= 1) {
     const lines = [
       ...stores.map((st) =>
