@@ -53,7 +53,7 @@ const SUMMARY_RE = (models: number, rest: string) =>
   new RegExp(
     `^Scanned 2 directories: ${models} models \\(${
       rest.replace(/[()]/g, "\\$&")
-    }; \\d+\\.\\d\\ds(; \\d+ warnings?)?\\n$`,
+    }; \\d+\\.\\d\\ds(; \\d+ warnings?)?(; \\d+ broken files? skipped as before \\(-v lists\\))?\\n$`,
   );
 
 Deno.test("llama-pack -u scans the tiers, warns about broken files and loops, and rescans from the cache", async () => {
@@ -85,6 +85,19 @@ Deno.test("llama-pack -u scans the tiers, warns about broken files and loops, an
         "3 on HDD, 1 also on SSD, 1 SSD-only); 0 new, 0 gone; 10 files, 0 headers read, 10 cached",
       ),
     );
+    // The broken file was reported by the first scan: now it is counted, not repeated;
+    // the symlink loop is found by every walk and said every time.
+    assertStringIncludes(again.stdout, "; 1 broken file skipped as before (-v lists)\n");
+    assertEquals(
+      again.stderr,
+      `warning: ${sb.hdd}/llm/loop: symlink loop: points to its own ancestor ${sb.hdd} (not followed)\n`,
+    );
+    const verbose = await sb.run(["-u", "-v"]);
+    assertStringIncludes(verbose.stderr, `warning: ${sb.hdd}/llm/broken.gguf: not a GGUF file`);
+    // Once the file changes it is read again, and reported again.
+    await Deno.writeTextFile(`${sb.hdd}/llm/broken.gguf`, "still not a model");
+    const changed = await sb.run(["-u"]);
+    assertStringIncludes(changed.stderr, `warning: ${sb.hdd}/llm/broken.gguf: not a GGUF file`);
   } finally {
     await sb.cleanup();
   }

@@ -256,7 +256,10 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
     ctx.debug(1, `update: cannot write the model names file: ${errorMessage(err)}`)
   );
 
-  for (const w of scan.warnings) ctx.err(`warning: ${w.message}\n`);
+  // A broken file is reported once, until it changes; -v lists it every time.
+  const shown = scan.warnings.filter((w) => !w.known || ctx.cmd.verbose >= 1);
+  const knownBroken = scan.warnings.length - shown.length;
+  for (const w of shown) ctx.err(`warning: ${w.message}\n`);
   for (const w of lib.warnings) ctx.err(`warning: ${w}\n`);
 
   const hdd = lib.models.filter((m) => m.hdd !== null && m.store === null).length;
@@ -270,7 +273,7 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
     `${result.gone.length} gone`,
     ...(prune ? [`${result.pruned.length} pruned`] : []),
   ];
-  const problems = scan.warnings.length + lib.warnings.length;
+  const problems = shown.length + lib.warnings.length;
   const nStores = stores.length;
   const where = nStores === 0
     ? ""
@@ -284,6 +287,12 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
       `${scan.stats.files} files, ${scan.stats.headersRead} headers read, ${scan.stats.cacheHits} cached; ` +
       `${seconds.toFixed(2)}s${
         problems ? `; ${problems} warning${problems === 1 ? "" : "s"}` : ""
+      }${
+        knownBroken
+          ? `; ${knownBroken} broken file${
+            knownBroken === 1 ? "" : "s"
+          } skipped as before (-v lists)`
+          : ""
       }\n`,
   );
   if (config.ssd_path) {

@@ -9,7 +9,6 @@
 import { LlamaPackError } from "../errors.ts";
 
 const SIZE_UNITS: Record<string, number> = {
-  "": 1,
   b: 1,
   k: 1024,
   kb: 1024,
@@ -35,12 +34,14 @@ const MAX_DURATION = 100 * 365 * 86400;
 export const GIB = 1024 ** 3;
 
 /**
- * Parses a size such as `50g`, `100m`, `1.5g`, `2t` or `4096` (bytes).
+ * Parses a size such as `50g`, `100m`, `1.5g`, `2t` or `4096b` (bytes). A
+ * number without a unit is refused: `--check 40` means 40 GiB to people and
+ * 40 bytes to a parser, so the user says which.
  *
  * @param text The size as typed.
  * @param where Where the text came from, for the error message (e.g. `--sim-ssd-free`).
  * @returns The size in bytes, rounded down to a whole byte.
- * @throws {LlamaPackError} `BAD_SIZE` when the text is not a size.
+ * @throws {LlamaPackError} `BAD_SIZE` when the text is not a size or has no unit.
  *
  * @example Parsing sizes
  * ```ts
@@ -52,6 +53,13 @@ export const GIB = 1024 ** 3;
  */
 export function parseSize(text: string, where = "size"): number {
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (m && m[2] === "") {
+    const n = m[1]!;
+    throw new LlamaPackError(
+      "BAD_SIZE",
+      `${where}: size '${text.trim()}' needs a unit: ${n}g (GiB), ${n}m (MiB), ${n}t (TiB) or ${n}b (bytes)`,
+    );
+  }
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
     throw new LlamaPackError(

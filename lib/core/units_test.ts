@@ -4,7 +4,7 @@ import { formatDuration, formatElapsed, formatSize, parseDuration, parseSize } f
 
 Deno.test("parseSize() reads binary units and rejects typos with where and what", async (t) => {
   const good: [string, number][] = [
-    ["4096", 4096],
+    ["4096b", 4096],
     ["100m", 100 * 1024 ** 2],
     ["1.5g", 1.5 * 1024 ** 3],
     ["2T", 2 * 1024 ** 4],
@@ -25,6 +25,7 @@ Deno.test("parseSize() reads binary units and rejects typos with where and what"
     "1,5g",
     "99999999999999999999g",
     "2000t",
+    "40",
   ];
   for (const text of bad) {
     await t.step(`bad '${text}'`, () => {
@@ -34,6 +35,14 @@ Deno.test("parseSize() reads binary units and rejects typos with where and what"
       assertEquals(err.message.startsWith(`option '--check': `), true, err.message);
     });
   }
+});
+
+Deno.test("parseSize() refuses a number without a unit, naming the units", () => {
+  const err = assertThrows(() => parseSize("40", "option '--check'"), LlamaPackError);
+  assertEquals(
+    err.message,
+    "option '--check': size '40' needs a unit: 40g (GiB), 40m (MiB), 40t (TiB) or 40b (bytes)",
+  );
 });
 
 Deno.test("parseDuration() reads s/m/h/d/w and rejects nonsense", async (t) => {

@@ -106,8 +106,8 @@ export async function readHeaders(
   const warnings: ScanWarning[] = [];
   let headersRead = 0;
   let cacheHits = 0;
-  const warn = (kind: ScanWarningKind, path: string, what: string) =>
-    warnings.push({ kind, path, message: `${path}: ${what}` });
+  const warn = (kind: ScanWarningKind, path: string, what: string, known = false) =>
+    warnings.push({ kind, path, message: `${path}: ${what}`, ...(known ? { known } : {}) });
 
   const readHeader = options.readHeader ?? readGgufHeader;
   const cache = options.cache;
@@ -118,6 +118,7 @@ export async function readHeaders(
       const idx = next++;
       const c = found[idx]!;
       let rec = cache ? await cache.get(c.realPath, c.size, c.mtimeMs) : undefined;
+      const cached = rec !== undefined;
       if (rec) {
         cacheHits++;
       } else {
@@ -137,7 +138,8 @@ export async function readHeaders(
         if (cache) await cache.set(c.realPath, c.size, c.mtimeMs, rec);
       }
       if (!rec.ok) {
-        warn("bad-gguf", c.path, `not a GGUF file: ${rec.reason} (skipped)`);
+        // Reported once per file: a verdict from the cache is for a file that has not changed.
+        warn("bad-gguf", c.path, `not a GGUF file: ${rec.reason} (skipped)`, cached);
         continue;
       }
       const root = roots[c.rootIndex]!;

@@ -52,6 +52,11 @@ export interface ScanWarning {
   path: string;
   /** One line for the user: `<path>: <what>`. */
   message: string;
+  /**
+   * Already reported by an earlier scan and unchanged since (a broken file
+   * whose verdict came from the header cache): shown with `-v` only.
+   */
+  known?: boolean;
 }
 
 /** One `*.gguf` file found by {@linkcode findGgufFiles}, before its header is read. */
