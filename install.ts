@@ -122,11 +122,17 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   console.log(`installed ${check.text.trim()}: ${command}`);
-  console.log(`  runs ${join(repo, "cli.ts")} with deno run --allow-all (edits in the clone apply)`);
+  console.log(
+    `  runs ${join(repo, "cli.ts")} with deno run --allow-all (edits in the clone apply)`,
+  );
   if (!place.onPath) {
-    console.log(`  ${dirname(command)} is not on your PATH: export PATH="${dirname(command)}:$PATH"`);
+    console.log(
+      `  ${dirname(command)} is not on your PATH: export PATH="${dirname(command)}:$PATH"`,
+    );
   }
-  console.log("  shell completions: source <(llama-pack --completions bash)   (or zsh; fish: | source)");
+  console.log(
+    "  shell completions: source <(llama-pack --completions bash)   (or zsh; fish: | source)",
+  );
   return 0;
 }
 

@@ -50,6 +50,8 @@ export interface ListEntriesOptions {
   ssdRoot?: string;
   /** Compute the reasons shown by `-v -v`. @default false */
   reasons?: boolean;
+  /** HDD roots that are offline now (missing or empty): their copies show as such. @default none */
+  offlineRoots?: ReadonlySet<string>;
   /**
    * Rank options and planner settings of the active policy profile (see
    * `choosePolicy`); the default rank and `minUses`/`windowSeconds` when absent.
@@ -121,7 +123,10 @@ export function listEntries(
   // The planner's own view of the SSD (one definition, shared with the copier).
   const cached = cachedCopies(index, { now, inUse: new Set(), ...(choice ? { choice } : {}) });
   const candidates: Candidate[] = facts
-    .filter((f) => !f.m.gone && f.m.hdd !== undefined && f.m.ssd === undefined && !jobs.has(f.m.id))
+    .filter((f) =>
+      !f.m.gone && f.m.hdd !== undefined && f.m.ssd === undefined && !jobs.has(f.m.id) &&
+      !options.offlineRoots?.has(f.m.hdd.files[0]?.root ?? "")
+    )
     .map((f) => ({
       id: f.m.id,
       size: f.m.hdd!.size,
@@ -167,7 +172,14 @@ export function listEntries(
       ssd = { state: "none" };
     }
     const hdd: ListEntry["hdd"] = m.hdd && !m.gone
-      ? { present: true, path: m.hdd.path, ...(m.store ? { store: m.store } : {}) }
+      ? {
+        present: true,
+        path: m.hdd.path,
+        ...(m.store ? { store: m.store } : {}),
+        ...(!m.store && options.offlineRoots?.has(m.hdd.files[0]?.root ?? "")
+          ? { offline: true }
+          : {}),
+      }
       : { present: false };
     const flags = [
       ...(m.pinned ? ["pinned"] : []),
@@ -300,6 +312,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
   const choice = await loadPolicyChoice(ctx.stateDir, config);
   const entries = listEntries(index, {
     now,
+    offlineRoots: offlineRoots(index),
     jobs: store.copyJobs(["queued", "copying"]),
     choice,
     ...(space ? { space } : {}),
@@ -320,6 +333,26 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
   const room = await ssdRoomWarning(config);
   if (room) ctx.err(`warning: ${room}\n`);
   return 0;
+}
+
+/**
+ * The HDD roots that are offline now: missing, or empty (an unplugged disk's
+ * mount point). One look per root, not per model.
+ *
+ * @param index The models.
+ * @returns The offline roots.
+ */
+function offlineRoots(index: readonly IndexedModel[]): Set<string> {
+  const roots = new Set(index.flatMap((m) => m.hdd?.files.map((f) => f.root) ?? []));
+  const offline = new Set<string>();
+  for (const root of roots) {
+    try {
+      if (Deno.readDirSync(root)[Symbol.iterator]().next().done) offline.add(root);
+    } catch {
+      offline.add(root);
+    }
+  }
+  return offline;
 }
 
 /**

@@ -215,11 +215,24 @@ export async function scanAndRecord(
   const lib = buildLibrary(scan.files.filter((f) => !unfinished.has(f.path)), { known });
   const built = performance.now();
   const stats = new Map(scan.files.map((f) => [f.path, { size: f.size, mtimeMs: f.mtimeMs }]));
-  const keepPrefixes = scan.warnings
-    .filter((w) =>
-      w.kind === "root-missing" || (w.kind === "unreadable" && !w.path.endsWith(".gguf"))
-    )
-    .map((w) => w.path);
+  // An HDD root that is missing, or holds no model file although the state
+  // knows some under it, is offline (an unplugged disk, or its empty mount
+  // point): its models and their SSD copies are kept as they were.
+  const knownHdd = store.files().filter((f) => f.tier === "hdd");
+  const foundRoots = new Set(scan.files.map((f) => f.root));
+  const offlineRoots = config.hdd_path.filter((root) =>
+    scan.warnings.some((w) => w.kind === "root-missing" && w.path === root) ||
+    (!foundRoots.has(root) && knownHdd.some((f) => f.root === root))
+  );
+  const keepPrefixes = [
+    ...scan.warnings
+      .filter((w) => w.kind === "unreadable" && !w.path.endsWith(".gguf"))
+      .map((w) => w.path),
+    ...offlineRoots,
+  ];
+  const offlineIds = new Set(
+    knownHdd.filter((f) => offlineRoots.includes(f.root)).map((f) => f.model_id),
+  );
   const result = store.applyScan(lib.models.map((m) => toRecord(m, stats)), {
     now: ctx.now(),
     renames: lib.renames,
@@ -257,15 +270,32 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
   );
 
   // A broken file is reported once, until it changes; -v lists it every time.
-  const shown = scan.warnings.filter((w) => !w.known || ctx.cmd.verbose >= 1);
-  const knownBroken = scan.warnings.length - shown.length;
+  const shown = scan.warnings.filter((w) =>
+    (!w.known || ctx.cmd.verbose >= 1) &&
+    !(w.kind === "root-missing" && offlineRoots.includes(w.path))
+  );
+  for (const root of offlineRoots) {
+    const n = new Set(knownHdd.filter((f) => f.root === root).map((f) => f.model_id)).size;
+    ctx.err(
+      `warning: ${root}: offline (${
+        foundRoots.has(root) || !scan.warnings.some((w) => w.path === root)
+          ? "no model files there now"
+          : "missing"
+      }; unplugged?): its ${n} model${n === 1 ? " is" : "s are"} kept, ` +
+        `and SSD copies still serve them\n`,
+    );
+  }
+  const knownBroken = scan.warnings.filter((w) => w.known && ctx.cmd.verbose < 1).length;
   for (const w of shown) ctx.err(`warning: ${w.message}\n`);
   for (const w of lib.warnings) ctx.err(`warning: ${w}\n`);
 
   const hdd = lib.models.filter((m) => m.hdd !== null && m.store === null).length;
   const inStore = lib.models.filter((m) => m.store !== null).length;
   const cached = lib.models.filter((m) => m.hdd !== null && m.ssd !== null).length;
-  const ssdOnly = lib.models.filter((m) => m.ssdOnly).length;
+  // An SSD file whose original lies on an offline HDD is a copy, not SSD-only.
+  const offlineCopies = lib.models.filter((m) => m.ssdOnly && offlineIds.has(m.id)).length;
+  const ssdOnly = lib.models.filter((m) => m.ssdOnly).length - offlineCopies;
+  const offlineOnly = offlineIds.size - offlineCopies;
   const seconds = (performance.now() - started) / 1000;
   const changes = [
     `${result.added.length} new`,
@@ -279,11 +309,15 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
     ? ""
     : ` and ${nStores} store${nStores === 1 ? "" : "s"} of other tools`;
   ctx.out(
-    `Scanned ${roots.length} director${
-      roots.length === 1 ? "y" : "ies"
-    }${where}: ${lib.models.length} model${lib.models.length === 1 ? "" : "s"} (${hdd} on HDD, ${
+    `Scanned ${roots.length} director${roots.length === 1 ? "y" : "ies"}${where}: ${
+      lib.models.length + offlineOnly
+    } model${lib.models.length + offlineOnly === 1 ? "" : "s"} (${hdd} on HDD, ${
       nStores ? `${inStore} in stores, ` : ""
-    }${cached} also on SSD, ${ssdOnly} SSD-only); ${changes.join(", ")}; ` +
+    }${cached} also on SSD, ${
+      offlineIds.size > 0
+        ? `${offlineIds.size} on an offline HDD (${offlineCopies} with an SSD copy), `
+        : ""
+    }${ssdOnly} SSD-only); ${changes.join(", ")}; ` +
       `${scan.stats.files} files, ${scan.stats.headersRead} headers read, ${scan.stats.cacheHits} cached; ` +
       `${seconds.toFixed(2)}s${
         problems ? `; ${problems} warning${problems === 1 ? "" : "s"}` : ""

@@ -48,7 +48,10 @@ export function salvageConfig(
   const first = parseConfig(text, path, options);
   if (first.config) return { config: first.config, dropped: [], problems: first.problems };
   // The two required keys get their documented defaults when they are the problem.
-  const required: Record<string, string> = { ssd_path: '"~/models/ssd"', hdd_path: '"~/models/hdd"' };
+  const required: Record<string, string> = {
+    ssd_path: '"~/models/ssd"',
+    hdd_path: '"~/models/hdd"',
+  };
   const fallback = Object.entries(required).map(([k, v]) => `"${k}": ${v}`).join(", ");
   const defaults = () => parseConfig(`{${fallback}}`, path, options).config!;
   const { root } = parseJsonc(text);

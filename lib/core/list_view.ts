@@ -14,6 +14,7 @@
  * | `{SSD}`  | should be cached; `{SSD}42%` while the copy runs       |
  * | `HDD`    | permanent copy on the HDD                              |
  * | `HF` `LCP` `LMS` `OLL` | permanent copy in the Hugging Face cache, llama.cpp's cache, LM Studio or Ollama (read-only) |
+ * | `off`    | permanent copy on an HDD that is offline now (unplugged) |
  * | `st`     | stats only: the files are gone                         |
  * | `***`    | SSD only: no HDD copy, never evicted                   |
  *
@@ -80,6 +81,7 @@ function ssdMarker(e: ListEntry, paint: Paint): [string, number] {
 }
 
 function hddMarker(e: ListEntry, paint: Paint): [string, number] {
+  if (e.hdd.present && e.hdd.offline) return [paint("st", "off"), 3];
   if (e.hdd.present) {
     const text = e.hdd.store ? STORE_MARKERS[e.hdd.store] : "HDD";
     return [paint("hdd", text), text.length];
@@ -122,9 +124,11 @@ export const LIST_KEY =
   "Key: SSD=cached+hot, ssd=cached+cold, {SSD}=should cache (NN%=copying), HDD=permanent, st=stats only (file gone), ***=SSD only";
 
 function keyLine(paint: Paint, entries: readonly ListEntry[]): string {
-  const unverified = entries.some((e) => e.ssd.state === "unverified")
-    ? `, ${paint("cold", "ssd?")}=on SSD, not verified`
-    : "";
+  const unverified =
+    (entries.some((e) => e.ssd.state === "unverified")
+      ? `, ${paint("cold", "ssd?")}=on SSD, not verified`
+      : "") +
+    (entries.some((e) => e.hdd.offline) ? `, ${paint("st", "off")}=on an offline HDD` : "");
   return `Key: ${paint("hot", "SSD")}=cached+hot, ${paint("cold", "ssd")}=cached+cold, ${
     paint("should", "{SSD}")
   }=should cache (NN%=copying), ${paint("hdd", "HDD")}=permanent, ${
