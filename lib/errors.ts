@@ -60,6 +60,8 @@ export const ERROR_CODES = {
   HUB: 1,
   /** A download does not match what the hub listed (size or hash), or would overwrite a file. */
   DOWNLOAD: 1,
+  /** Something that needs the user's yes (evicting copies for `--cache`) got none: no terminal to ask, or a no. */
+  NOT_CONFIRMED: 1,
 } as const;
 
 /** The name of one failure, e.g. `"CONFIG"`. */

@@ -12,7 +12,8 @@ import { formatProgress } from "../core/progress_bar.ts";
 import { copyLockPath, processOwner, reapStaleJobs } from "../cache/copy_jobs.ts";
 import { copyModel } from "../cache/copy_model.ts";
 import { evictModel } from "../cache/evict_model.ts";
-import { filesToCopy, planCopy } from "../core/copy_plan.ts";
+import { filesToCopy, planCopy, victimText } from "../core/copy_plan.ts";
+import { modelLabels } from "../core/model_names.ts";
 import { loadPolicyChoice } from "../cache/policy_file.ts";
 import { ssdSpace } from "../cache/tier_space.ts";
 import type { Config } from "../config/config.ts";
@@ -63,6 +64,44 @@ export async function cacheCommand(ctx: CommandContext): Promise<number> {
 /** The index, with the SSD copies checked on disk (stale and damaged ones marked). */
 async function checkedIndex(store: StateStore): Promise<IndexedModel[]> {
   return await checkCopies(loadIndex(store));
+}
+
+/**
+ * Asks before `--cache` evicts other copies: yes with `-y`, the user's answer
+ * on a terminal, and a refusal (with the hint) without one.
+ */
+async function mayEvict(
+  ctx: CommandContext,
+  model: IndexedModel,
+  victims: readonly string[],
+): Promise<boolean> {
+  const n = victims.length;
+  const head = `copying ${model.name} (${formatSize(model.hdd?.size ?? model.size)}) to the SSD ` +
+    `needs room: it would evict ${
+      n === 1
+        ? "this copy (its HDD original stays)"
+        : `these ${n} copies (their HDD originals stay)`
+    }:\n${victims.map((v) => `  ${v}\n`).join("")}`;
+  if (ctx.cmd.yes) {
+    ctx.err(head);
+    return true;
+  }
+  ctx.err(head);
+  const reply = ctx.ask
+    ? await ctx.ask(`Evict ${n === 1 ? "it" : "them"} and copy ${model.name}? [y/N] `)
+    : undefined;
+  const answer = reply === undefined ? undefined : /^\s*(y|yes)\s*$/i.test(reply ?? "");
+  if (answer === undefined) {
+    throw new LlamaPackError(
+      "NOT_CONFIRMED",
+      `not evicting ${
+        n === 1 ? "a copy" : `${n} copies`
+      } without asking, and there is no terminal to ask on`,
+      { hint: `llama-pack --cache '${model.id}' -y evicts without asking; -n shows the plan` },
+    );
+  }
+  if (!answer) ctx.err("nothing copied, nothing evicted\n");
+  return answer;
 }
 
 function inUseServers(store: StateStore): Map<string, ServerRow[]> {
@@ -117,17 +156,23 @@ async function cacheNow(
     return p;
   };
 
+  const index0 = await checkedIndex(store);
+  const first = await plan(found, index0);
+  const labels = modelLabels(index0);
+  const victims = (p: typeof first, index: readonly IndexedModel[]) =>
+    p.evict.flatMap((e) => {
+      const v = index.find((m) => m.id === e.id);
+      return v ? [victimText(v, ctx.now(), labels.get(v.id))] : [];
+    });
   if (dry) {
-    const p = await plan(found, await checkedIndex(store));
-    for (const e of p.evict) {
-      ctx.out(`would evict ${e.id} (${formatSize(e.size)}): ${e.reason}\n`);
-    }
+    for (const v of victims(first, index0)) ctx.out(`would evict ${v}\n`);
     for (const f of filesToCopy(config, found)) {
       ctx.out(`would copy ${f.src} -> ${f.dest} (${formatSize(f.file.size)})\n`);
     }
-    ctx.out(`why: ${p.reason}\n`);
+    ctx.debug(1, `plan: ${first.reason}`);
     return 0;
   }
+  if (first.evict.length > 0 && !(await mayEvict(ctx, found, victims(first, index0)))) return 1;
 
   // One copy at a time: wait for a running copy (background or foreground) to finish.
   const lock = await acquireLock(copyLockPath(ctx.stateDir), {
@@ -162,12 +207,28 @@ async function cacheNow(
       return again;
     }
     const p = await plan(model, index);
+    // The picture may have changed while waiting for the lock: evict only what was agreed to.
+    const agreed = new Set(first.evict.map((e) => e.id));
+    const extra = p.evict.filter((e) => !agreed.has(e.id));
+    if (extra.length > 0 && !(await mayEvict(ctx, model, victims({ ...p, evict: extra }, index)))) {
+      store.updateCopyJob(jobId, {
+        state: "failed",
+        message: "eviction not agreed to",
+        now: ctx.now(),
+      });
+      return 1;
+    }
     store.updateCopyJob(jobId, { state: "copying", now: ctx.now() });
     for (const e of p.evict) {
       const victim = index.find((m) => m.id === e.id);
       if (!victim) continue;
       const r = await evictModel(store, victim, { ssdPath: config.ssd_path });
-      ctx.out(`evicted ${victim.name} from the SSD (${formatSize(r.bytes)}): ${e.reason}\n`);
+      ctx.out(
+        `evicted ${labels.get(victim.id) ?? victim.name} from the SSD (${
+          formatSize(r.bytes)
+        } freed)\n`,
+      );
+      ctx.debug(1, `  why: ${e.reason}`);
     }
     let lastDraw = 0;
     let lastSave = 0;
@@ -201,7 +262,8 @@ async function cacheNow(
       now: ctx.now(),
     });
     const dest = filesToCopy(config, model)[0]!.dest;
-    ctx.out(`cached ${model.name} on the SSD: ${how}\n  ssd: ${dest}\n  why: ${p.reason}\n`);
+    ctx.out(`cached ${model.name} on the SSD: ${how}\n  ssd: ${dest}\n`);
+    ctx.debug(1, `  plan: ${p.reason}`);
     return 0;
   } catch (err) {
     if (ctx.isTty) ctx.err("\r\x1b[K");

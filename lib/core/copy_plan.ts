@@ -20,6 +20,8 @@ import {
   type SsdSpace,
 } from "./cache_policy.ts";
 import { planPlacement } from "./placement.ts";
+import { formatSize } from "./units.ts";
+import { formatRank } from "./rank.ts";
 
 /**
  * The models on the SSD as the planner sees them.
@@ -179,4 +181,33 @@ export function filesToCopy(config: { ssd_path: string }, model: IndexedModel): 
       (a.role === "mmproj" ? 1 : 0) - (b.role === "mmproj" ? 1 : 0) || (a.path < b.path ? -1 : 1)
     )
     .map((file) => ({ src: file.path, dest: join(config.ssd_path, file.rel), file }));
+}
+
+/**
+ * A copy the cache would evict, in the user's terms: its name, size, how
+ * often it is used and when it was last used.
+ *
+ * @param model The model whose SSD copy would go.
+ * @param now The time (unix seconds).
+ * @param label How to name it. @default its name
+ * @returns E.g. `Llama-70B.gguf (40.0 GiB; about 0.5 uses a week; last used 2025-11-02)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { victimText } from "./copy_plan.ts";
+ * const m = { name: "old.gguf", ssd: { size: 8 * 1024 ** 3 }, size: 8 * 1024 ** 3, uses: [] } as never;
+ * assert(victimText(m, 0) === "old.gguf (8.0 GiB; never used)");
+ * ```
+ */
+export function victimText(model: IndexedModel, now: number, label?: string): string {
+  const size = formatSize(model.ssd?.size ?? model.size);
+  const name = label ?? model.name;
+  if (model.uses.length === 0) return `${name} (${size}; never used)`;
+  const rate = rankOf(model, now);
+  const last = Math.max(...model.uses.map((u) => u.at));
+  const often = rate >= 0.05 ? `about ${formatRank(rate)} uses a week` : "hardly used lately";
+  return `${name} (${size}; ${often}; last used ${
+    new Date(last * 1000).toISOString().slice(0, 10)
+  })`;
 }
