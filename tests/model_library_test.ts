@@ -152,8 +152,8 @@ Deno.test("llama-pack -l lists models lowest rank first with SSD/HDD markers, -v
       // Unused models first (ties by name), the used ones last; one row each.
       const rows = lines.slice(3, -3);
       assertEquals(rows.map((l) => l.split(/ {2,}/)[0]), [
-        "Private-3B-Q8_0.gguf",
         "bartowski/Qwen3-8B-GGUF/Qwen3-8B-Q4_K_M.gguf",
+        "Private-3B-Q8_0.gguf",
         "Qwen2.5-72B-Q4_K_M-00001-of-00003.gguf",
         "Gemma2-9B-Q5_K_M.gguf",
       ]);
@@ -299,10 +299,32 @@ Deno.test("llama-pack -u keeps the models of a missing HDD and fails only when n
     await Deno.rename(sb.hdd, `${sb.hdd}-unmounted`);
     const r = await sb.run(["-u"]);
     assertEquals(r.code, 0);
-    assertStringIncludes(r.stderr, `warning: ${sb.hdd}: hdd path does not exist\n`);
-    assertStringIncludes(r.stdout, "0 gone;");
+    assertStringIncludes(
+      r.stderr,
+      `warning: ${sb.hdd}: offline (missing; unplugged?): its 3 models are kept, and SSD copies still serve them\n`,
+    );
+    // Gemma's SSD file is a copy whose original is offline, not an SSD-only model.
+    assertStringIncludes(
+      r.stdout,
+      "4 models (0 on HDD, 0 also on SSD, 3 on an offline HDD (1 with an SSD copy), 1 SSD-only); 0 new, 0 gone;",
+    );
     const list = await sb.run(["-l"]);
     assert(!list.stdout.includes(" st "), list.stdout);
+    assertMatch(list.stdout, /\nGemma2-9B-Q5_K_M\.gguf +\d+\.\d  ssd\?  off  /);
+    assertStringIncludes(list.stdout, "off=on an offline HDD");
+
+    // An empty mount point (the disk unplugged, its directory still there) is offline too.
+    await Deno.mkdir(sb.hdd);
+    const empty = await sb.run(["-u"]);
+    assertStringIncludes(empty.stderr, `warning: ${sb.hdd}: offline (no model files there now;`);
+    assertStringIncludes(empty.stdout, "0 gone;");
+    await Deno.remove(sb.hdd);
+    await Deno.rename(`${sb.hdd}-unmounted`, sb.hdd);
+    const back = await sb.run(["-u"]);
+    assertStringIncludes(
+      back.stdout,
+      "4 models (3 on HDD, 1 also on SSD, 1 SSD-only); 0 new, 0 gone;",
+    );
 
     await sb.writeConfig({ ssd_path: `${sb.root}/nope-ssd`, hdd_path: [`${sb.root}/nope-hdd`] });
     const none = await sb.run(["-u"]);

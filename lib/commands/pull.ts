@@ -167,7 +167,7 @@ function drawBar(ctx: CommandContext, e: PullEvent): void {
     bytesPerSecond: e.bytesPerSecond,
   }, { barWidth: 20 });
   const text = `${figures}  ${name}`;
-  ctx.err(`\r${text.slice(0, Math.max(20, ctx.columns - 1))}\x1b[K`);
+  ctx.err(`\r${text.slice(0, Math.max(20, (ctx.columns ?? 80) - 1))}\x1b[K`);
 }
 
 /** One line per file when stderr is not a terminal. */

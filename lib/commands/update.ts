@@ -137,6 +137,12 @@ export interface ScanRecordResult {
   stores: FoundStore[];
   /** When the scan started (`performance.now()`). */
   started: number;
+  /** HDD roots offline now (missing, or empty though models were known there). */
+  offlineRoots: string[];
+  /** The models on them (kept as they were). */
+  offlineIds: Set<string>;
+  /** How many models each offline root holds. */
+  offlineCounts: Map<string, number>;
 }
 
 /**
@@ -246,7 +252,27 @@ export async function scanAndRecord(
       (grouped - scanned).toFixed(0)
     } ms, grouping ${(built - grouped).toFixed(0)} ms, state ${(stored - built).toFixed(0)} ms`,
   );
-  return { roots, scan, lib, result, started, stores: stores.stores };
+  // The names shell completions offer, kept beside the state.
+  await writeModelNames(ctx.stateDir, completionNames(store)).catch((err) =>
+    ctx.debug(1, `update: cannot write the model names file: ${errorMessage(err)}`)
+  );
+  const offlineCounts = new Map(
+    offlineRoots.map((root) => [
+      root,
+      new Set(knownHdd.filter((f) => f.root === root).map((f) => f.model_id)).size,
+    ]),
+  );
+  return {
+    roots,
+    scan,
+    lib,
+    result,
+    started,
+    stores: stores.stores,
+    offlineRoots,
+    offlineIds,
+    offlineCounts,
+  };
 }
 
 /**
@@ -262,12 +288,18 @@ export async function scanAndRecord(
  */
 export async function updateCommand(ctx: CommandContext): Promise<number> {
   const prune = ctx.cmd.action.kind === "update" && ctx.cmd.action.prune;
-  const { roots, scan, lib, result, started, stores } = await scanAndRecord(ctx, prune);
-
-  // The names shell completions offer, kept beside the state.
-  await writeModelNames(ctx.stateDir, completionNames(store)).catch((err) =>
-    ctx.debug(1, `update: cannot write the model names file: ${errorMessage(err)}`)
-  );
+  const config = await ctx.config();
+  const {
+    roots,
+    scan,
+    lib,
+    result,
+    started,
+    stores,
+    offlineRoots,
+    offlineIds,
+    offlineCounts,
+  } = await scanAndRecord(ctx, prune);
 
   // A broken file is reported once, until it changes; -v lists it every time.
   const shown = scan.warnings.filter((w) =>
@@ -275,12 +307,12 @@ export async function updateCommand(ctx: CommandContext): Promise<number> {
     !(w.kind === "root-missing" && offlineRoots.includes(w.path))
   );
   for (const root of offlineRoots) {
-    const n = new Set(knownHdd.filter((f) => f.root === root).map((f) => f.model_id)).size;
+    const n = offlineCounts.get(root) ?? 0;
     ctx.err(
       `warning: ${root}: offline (${
-        foundRoots.has(root) || !scan.warnings.some((w) => w.path === root)
-          ? "no model files there now"
-          : "missing"
+        scan.warnings.some((w) => w.kind === "root-missing" && w.path === root)
+          ? "missing"
+          : "no model files there now"
       }; unplugged?): its ${n} model${n === 1 ? " is" : "s are"} kept, ` +
         `and SSD copies still serve them\n`,
     );
