@@ -29,7 +29,8 @@ async function llp(sb: Sandbox, args: string[], quiet = false): Promise<number> 
   const env = { ...sb.env };
   if (Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR")) delete env.NO_COLOR;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(import.meta.dirname!, "cli.ts"), ...args],
+    // --quiet: Deno's own lines (a dependency fetched on a first run) stay out of the demo.
+    args: ["run", "--quiet", "--allow-all", join(import.meta.dirname!, "cli.ts"), ...args],
     env,
     clearEnv: true,
     stdin: "null",
@@ -65,6 +66,17 @@ if (import.meta.main) {
     console.log(
       "The models are real GGUF headers with sparse bodies; the server is the test fake llama-server.",
     );
+
+    // Every dependency, fetched now and quietly (a first run of the CLI as the
+    // demo runs it): no download line lands in the demo's output.
+    await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "--allow-all", join(import.meta.dirname!, "cli.ts"), "--version"],
+      env: sb.env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
 
     section("first run writes a commented default config");
     await Deno.remove(sb.config);

@@ -79,7 +79,7 @@ export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<
       delete env[k];
     }
   }
-  env.DENO_DIR ??= join(env.HOME ?? root, ".cache", "deno");
+  env.DENO_DIR ??= await denoDir() ?? join(env.HOME ?? root, ".cache", "deno");
   Object.assign(env, {
     HOME: root,
     // The running deno first, so fixtures with a `deno` shebang find it.
@@ -171,6 +171,28 @@ export function withStore<T>(sb: Sandbox, fn: (s: StateStore) => T): T {
   } finally {
     store.close();
   }
+}
+
+let cachedDenoDir: Promise<string | undefined> | undefined;
+
+/**
+ * The module cache this Deno uses (`deno info --json`), so children with a
+ * sandbox HOME find every dependency already downloaded.
+ */
+function denoDir(): Promise<string | undefined> {
+  cachedDenoDir ??= new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  }).output().then((out) => {
+    try {
+      const dir = JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
+      return typeof dir === "string" ? dir : undefined;
+    } catch {
+      return undefined;
+    }
+  }).catch(() => undefined);
+  return cachedDenoDir;
 }
 
 /** SIGKILLs every `--run-copier` process whose environment points into `root` (Linux /proc). */
