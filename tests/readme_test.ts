@@ -18,7 +18,9 @@ Deno.test("README names only the pinned Deno version", () => {
 
 Deno.test("deno.json has the tasks the README promises", async () => {
   const json = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
-  for (const t of ["demo", "test", "check", "bench", "compile"]) assert(t in json.tasks, t);
+  for (const t of ["demo", "test", "check", "bench", "compile", "install"]) {
+    assert(t in json.tasks, t);
+  }
   assert(json.tasks.test.includes("deno test"));
   assert(json.tasks.compile.includes("--output llama-pack"));
 });
@@ -28,7 +30,7 @@ Deno.test("README's library example runs against mod.ts", async () => {
   const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   assert(code, "the Library use section has a ts example");
   const file = new URL(`./_readme_example_${Deno.pid}.ts`, import.meta.url);
-  await Deno.writeTextFile(file, code.replaceAll("jsr:@llama-pack/llama-pack", "../mod.ts"));
+  await Deno.writeTextFile(file, code.replaceAll('"./mod.ts"', '"../mod.ts"'));
   try {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", file.pathname],
@@ -42,4 +44,44 @@ Deno.test("README's library example runs against mod.ts", async () => {
   } finally {
     await Deno.remove(file);
   }
+});
+
+Deno.test("README's install route is the one .ci/run runs", async () => {
+  const ci = await Deno.readTextFile(new URL("../.ci/run", import.meta.url));
+  for (const step of ["npm install -g deno@", "deno task install", "llama-pack --help"]) {
+    assert(readme.includes(step), `README: ${step}`);
+    assert(ci.includes(step.replace("deno@", "")), `.ci/run: ${step}`);
+  }
+});
+
+/** Splits a shell line into words (single and double quotes; stops at a comment). */
+function words(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(#.*$)|(\S+)/g)) {
+    if (m[3] !== undefined) break;
+    out.push(m[1] ?? m[2] ?? m[4]!);
+  }
+  return out;
+}
+
+Deno.test("every llama-pack command the README shows is one llama-pack accepts", async () => {
+  const { parseCliArgs } = await import("../lib/cli/args.ts");
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const commands = blocks.flatMap((b) => b.split("\n"))
+    .map((l) => words(l.trim()))
+    .filter((w) => w[0] === "llp" || w[0] === "llama-pack");
+  assert(commands.length > 30, String(commands.length));
+  for (const w of commands) {
+    const argv = w.slice(1);
+    try {
+      parseCliArgs(argv);
+    } catch (err) {
+      throw new Error(`README: llama-pack ${argv.join(" ")}: ${(err as Error).message}`);
+    }
+  }
+});
+
+Deno.test("README says what the defaults do: one use copies into free room", () => {
+  assert(!/3 within 7 days by default/.test(readme));
+  assert(/\| `cache\.min_uses` +\| `1` +\|/.test(readme));
 });
