@@ -157,9 +157,9 @@ export function formatParams(n: number | null): string {
 export function sortEntries(entries: readonly ListEntry[]): ListEntry[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const rank = (e: ListEntry) => (Number.isFinite(e.rank) ? e.rank : -Infinity);
-  const shown = (e: ListEntry) => (e.label ?? e.name).toLowerCase();
+  const keys = new Map(entries.map((e) => [e, (e.label ?? e.name).toLowerCase()]));
   return [...entries].sort((a, b) =>
     rank(a) - rank(b) || (a.lastUsed ?? -Infinity) - (b.lastUsed ?? -Infinity) ||
-    cmp(shown(a), shown(b)) || cmp(a.id, b.id)
+    cmp(keys.get(a)!, keys.get(b)!) || cmp(a.id, b.id)
   );
 }
