@@ -254,7 +254,7 @@ Deno.test("--status shows uptime and memory", async () => {
     );
     const text = await sb.run(["--status"], { env: { COLUMNS: "80" } });
     for (const line of text.stdout.split("\n")) assert(line.length <= 80, line);
-    assertMatch(text.stdout, /\d+s +\d+\.\d MiB  ready\n/);
+    assertMatch(text.stdout, /\d+s +\d+\.\d MiB {2}ready\n/);
   });
 });
 

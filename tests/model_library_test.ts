@@ -310,7 +310,7 @@ Deno.test("llama-pack -u keeps the models of a missing HDD and fails only when n
     );
     const list = await sb.run(["-l"]);
     assert(!list.stdout.includes(" st "), list.stdout);
-    assertMatch(list.stdout, /\nGemma2-9B-Q5_K_M\.gguf +\d+\.\d  ssd\?  off  /);
+    assertMatch(list.stdout, /\nGemma2-9B-Q5_K_M\.gguf +\d+\.\d {2}ssd\? {2}off {2}/);
     assertStringIncludes(list.stdout, "off=on an offline HDD");
 
     // An empty mount point (the disk unplugged, its directory still there) is offline too.
