@@ -22,14 +22,19 @@ Deno.test("llama-pack --cache copies a model to the SSD, verified, and -l shows 
     const dry = await sb.run(["--cache", "gemma", "-n"]);
     assertEquals(dry.code, 0, dry.stderr);
     assertStringIncludes(dry.stdout, `would copy ${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf -> ${dest}`);
-    assertStringIncludes(dry.stdout, "why: fits: needs 8.0 MiB");
+    // Nothing to evict: the plan is only the copy (its reason with -v).
+    assert(!dry.stdout.includes("evict"), dry.stdout);
+    assertStringIncludes(
+      (await sb.run(["--cache", "gemma", "-n", "-v"])).stderr,
+      "plan: fits: needs 8.0 MiB",
+    );
     assert(!(await exists(dest)), "a dry run copies nothing");
 
     const r = await sb.run(["--cache", "gemma"]);
     assertEquals(r.code, 0, r.stderr);
     assertMatch(
       r.stdout,
-      /^cached Gemma2-9B-Q5_K_M\.gguf on the SSD: copied 8\.0 MiB in \d+\.\ds \([\d.]+ MB\/s\), verified \(xxh64\)\n {2}ssd: .*\n {2}why: fits/,
+      /^cached Gemma2-9B-Q5_K_M\.gguf on the SSD: copied 8\.0 MiB in \d+\.\ds \([\d.]+ MB\/s\), verified \(xxh64\)\n {2}ssd: .*\n$/,
     );
     const hash = (await hashFile(dest)).hash;
     assertEquals(hash, (await hashFile(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`)).hash);
@@ -166,12 +171,13 @@ Deno.test("llama-pack --cache evicts a lower-ranked copy when the SSD limit is r
     assertEquals((await sb.run(["--cache", "gemma"])).code, 0);
     const dry = await sb.run(["--cache", "qwen", "-n"]);
     assertEquals(dry.code, 0, dry.stderr);
-    assertMatch(dry.stdout, /^would evict llm\/Gemma2-9B-Q5_K_M\.gguf \(8\.0 MiB\): ranked/);
-    const r = await sb.run(["--cache", "qwen"]);
+    assertMatch(dry.stdout, /^would evict Gemma2-9B-Q5_K_M\.gguf \(8\.0 MiB; never used\)\n/);
+    // Evicting needs a yes: -y (no terminal to ask on here).
+    const r = await sb.run(["--cache", "qwen", "-y"]);
     assertEquals(r.code, 0, r.stderr);
     assertMatch(
       r.stdout,
-      /^evicted Gemma2-9B-Q5_K_M\.gguf from the SSD \(8\.0 MiB\): ranked .*\ncached Qwen3-8B/,
+      /^evicted Gemma2-9B-Q5_K_M\.gguf from the SSD \(8\.0 MiB freed\)\ncached Qwen3-8B/,
     );
     assert(!(await exists(`${sb.ssd}/llm/Gemma2-9B-Q5_K_M.gguf`)));
     assert(await exists(`${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf`));

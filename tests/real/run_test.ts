@@ -38,7 +38,7 @@ realTest(
       assertMatch(
         st.stdout,
         new RegExp(
-          `\\n *${port}  127\\.0\\.0\\.1  real-tiny-F16\\.gguf  hdd +\\d+ +\\d+s +ready\\n`,
+          `\\n *${port}  127\\.0\\.0\\.1  real-tiny-F16\\.gguf  hdd +\\d+ +\\d+s +[\\d.]+ MiB {2}ready\\n`,
         ),
       );
       const pid = withStore(sb, (s) => s.servers()[0]!.pid);

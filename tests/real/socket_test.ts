@@ -37,7 +37,9 @@ realTest(
       assertEquals(st.code, 0, st.stderr);
       assertMatch(
         st.stdout,
-        new RegExp(`\\n +-  ${sock}  real-tiny-F16\\.gguf  hdd +\\d+ +\\d+s +ready\\n`),
+        new RegExp(
+          `\\n +-  ${sock}  real-tiny-F16\\.gguf  hdd +\\d+ +\\d+s +[\\d.]+ MiB {2}ready\\n`,
+        ),
       );
       const js = JSON.parse((await sb.run(["--status", "--json"])).stdout);
       assertEquals(js.servers[0].url, `unix:${sock}`);
