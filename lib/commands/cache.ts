@@ -50,7 +50,9 @@ export async function cacheCommand(ctx: CommandContext): Promise<number> {
   const verb = action.kind as CacheVerb;
   const config = await ctx.config();
   const store = ctx.state();
-  const { model } = findRequested(ctx, await checkedIndex(store), action.model);
+  const { model } = findRequested(ctx, await checkedIndex(store), action.model, {
+    aliases: config.aliases,
+  });
   switch (verb) {
     case "cache":
       return await cacheNow(ctx, config, store, model);

@@ -1,6 +1,7 @@
 /**
- * The model a command line names (`-m`, `--cache`, `--args`, …): the query
- * with `./`, `../` and `~/` paths made absolute, matched against the index.
+ * The model a command line names (`-m`, `--cache`, `--args`, …): a config
+ * alias replaced by its query, `./`, `../` and `~/` paths made absolute, then
+ * matched against the index.
  *
  * @module
  */
@@ -15,7 +16,8 @@ import type { CommandContext } from "./context.ts";
  * @param ctx The command context (environment and clock).
  * @param index The model index.
  * @param query What the user typed.
- * @param strict Fail on an ambiguous query instead of choosing the best match.
+ * @param options `strict`: fail on an ambiguous query instead of choosing the
+ *   best match; `aliases`: the config's short names (`{"coder": "qwen3-coder"}`).
  * @returns The model, its label and the other candidates.
  * @throws {LlamaPackError} `USAGE`, `NO_MATCH` or `AMBIGUOUS` from the matcher.
  */
@@ -23,8 +25,10 @@ export function findRequested(
   ctx: CommandContext,
   index: readonly IndexedModel[],
   query: string,
-  strict = false,
+  options: { strict?: boolean; aliases?: Readonly<Record<string, string>> } = {},
 ): FoundModel {
+  const aliases = options.aliases ?? {};
+  if (Object.hasOwn(aliases, query)) query = aliases[query]!;
   let cwd = "/";
   try {
     cwd = Deno.cwd();
@@ -32,5 +36,5 @@ export function findRequested(
     // The working directory is gone: relative paths resolve from the root.
   }
   const resolved = resolveModelQuery(query, { cwd, home: ctx.env.HOME });
-  return findModel(index, resolved, { strict, now: ctx.now() });
+  return findModel(index, resolved, { strict: options.strict ?? false, now: ctx.now() });
 }

@@ -53,10 +53,10 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   const adapter = serverAdapter(config.server_type);
 
   // A config alias names its model's query; anything else is the query itself.
-  const query = Object.hasOwn(config.aliases, action.model)
-    ? config.aliases[action.model]!
-    : action.model;
-  const { model, label, also } = findRequested(ctx, loadIndex(store), query, action.strict);
+  const { model, label, also } = findRequested(ctx, loadIndex(store), action.model, {
+    strict: action.strict,
+    aliases: config.aliases,
+  });
   const alsoText = also.length === 0
     ? ""
     : ` (also matched: ${also.slice(0, 3).map((m) => m.label).join(", ")}${

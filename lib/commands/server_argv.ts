@@ -11,39 +11,13 @@
 import { LlamaPackError } from "../errors.ts";
 import type { Config } from "../config/config.ts";
 import type { IndexedModel, TierCopy } from "../core/model_index.ts";
+import { pickCopy } from "../server/pick_copy.ts";
 import { friendlyName } from "../core/model_names.ts";
 import { shellQuote } from "../core/shell_quote.ts";
 import type { ServerAdapter } from "../server/adapter.ts";
 import type { ServerFlags } from "../server/learned_flags.ts";
 import type { Env } from "../config/paths.ts";
 import { checkAcceptedArgs } from "./run_args.ts";
-
-/** Whether every file of a tier copy still exists. */
-function filesPresent(copy: TierCopy): boolean {
-  return copy.files.every((f) => {
-    try {
-      return Deno.statSync(f.path).isFile;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/**
- * The copy to serve from: a verified SSD copy, else the HDD one.
- *
- * @param model The model.
- * @returns The tier and its copy.
- * @throws {LlamaPackError} `IO` when no copy's files are all there.
- */
-export function pickCopy(model: IndexedModel): { tier: "ssd" | "hdd"; copy: TierCopy } {
-  if (model.ssd?.verified && filesPresent(model.ssd)) return { tier: "ssd", copy: model.ssd };
-  if (model.hdd && filesPresent(model.hdd)) return { tier: "hdd", copy: model.hdd };
-  const where = model.hdd?.path ?? model.ssd?.path ?? model.name;
-  throw new LlamaPackError("IO", `model file missing: ${where}`, {
-    hint: "run llama-pack --update to rescan the model directories (is the disk mounted?)",
-  });
-}
 
 /** What a server for a model runs. */
 export interface ServerCommand {

@@ -32,7 +32,9 @@ export async function storedArgsCommand(ctx: CommandContext): Promise<number> {
   const config = await ctx.config();
   const store = ctx.state();
   const adapter = serverAdapter(config.server_type);
-  const { model, label } = findRequested(ctx, loadIndex(store), action.model);
+  const { model, label } = findRequested(ctx, loadIndex(store), action.model, {
+    aliases: config.aliases,
+  });
   const dry = ctx.cmd.dryRun;
   const build = (stored: readonly string[]) =>
     serverCommand(model, {
