@@ -85,3 +85,18 @@ Deno.test("README says what the defaults do: one use copies into free room", () 
   assert(!/3 within 7 days by default/.test(readme));
   assert(/\| `cache\.min_uses` +\| `1` +\|/.test(readme));
 });
+
+Deno.test("README's 80-column listing is what -l prints (tests/__snapshots__/list-80.txt)", async () => {
+  const snapshot = await Deno.readTextFile(
+    new URL("./__snapshots__/list-80.txt", import.meta.url),
+  );
+  const block = /fit the terminal[\s\S]*?```\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert(block, "the listing example");
+  const rows = snapshot.split("\n");
+  const shown = block.trimEnd().split("\n");
+  assertEquals(shown[0], rows.find((l) => l.startsWith("Model ")));
+  // The rows shown are rows of the snapshot, in its order.
+  const at = shown.slice(1).map((l) => rows.indexOf(l));
+  assert(at.every((i) => i > 0), shown.join("\n"));
+  assertEquals(at, [...at].sort((a, b) => a - b));
+});
