@@ -84,6 +84,9 @@ Deno.test("a --cache killed right after queueing its job leaves nothing that blo
     const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
     assert(mk.success);
     const child = sb.spawn(["--cache", "gemma"]);
+    // --cache plans once before it queues (to say what it would evict): that
+    // read gets a policy through the FIFO; the read after queueing blocks.
+    await Deno.writeTextFile(fifo, "{}\n");
     const queued = () => withStore(sb, (s) => s.copyJobs().length > 0);
     assert(await pollUntil(queued, 10_000), "the job was queued");
     await new Promise((r) => setTimeout(r, 200)); // now blocked on the FIFO
