@@ -113,6 +113,11 @@ Deno.test("an SSD copy whose HDD original was replaced by a same-size file is st
         r.stderr,
         /note: not serving the SSD copy of Gemma2-9B-Q5_K_M\.gguf: its original .* changed since it was verified \(it was modified \(ctime\)\)/,
       );
+      // --args shows the command line -m would run: from the HDD too.
+      const a = await sb.run(["--args", "gemma"]);
+      assertEquals(a.code, 0, a.stderr);
+      assertStringIncludes(a.stdout, `llama-pack -m runs (from hdd): `);
+      assertStringIncludes(a.stdout, `-m ${hddFile}`);
     });
     await t.step("--cache copies it again; then it is served", async () => {
       const r = await sb.run(["--cache", "gemma"]);

@@ -13,6 +13,7 @@ import { loadIndex } from "../state/load_index.ts";
 import { serverAdapter } from "../server/adapter.ts";
 import { findRequested } from "./model_arg.ts";
 import { serverCommand } from "./server_argv.ts";
+import { servedCopy } from "../cache/unit_check.ts";
 import type { CommandContext } from "./context.ts";
 
 const quoted = (args: readonly string[]) => args.map(shellQuote).join(" ");
@@ -36,8 +37,10 @@ export async function storedArgsCommand(ctx: CommandContext): Promise<number> {
     aliases: config.aliases,
   });
   const dry = ctx.cmd.dryRun;
-  const build = (stored: readonly string[]) =>
-    serverCommand(model, {
+  // The copy -m would serve, checked on disk as -m checks it (a stale SSD copy is passed over).
+  const build = async (stored: readonly string[]) => {
+    const { model: checked, tier, copy } = await servedCopy(model);
+    return serverCommand(checked, {
       config,
       adapter,
       env: ctx.env,
@@ -45,7 +48,9 @@ export async function storedArgsCommand(ctx: CommandContext): Promise<number> {
       port: ctx.cmd.port ?? config.default_port,
       label,
       stored,
+      served: { tier, copy },
     });
+  };
 
   const next = action.clear ? [] : ctx.cmd.passthrough;
   if (next === undefined) {
@@ -58,7 +63,7 @@ export async function storedArgsCommand(ctx: CommandContext): Promise<number> {
       ctx.out(`global_llama_args: ${quoted(config.global_llama_args)}\n`);
     }
     try {
-      const cmd = build(model.storedArgs);
+      const cmd = await build(model.storedArgs);
       ctx.out(`llama-pack -m runs (from ${cmd.tier}): ${cmd.commandLine}\n`);
     } catch (err) {
       if (!(err instanceof LlamaPackError)) throw err;
@@ -84,7 +89,7 @@ export async function storedArgsCommand(ctx: CommandContext): Promise<number> {
 
   // Checked before anything is saved: alone, and merged into a command line.
   for (const w of adapter.checkArgs(next, "the args to store")) ctx.err(`warning: ${w}\n`);
-  const cmd = build(next);
+  const cmd = await build(next);
   if (!dry) store.setStoredArgs(model.id, next);
   ctx.out(`${dry ? "would store" : "stored"} args for ${label}: ${quoted(next)}\n`);
   ctx.out(`llama-pack -m runs (from ${cmd.tier}): ${cmd.commandLine}\n`);
