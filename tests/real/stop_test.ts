@@ -173,12 +173,16 @@ async function startLoading(sb: Sandbox, port: number, detach: boolean) {
     return row !== undefined && alive(row.pid);
   }, 20_000);
   assert(loading, "the server was started");
+  // The row is written before the server is let go (issue 12): until it
+  // listens, connections are refused (status 0). Wait for its 503, by time.
   let status = 0;
-  for (let i = 0; i < 200 && status !== 503; i++) {
+  const deadline = performance.now() + 15_000;
+  while (status !== 503 && status !== 200 && performance.now() < deadline) {
     status = await fetch(`http://127.0.0.1:${port}/health`).then(
       async (r) => (await r.body?.cancel(), r.status),
       () => 0,
     );
+    if (status === 0) await new Promise((r) => setTimeout(r, 10));
   }
   assertEquals(status, 503, "the slow model was still loading");
   return { child, pid: withStore(sb, (s) => s.servers()[0]!.pid) };
