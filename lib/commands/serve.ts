@@ -22,6 +22,7 @@ import { EventHub } from "../serve/events.ts";
 import { IndexCache } from "../serve/index_cache.ts";
 import { stopOrphans } from "../serve/orphans.ts";
 import { MAX_BODY_BYTES } from "../serve/request_model.ts";
+import { isDashboardPath, webRoutes } from "../serve/routes_web.ts";
 import { ServeSupervisor } from "../serve/supervisor.ts";
 import { cacheRoutes } from "../serve/routes_cache.ts";
 import { maybePromote } from "./promote.ts";
@@ -129,7 +130,13 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     maxBodyBytes: MAX_BODY_BYTES,
     version: denoJson.version,
     stopping: stopping.signal,
-  }, { extend: cacheRoutes(cache.api) });
+  }, {
+    extend: (app, ctx) => {
+      cacheRoutes(cache.api)(app, ctx);
+      webRoutes(app, ctx);
+    },
+    isPublic: isDashboardPath,
+  });
 
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {

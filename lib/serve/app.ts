@@ -50,6 +50,12 @@ export interface ServeAppOptions {
    * (e.g. `app.route("/api", cacheApi(ctx))`).
    */
   extend?: (app: Hono, ctx: ServeContext) => void;
+  /**
+   * Paths served without a key besides `/health` (the dashboard's page and
+   * files, which hold no data).
+   * @default none
+   */
+  isPublic?: (path: string) => boolean;
 }
 
 /** Routes anyone may call without a key. */
@@ -105,7 +111,9 @@ export function createServeApp(ctx: ServeContext, options: ServeAppOptions = {})
   app.onError((err) => errorResponse(err));
   app.notFound(() => errorResponse(new HttpError(404, "not_found_error", "File Not Found")));
   app.use("*", async (c, next) => {
-    if (ctx.apiKeys.length > 0 && !PUBLIC.has(c.req.path)) {
+    if (
+      ctx.apiKeys.length > 0 && !PUBLIC.has(c.req.path) && !options.isPublic?.(c.req.path)
+    ) {
       const key = presentedKey(c.req.raw.headers);
       if (key === undefined || !ctx.apiKeys.some((k) => sameKey(k, key))) {
         // The key is never logged nor repeated back.

@@ -1,0 +1,359 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard in a real browser (headless Chromium through puppeteer-core)
+ * against the real `llama-pack --serve`, its API and the fake llama-server:
+ * every model listed, the tier bars' colours at 50/80/95%, a load that turns
+ * its row loaded, a copy that shows progress and then the SSD badge, the
+ * register form's space check, the key prompt, nothing fetched from
+ * anywhere but llama-pack, and no sideways scrolling at 390 px.
+ */
+
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { chromiumPath, launchBrowser, type TestBrowser, waitInPage } from "./browser.ts";
+import { type DashboardWorld, dashboardWorld, growSsd } from "./dashboard_world.ts";
+import type { Page } from "puppeteer-core";
+
+const browserPath = chromiumPath();
+if (!browserPath) console.log("dashboard tests skipped: no chromium (apt-get install chromium)");
+
+/** Opens the page and records every URL it asks for. */
+async function open(tb: TestBrowser, url: string, width = 1280, height = 800) {
+  const page = await tb.page(width, height);
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on("request", (r) => void requests.push(r.url()));
+  page.on("pageerror", (e) => void errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+  return { page, requests, errors };
+}
+
+const rowCount = (page: Page) => page.$$eval("tbody tr[data-model]", (rows) => rows.length);
+
+async function tierBar(page: Page, tier: string) {
+  return await page.$eval(`[data-tier="${tier}"] .bar`, (el) => ({
+    color: el.getAttribute("data-color"),
+    value: Number(el.getAttribute("aria-valuenow")),
+    classes: el.className,
+    fill: getComputedStyle(el.firstElementChild!).backgroundColor,
+  }));
+}
+
+async function clickRefresh(page: Page) {
+  const [button] = await page.$$("xpath/.//button[contains(., 'Refresh cache stats')]");
+  assert(button, "a Refresh cache stats button");
+  await button.click();
+}
+
+async function tab(page: Page, name: string) {
+  await page.click(`#tab-${name}`);
+  await waitInPage(
+    page,
+    `the ${name} tab`,
+    (n) => document.getElementById(`tab-${n}`)?.getAttribute("aria-selected") === "true",
+    name,
+  );
+}
+
+Deno.test({
+  name: "dashboard: models, tier colours, load, copy, register check, narrow screen",
+  ignore: !browserPath,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const world: DashboardWorld = await dashboardWorld();
+    const tb = await launchBrowser();
+    try {
+      const { serve, sb, ids } = world;
+      const api = await (await fetch(`${serve.url}/api/models`)).json() as { id: string }[];
+      const { page, requests, errors } = await open(tb, `${serve.url}/`);
+
+      await t.step("every model is listed, twins told apart by their folders", async () => {
+        await waitInPage(
+          page,
+          "every model row",
+          (n) => document.querySelectorAll("tbody tr[data-model]").length === n,
+          api.length,
+        );
+        assertEquals(await rowCount(page), api.length);
+        for (const m of api) {
+          assert(await page.$(`tr[data-model="${m.id}"]`), `row of ${m.id}`);
+        }
+        const hints = await page.$$eval(".hint", (els) => els.map((e) => e.textContent));
+        assert(hints.some((h) => h?.includes("qwen")), `hints ${hints}`);
+        assert(hints.some((h) => h?.includes("2024")), `hints ${hints}`);
+        const qwen = await page.$eval(
+          `tr[data-model="${ids["qwen-a"]}"]`,
+          (tr) => (tr as HTMLElement).innerText,
+        );
+        assertMatch(qwen, /Q4_K_M/);
+        assertMatch(qwen, /8\.2B/);
+        assertMatch(qwen, /4\.7 GB/);
+      });
+
+      await t.step("sorting and filtering", async () => {
+        await page.type("input.filter", "mistral");
+        await waitInPage(
+          page,
+          "one row",
+          () => document.querySelectorAll("tbody tr[data-model]").length === 1,
+        );
+        await page.click("input.filter", { count: 3 });
+        await page.keyboard.press("Backspace");
+        await waitInPage(
+          page,
+          "all rows back",
+          (n) => document.querySelectorAll("tbody tr[data-model]").length === n,
+          api.length,
+        );
+        const [sizeHeader] = await page.$$("xpath/.//thead//button[contains(., 'Size')]");
+        await sizeHeader!.click();
+        const first = await page.$eval(
+          "tbody tr[data-model]",
+          (tr) => tr.getAttribute("data-model"),
+        );
+        assertMatch(first ?? "", /Llama-3\.3-70B/);
+      });
+
+      await t.step(
+        "tier bars: green at 50%, yellow at 80%, red at 95% with a warning",
+        async () => {
+          await waitInPage(
+            page,
+            "the primary tier card",
+            () => document.querySelector('[data-tier="primary"] .bar') !== null,
+          );
+          let bar = await tierBar(page, "primary");
+          assertEquals([bar.color, bar.value], ["green", 50]);
+          assertEquals(bar.fill, "rgb(46, 157, 87)");
+          await growSsd(sb, "grow-1.bin", 3);
+          await clickRefresh(page);
+          await waitInPage(
+            page,
+            "80%",
+            () =>
+              document.querySelector('[data-tier="primary"] .bar')?.getAttribute(
+                "aria-valuenow",
+              ) ===
+                "80",
+          );
+          bar = await tierBar(page, "primary");
+          assertEquals(bar.color, "yellow");
+          assertEquals(bar.fill, "rgb(217, 162, 27)");
+          assert(!(await page.$(".banner.warn")), "no warning at 80%");
+          await growSsd(sb, "grow-2.bin", 1.5);
+          await clickRefresh(page);
+          await waitInPage(
+            page,
+            "95%",
+            () =>
+              document.querySelector('[data-tier="primary"] .bar')?.getAttribute(
+                "aria-valuenow",
+              ) ===
+                "95",
+          );
+          bar = await tierBar(page, "primary");
+          assertEquals(bar.color, "red");
+          assertEquals(bar.fill, "rgb(210, 63, 63)");
+          await waitInPage(
+            page,
+            "the warning banner",
+            () =>
+              document.querySelector(".banner.warn")?.textContent?.includes("warning threshold"),
+          );
+          await Deno.remove(`${sb.ssd}/grow-1.bin`);
+          await Deno.remove(`${sb.ssd}/grow-2.bin`);
+          await clickRefresh(page);
+          await waitInPage(
+            page,
+            "back to 50%",
+            () =>
+              document.querySelector('[data-tier="primary"] .bar')?.getAttribute(
+                  "aria-valuenow",
+                ) ===
+                "50" && !document.querySelector(".banner.warn"),
+          );
+        },
+      );
+
+      const gemma = `tr[data-model="${ids.gemma}"]`;
+
+      await t.step("a load button starts the server and its row turns loaded", async () => {
+        await page.click(`${gemma} button[aria-label^="Load"]`);
+        await waitInPage(
+          page,
+          "gemma loaded",
+          (sel) => document.querySelector(sel)?.getAttribute("data-status") === "loaded",
+          gemma,
+        );
+        const running = await (await fetch(`${serve.url}/running`)).json();
+        assertEquals(running.running.map((r: { model: string }) => r.model), [ids.gemma]);
+        await tab(page, "activity");
+        await waitInPage(
+          page,
+          "the server in Activity",
+          (id) =>
+            document.querySelector(`table.servers tr[data-model="${CSS.escape(id)}"]`) !== null,
+          ids.gemma!,
+        );
+        await tab(page, "models");
+      });
+
+      await t.step("a copy shows its progress, then the SSD badge", async () => {
+        await page.evaluate((sel) => {
+          const seen: string[] = [];
+          (globalThis as unknown as { seenWhere: string[] }).seenWhere = seen;
+          const record = () => {
+            const w = document.querySelector(`${sel} td.where`)?.textContent?.trim() ?? "";
+            if (seen.at(-1) !== w) seen.push(w);
+          };
+          new MutationObserver(record).observe(document.body, {
+            subtree: true,
+            childList: true,
+            characterData: true,
+            attributes: true,
+          });
+          record();
+        }, gemma);
+        await page.click(`${gemma} button[aria-label^="Cache"]`);
+        await waitInPage(
+          page,
+          "gemma on the SSD",
+          (sel) =>
+            ["ssd", "both"].includes(document.querySelector(sel)?.getAttribute("data-where") ?? ""),
+          gemma,
+        );
+        const seen = await page.evaluate(() =>
+          (globalThis as unknown as { seenWhere: string[] }).seenWhere
+        );
+        assert(seen.some((w) => /copying \d+%/.test(w)), `saw ${JSON.stringify(seen)}`);
+        assertMatch(seen.at(-1)!, /SSD/);
+      });
+
+      await t.step("the register form says 'does not fit' above the free room", async () => {
+        await tab(page, "register");
+        await page.type('input[name="model"]', "someone/Huge-Model-GGUF:Q4_K_M");
+        await page.type('input[name="size"]', "20000");
+        await waitInPage(
+          page,
+          "the primary verdict",
+          () =>
+            document.querySelector('[data-location="primary"] .loc-check')?.getAttribute(
+              "data-check",
+            ) === "no",
+        );
+        const text = await page.$eval(
+          '[data-location="primary"] .loc-check',
+          (e) => e.textContent ?? "",
+        );
+        assertMatch(text, /does not fit/);
+        const picked = await page.$eval(
+          'input[name="location"]:checked',
+          (e) => (e as HTMLInputElement).value,
+        );
+        assertEquals(picked, "secondary");
+        await page.click('input[name="model"]', { count: 3 });
+        await page.keyboard.press("Backspace");
+        await page.type('input[name="model"]', ids.gemma!);
+        await waitInPage(
+          page,
+          "gemma fits on the SSD",
+          () =>
+            document.querySelector('[data-location="primary"] .loc-check')?.getAttribute(
+              "data-check",
+            ) === "fits",
+        );
+      });
+
+      await t.step("at 390 px wide nothing scrolls sideways", async () => {
+        const narrow = await tb.page(390, 844);
+        await narrow.goto(`${serve.url}/`, { waitUntil: "domcontentloaded" });
+        await waitInPage(
+          narrow,
+          "rows",
+          () => document.querySelectorAll("tbody tr[data-model]").length > 0,
+        );
+        for (const name of ["models", "activity", "register", "settings"]) {
+          await tab(narrow, name);
+          const { scroll, client } = await narrow.evaluate(() => ({
+            scroll: document.documentElement.scrollWidth,
+            client: document.documentElement.clientWidth,
+          }));
+          assert(scroll <= client, `${name}: scrollWidth ${scroll} > ${client}`);
+        }
+        await narrow.close();
+      });
+
+      await t.step("the tabs answer the arrow keys", async () => {
+        await page.focus("#tab-register");
+        await page.keyboard.press("ArrowRight");
+        await waitInPage(
+          page,
+          "settings selected",
+          () =>
+            document.activeElement?.id === "tab-settings" &&
+            document.activeElement.getAttribute("aria-selected") === "true",
+        );
+      });
+
+      await t.step("everything came from llama-pack, without errors", () => {
+        const outside = requests.filter((u) => !u.startsWith(`${serve.url}/`));
+        assertEquals(outside, []);
+        assertEquals(errors, []);
+      });
+    } finally {
+      await tb.close();
+      await world.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "dashboard: with an API key the page asks once and keeps it for the session",
+  ignore: !browserPath,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const key = "dashboard-key-0123456789abcdef";
+    const world = await dashboardWorld({ env: { LLAMA_PACK_API_KEY: key } });
+    const tb = await launchBrowser();
+    try {
+      const { page } = await open(tb, `${world.serve.url}/`);
+      await waitInPage(
+        page,
+        "the key dialog",
+        () => document.querySelector("dialog.key")?.hasAttribute("open"),
+      );
+      assertEquals(await rowCount(page), 0);
+      await page.type('dialog.key input[name="key"]', "wrong-key-0123456789abcdef");
+      await page.keyboard.press("Enter");
+      await waitInPage(
+        page,
+        "the refusal",
+        () => document.querySelector("dialog.key")?.textContent?.includes("refused"),
+      );
+      await page.click('dialog.key input[name="key"]', { count: 3 });
+      await page.type('dialog.key input[name="key"]', key);
+      await page.keyboard.press("Enter");
+      await waitInPage(
+        page,
+        "rows",
+        () =>
+          document.querySelectorAll("tbody tr[data-model]").length > 0 &&
+          !document.querySelector("dialog.key"),
+      );
+      await page.reload({ waitUntil: "domcontentloaded" });
+      await waitInPage(
+        page,
+        "rows after a reload",
+        () => document.querySelectorAll("tbody tr[data-model]").length > 0,
+      );
+      assertEquals(await page.$("dialog.key"), null);
+    } finally {
+      await tb.close();
+      await world.close();
+    }
+  },
+});
