@@ -113,7 +113,8 @@ export async function streamEvents(path, signal, onEvent, onOpen) {
 }
 
 /**
- * One SSE message: its `event:` name and its `data:` lines parsed as JSON.
+ * One SSE message: its `event:` name and its `data:` lines parsed as JSON;
+ * a payload `{"type", "data"}` without an `event:` line is unwrapped.
  * @param {string} block
  * @returns {{type: string, data: any} | undefined}
  */
@@ -135,6 +136,9 @@ export function parseSseBlock(block) {
   } catch {
     payload = data.join("\n");
   }
-  const inner = payload && typeof payload === "object" ? payload : {};
-  return { type: type || (typeof inner.type === "string" ? inner.type : "message"), data: payload };
+  // llama-pack's api/events: every message is `data: {"type", "data"}`.
+  if (!type && payload && typeof payload === "object" && typeof payload.type === "string") {
+    return { type: payload.type, data: payload.data };
+  }
+  return { type: type || "message", data: payload };
 }

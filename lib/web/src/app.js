@@ -3,6 +3,7 @@
 // api/events; the page never reloads.
 import { html, render, useEffect, useReducer, useRef, useState } from "./html.js";
 import { call, KeyNeeded, setSessionKey, streamEvents } from "./api.js";
+import { makeActions } from "./actions.js";
 import { initialState, reduce, REFETCH_MODELS } from "./store.js";
 import { TierCards } from "./tiers_view.js";
 import { ModelsView } from "./models_view.js";
@@ -130,63 +131,7 @@ function App() {
       answer.current = resolve;
       setAsk(spec);
     });
-  const run = async (what, fn) => {
-    try {
-      dispatch({ type: "notice", notice: null });
-      const out = await fn();
-      await loadAll(dispatch);
-      return out;
-    } catch (err) {
-      if (err instanceof KeyNeeded) dispatch({ type: "key", prompt: "refused" });
-      else dispatch({ type: "notice", notice: `${what}: ${err.message}` });
-      throw err;
-    }
-  };
-  const quiet = (p) => p.catch(() => {});
-  const act = {
-    load: (m) => quiet(run(`load ${m.name}`, () => call("POST", "models/load", { model: m.id }))),
-    unload: async (m) => {
-      const ok = await confirm({
-        title: `Stop ${m.name}?`,
-        text: "Its server stops; requests in flight to it are cut off.",
-        confirm: "Stop the server",
-      });
-      if (ok) {
-        await quiet(run(`unload ${m.name}`, () => call("POST", "models/unload", { model: m.id })));
-      }
-    },
-    cache: (m) =>
-      quiet(
-        run(`cache ${m.name}`, () =>
-          call("POST", "api/models", { model_name: m.id, cache_location: "primary" })),
-      ),
-    evict: async (m) => {
-      const ok = await confirm({
-        title: `Evict ${m.name} from the SSD?`,
-        text: "Its SSD copy is deleted (the HDD original is checked first) and it loads from the " +
-          "HDD until it is cached again.",
-        confirm: "Evict",
-      });
-      if (ok) {
-        await quiet(
-          run(
-            `evict ${m.name}`,
-            () => call("POST", "api/models", { model_name: m.id, cache_location: "secondary" }),
-          ),
-        );
-      }
-    },
-    pin: (m, pinned) =>
-      quiet(
-        run(`${pinned ? "pin" : "unpin"} ${m.name}`, () =>
-          call("POST", `api/models/${encodeURIComponent(m.id)}/pin`, { pinned })),
-      ),
-    refreshStats: () => quiet(run("refresh", () => call("POST", "api/cache/refresh"))),
-    check: (loc, mb) =>
-      call("GET", `api/cache/check?cache_location=${loc}&required_space_mb=${Math.ceil(mb)}`),
-    recommend: (mb) => call("GET", `api/cache/recommend?estimated_size_mb=${Math.ceil(mb)}`),
-    register: (body) => run(`register ${body.model_name}`, () => call("POST", "api/models", body)),
-  };
+  const act = makeActions(dispatch, confirm, () => loadAll(dispatch));
 
   const panel = {
     models: ModelsView,

@@ -32,35 +32,38 @@ function WhereBadge({ row }) {
   }`;
 }
 
+// The API pins with every copy to the SSD (`primary`) and unpins with every
+// eviction (`secondary`): "Cache" copies and pins, "Pin" pins a copy already
+// there, "Evict" unpins and deletes the SSD copy (it asks first).
 function Actions({ row, act }) {
   const n = row.name;
   const busy = row.status !== "unloaded";
+  const button = (label, aria, onClick, opts = {}) =>
+    html`
+      <button type="button" class=${opts.danger ? "danger" : ""} aria-label=${aria}
+        disabled=${opts.disabled ?? false} onClick=${onClick}>${label}</button>
+    `;
   return html`<div class="row-actions">
     ${
     busy
-      ? html`
-        <button type="button" class="danger" aria-label=${`Unload ${n}`}
-          onClick=${() => act.unload(row)}>Unload</button>
-      `
-      : html`
-        <button type="button" aria-label=${`Load ${n}`}
-          onClick=${() => act.load(row)}>Load</button>
-      `
+      ? button("Unload", `Unload ${n}`, () => act.unload(row), { danger: true })
+      : button("Load", `Load ${n}`, () => act.load(row))
   }
     ${
-    row.onSsd
-      ? html`
-        <button type="button" class="danger" aria-label=${`Evict ${n} from the SSD`}
-          onClick=${() => act.evict(row)}>Evict</button>
-      `
-      : html`
-        <button type="button" aria-label=${`Cache ${n} on the SSD`}
-          disabled=${row.where === "copying"} onClick=${() => act.cache(row)}>Cache</button>
-      `
+    row.onSsd || row.ssdOnly
+      ? null
+      : button("Cache", `Cache ${n} on the SSD`, () => act.cache(row), {
+        disabled: row.where === "copying",
+      })
   }
-    <button type="button" aria-pressed=${row.pinned ? "true" : "false"}
-      aria-label=${`${row.pinned ? "Unpin" : "Pin"} ${n}`}
-      onClick=${() => act.pin(row, !row.pinned)}>${row.pinned ? "Unpin" : "Pin"}</button>
+    ${
+    row.onSsd && !row.pinned && !row.ssdOnly ? button("Pin", `Pin ${n}`, () => act.pin(row)) : null
+  }
+    ${
+    row.onSsd && !row.ssdOnly
+      ? button("Evict", `Evict ${n} from the SSD`, () => act.evict(row), { danger: true })
+      : null
+  }
   </div>`;
 }
 

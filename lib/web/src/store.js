@@ -18,7 +18,19 @@ export const REFETCH_MODELS = new Set([
   "scan",
 ]);
 
-/** The state before anything is known. */
+/**
+ * @typedef {{at: number, type: string, text: string, level: string}} EventLine
+ * @typedef {{
+ *   models: Record<string, any>, stats: any, settings: any, servers: Record<string, any>,
+ *   copies: Record<string, any>, downloads: Record<string, any>, events: EventLine[],
+ *   conn: string, keyPrompt: string | null, notice: string | null, now: number
+ * }} State
+ */
+
+/**
+ * The state before anything is known.
+ * @returns {State}
+ */
 export function initialState() {
   return {
     /** GET api/models rows by id. */
@@ -48,8 +60,9 @@ export function initialState() {
 
 /**
  * The next state after an action.
- * @param {ReturnType<typeof initialState>} state
+ * @param {State} state
  * @param {{type: string, [k: string]: any}} action
+ * @returns {State}
  */
 export function reduce(state, action) {
   switch (action.type) {
@@ -105,9 +118,10 @@ function without(map, key) {
 
 /**
  * Folds one live event into the state and the recent-events list.
- * @param {ReturnType<typeof initialState>} state
+ * @param {State} state
  * @param {{type: string, data: any}} event
  * @param {number} at Unix seconds.
+ * @returns {State}
  */
 export function applyEvent(state, event, at) {
   const d = event.data ?? {};
@@ -243,8 +257,18 @@ export function percentOf(t) {
 }
 
 /**
+ * @typedef {{
+ *   id: string, name: string, path: string, quant: string | null, params: number | null,
+ *   sizeMb: number, where: string, custom: boolean, copyPercent: number | null, rank: number,
+ *   uses: number, lastUsed: number | null, status: string, pinned: boolean, onSsd: boolean,
+ *   ssdOnly: boolean, port: number | null
+ * }} ModelRow
+ */
+
+/**
  * The rows of the models table.
- * @param {ReturnType<typeof initialState>} state
+ * @param {State} state
+ * @returns {ModelRow[]}
  */
 export function modelRows(state) {
   const copying = new Map(
@@ -293,9 +317,10 @@ const WHERE_ORDER = { ssd: 0, both: 1, copying: 2, hdd: 3 };
 
 /**
  * Rows sorted by a column (ties by name, then id, so the order is stable).
- * @param {ReturnType<typeof modelRows>} rows
+ * @param {ModelRow[]} rows
  * @param {string} key
- * @param {1 | -1} dir
+ * @param {number} dir 1 ascending, -1 descending.
+ * @returns {ModelRow[]}
  */
 export function sortRows(rows, key, dir) {
   const value = (r) => {
@@ -315,8 +340,9 @@ export function sortRows(rows, key, dir) {
 
 /**
  * Rows whose name, path, quant, place or status contain every word of the query.
- * @param {ReturnType<typeof modelRows>} rows
+ * @param {ModelRow[]} rows
  * @param {string} query
+ * @returns {ModelRow[]}
  */
 export function filterRows(rows, query) {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);

@@ -1,0 +1,72 @@
+import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
+import { createServeApp, type ServeContext } from "./app.ts";
+import { isDashboardPath, webRoutes } from "./routes_web.ts";
+import { WEB_ASSETS } from "../web/assets.ts";
+
+const KEY = "key-0123456789abcdef";
+const app = createServeApp(
+  { apiKeys: [KEY], maxBodyBytes: 1024, version: "0" } as unknown as ServeContext,
+  { extend: webRoutes, isPublic: isDashboardPath },
+);
+const get = (path: string, headers: Record<string, string> = {}) =>
+  app.fetch(new Request(`http://x${path}`, { headers }));
+
+Deno.test("webRoutes(): the page and its files are served without a key, the API still needs one", async () => {
+  const page = await get("/");
+  assertEquals(page.status, 200);
+  assertEquals(page.headers.get("content-type"), "text/html; charset=utf-8");
+  const csp = page.headers.get("content-security-policy") ?? "";
+  assertStringIncludes(csp, "default-src 'self'");
+  assertStringIncludes(csp, "script-src 'self'");
+  const html = await page.text();
+  assertStringIncludes(html, '<script type="module" src="assets/app.js">');
+  assert(!/https?:\/\//.test(html), "the page names no outside URL");
+  for (
+    const path of ["app.js", "style.css", "vendor/preact.js", "vendor/hooks.js", "vendor/htm.js"]
+  ) {
+    const res = await get(`/assets/${path}`);
+    assertEquals(res.status, 200, path);
+    assertEquals(res.headers.get("cache-control"), "no-cache");
+    assertEquals(await res.text(), WEB_ASSETS[path]!.body);
+  }
+  assertEquals((await get("/assets/nope.js")).status, 401);
+  assertEquals((await get("/assets/nope.js", { authorization: `Bearer ${KEY}` })).status, 404);
+  assertEquals((await get("/api/models")).status, 401);
+  assertEquals((await get("/assets/../api/models")).status, 401);
+});
+
+Deno.test("webRoutes(): a file the browser has is answered 304", async () => {
+  const first = await get("/assets/app.js");
+  const etag = first.headers.get("etag")!;
+  await first.body?.cancel();
+  const again = await get("/assets/app.js", { "if-none-match": etag });
+  assertEquals(again.status, 304);
+  assertEquals(await again.text(), "");
+});
+
+Deno.test("WEB_ASSETS: every module the page imports is embedded, none from outside", () => {
+  for (const [path, asset] of Object.entries(WEB_ASSETS)) {
+    if (!path.endsWith(".js")) continue;
+    for (const m of asset.body.matchAll(/(?:import|from)\s*["']([^"']+)["']/g)) {
+      const spec = m[1]!;
+      assert(spec.startsWith("./") || spec.startsWith("../"), `${path} imports ${spec}`);
+      const target = new URL(spec, `http://x/assets/${path}`).pathname.slice("/assets/".length);
+      assert(target in WEB_ASSETS, `${path} imports ${spec}, which is not embedded`);
+    }
+  }
+});
+
+Deno.test("lib/web/assets.ts is what deno task web generates from lib/web/src/ and npm", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("../../tools/web_assets.ts", import.meta.url).pathname,
+      "--check",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(new TextDecoder().decode(out.stderr).trim(), "lib/web/assets.ts is up to date");
+  assert(out.success);
+});

@@ -1,0 +1,52 @@
+import { assertEquals } from "../../../tests/assert.ts";
+import { ago, params, sizeMb, twinHints, usageColor } from "./format.js";
+
+Deno.test("usageColor(): green below 75%, yellow up to 90%, red above, as the guide and the API say", () => {
+  assertEquals([50, 74.9, 75, 80, 90, 90.1, 95].map(usageColor), [
+    "green",
+    "green",
+    "yellow",
+    "yellow",
+    "yellow",
+    "red",
+    "red",
+  ]);
+});
+
+Deno.test("sizeMb(), params(), ago(): what people read", () => {
+  assertEquals([sizeMb(812), sizeMb(4812.8), sizeMb(40550), sizeMb(2_000_000)], [
+    "812 MB",
+    "4.7 GB",
+    "40 GB",
+    "1.9 TB",
+  ]);
+  assertEquals([params(8.2e9), params(70.6e9), params(4.7e8), params(null)], [
+    "8.2B",
+    "71B",
+    "470M",
+    "—",
+  ]);
+  assertEquals([ago(null, 100), ago(990, 1000), ago(1000 - 300, 1000), ago(0.5, 86_400 * 3)], [
+    "never",
+    "just now",
+    "5 min ago",
+    "3 d ago",
+  ]);
+});
+
+Deno.test("twinHints(): twins get as much of their folders as tells them apart", () => {
+  const hints = twinHints([
+    { id: "a", name: "Qwen3-8B-Q4_K_M", path: "/m/hdd/qwen/Qwen3-8B-Q4_K_M.gguf" },
+    { id: "b", name: "Qwen3-8B-Q4_K_M", path: "/m/hdd/archive/2024/Qwen3-8B-Q4_K_M.gguf" },
+    { id: "c", name: "gemma", path: "/m/hdd/llm/gemma.gguf" },
+    { id: "d", name: "x", path: "/m/ssd/same/x.gguf" },
+    { id: "e", name: "x", path: "/m/hdd/same/x.gguf" },
+  ]);
+  assertEquals(Object.fromEntries(hints), {
+    a: "…/qwen",
+    b: "…/2024",
+    c: "",
+    d: "…/ssd/same",
+    e: "…/hdd/same",
+  });
+});
