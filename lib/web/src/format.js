@@ -25,12 +25,13 @@ export function sizeBytes(bytes) {
 }
 
 /**
- * A size in gigabytes with one decimal below 100.
+ * A size in gigabytes with one decimal below 100, in terabytes from 1000.
  * @param {number | null | undefined} gb
  * @returns {string}
  */
 export function sizeGb(gb) {
   if (gb === null || gb === undefined || !Number.isFinite(gb)) return "—";
+  if (gb >= 1000) return `${(gb / 1024).toFixed(1)} TB`;
   return `${gb < 100 ? gb.toFixed(1) : Math.round(gb)} GB`;
 }
 

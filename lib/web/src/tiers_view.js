@@ -43,9 +43,8 @@ function TierCard({ tier, threshold }) {
             : "the disk"} · ${sizeGb(tier.free_gb)} free
         </p>
         ${tier.warning
-          ? html`<p class="warning" role="alert">
-          Past the warning threshold (${Math.round((threshold ?? 0.9) * 100)}%): free some
-          room or raise the limit.
+          ? html`<p class="warning">
+          Past the ${Math.round((threshold ?? 0.9) * 100)}% warning threshold.
         </p>`
           : null}
       </article>
