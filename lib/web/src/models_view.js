@@ -22,7 +22,10 @@ function WhereBadge({ row }) {
       copying ${row.copyPercent ?? 0}%
     </span>`;
   }
-  const label = { ssd: "SSD", hdd: "HDD", both: "SSD + HDD" }[row.where] ?? row.where;
+  // The permanent copy: the HDD, a custom directory, or another tool's store.
+  const home = row.store ?? (row.custom ? "custom" : "HDD");
+  const label = { ssd: "SSD", hdd: home, custom: "custom", both: `SSD + ${home}` }[row.where] ??
+    row.where;
   return html`<span class=${`badge where-${row.where}`}>${label}</span>${
     row.pinned
       ? html`

@@ -259,7 +259,8 @@ export function percentOf(t) {
 /**
  * @typedef {{
  *   id: string, name: string, path: string, quant: string | null, params: number | null,
- *   sizeMb: number, where: string, custom: boolean, copyPercent: number | null, rank: number,
+ *   sizeMb: number, where: string, custom: boolean, store: string | null,
+ *   copyPercent: number | null, rank: number,
  *   uses: number, lastUsed: number | null, status: string, pinned: boolean, onSsd: boolean,
  *   ssdOnly: boolean, port: number | null
  * }} ModelRow
@@ -282,17 +283,23 @@ export function modelRows(state) {
     const onSsd = Boolean(m.on_ssd);
     const elsewhere = locations.some((l) => l !== "primary");
     const isCopying = copy !== undefined || m.ssd?.state === "copying";
-    const where = isCopying ? "copying" : onSsd && elsewhere ? "both" : onSsd ? "ssd" : "hdd";
+    const permanent = locations.includes("secondary")
+      ? "hdd"
+      : locations.includes("custom")
+      ? "custom"
+      : "hdd";
+    const where = isCopying ? "copying" : onSsd && elsewhere ? "both" : onSsd ? "ssd" : permanent;
     const lastUsed = typeof m.last_used === "string" ? Date.parse(m.last_used) / 1000 : m.last_used;
     return {
       id: m.id,
-      name: String(m.model_name ?? m.id),
+      name: String(m.model_name ?? m.id).replace(/\.gguf$/i, ""),
       path: String(m.path ?? ""),
       quant: m.quant ?? null,
       params: m.parameters ?? null,
       sizeMb: Number(m.model_size_mb ?? 0),
       where,
       custom: locations.includes("custom"),
+      store: m.store ?? null,
       copyPercent: copy
         ? percentOf(copy)
         : isCopying && m.ssd?.progress != null
@@ -313,7 +320,7 @@ export function modelRows(state) {
 }
 
 const STATUS_ORDER = { loaded: 0, loading: 1, unloaded: 2 };
-const WHERE_ORDER = { ssd: 0, both: 1, copying: 2, hdd: 3 };
+const WHERE_ORDER = { ssd: 0, both: 1, copying: 2, custom: 3, hdd: 4 };
 
 /**
  * Rows sorted by a column (ties by name, then id, so the order is stable).
