@@ -3,16 +3,17 @@
 import { ApiError, call, KeyNeeded } from "./api.js";
 
 /**
- * The names of the copies a 409 says a copy would evict, if that is why.
+ * The names of the copies a 409 of `POST api/models` says a copy to the SSD
+ * would evict (`would_evict`), if that is why it was refused.
  * @param {unknown} err
  * @returns {string[] | undefined}
  */
 export function evictionsOf(err) {
   if (!(err instanceof ApiError) || err.status !== 409) return undefined;
   const body = err.body && typeof err.body === "object" ? err.body : {};
-  const list = body.would_evict ?? body.evict ?? body.evictions ?? body.victims;
+  const list = body.would_evict;
   if (!Array.isArray(list) || list.length === 0) return undefined;
-  return list.map((v) => typeof v === "string" ? v : String(v.model_name ?? v.model_id ?? v.id));
+  return list.map((v) => String(v.model_name ?? v.model_id));
 }
 
 /**
@@ -80,7 +81,12 @@ export function makeActions(dispatch, confirm, reload) {
       }
     },
     pin: (m) => quiet(run(`pin ${m.name}`, () => toSsd(m))),
-    refreshStats: () => quiet(run("refresh", () => call("POST", "api/cache/refresh"))),
+    refreshStats: () =>
+      quiet(run("refresh", async () => {
+        const pass = await call("POST", "api/cache/refresh");
+        if (pass?.stats) dispatch({ type: "stats", stats: pass.stats });
+        return pass;
+      })),
     check: (loc, mb) =>
       call("GET", `api/cache/check?cache_location=${loc}&required_space_mb=${Math.ceil(mb)}`),
     recommend: (mb) => call("GET", `api/cache/recommend?estimated_size_mb=${Math.ceil(mb)}`),

@@ -28,16 +28,14 @@ async function loadAll(dispatch) {
       if (err instanceof KeyNeeded) throw err;
       return undefined;
     });
-  const [models, stats, running, settings] = await Promise.all([
+  const [models, stats, running] = await Promise.all([
     get("api/models"),
     get("api/cache/stats"),
     get("running"),
-    get("api/settings"),
   ]);
   if (Array.isArray(models)) dispatch({ type: "models", models });
   if (stats) dispatch({ type: "stats", stats });
   if (Array.isArray(running?.running)) dispatch({ type: "running", running: running.running });
-  if (settings) dispatch({ type: "settings", settings });
 }
 
 /** Fetches the model list again. */

@@ -21,7 +21,7 @@ export const REFETCH_MODELS = new Set([
 /**
  * @typedef {{at: number, type: string, text: string, level: string}} EventLine
  * @typedef {{
- *   models: Record<string, any>, stats: any, settings: any, servers: Record<string, any>,
+ *   models: Record<string, any>, stats: any, monitor: any, servers: Record<string, any>,
  *   copies: Record<string, any>, downloads: Record<string, any>, events: EventLine[],
  *   conn: string, keyPrompt: string | null, notice: string | null, now: number
  * }} State
@@ -37,8 +37,8 @@ export function initialState() {
     models: {},
     /** GET api/cache/stats (also the cache_stats event). */
     stats: null,
-    /** GET api/settings, when the API offers it. */
-    settings: null,
+    /** The last monitor_pass event. */
+    monitor: null,
     /** Running servers by model id. */
     servers: {},
     /** Copies under way by job id. */
@@ -86,8 +86,6 @@ export function reduce(state, action) {
       };
     case "stats":
       return { ...state, stats: action.stats };
-    case "settings":
-      return { ...state, settings: action.settings };
     case "conn":
       return { ...state, conn: action.conn };
     case "key":
@@ -177,6 +175,9 @@ export function applyEvent(state, event, at) {
       break;
     case "cache_stats":
       next = { ...state, stats: d };
+      break;
+    case "monitor_pass":
+      next = { ...state, monitor: d };
       break;
   }
   if (QUIET.has(event.type)) return next;
