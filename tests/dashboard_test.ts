@@ -232,6 +232,48 @@ Deno.test({
         assertMatch(seen.at(-1)!, /SSD/);
       });
 
+      await t.step("evict and unload ask first; Cancel changes nothing", async () => {
+        const dialog = async (button: string) => {
+          await waitInPage(
+            page,
+            "the confirm dialog",
+            () => document.querySelector("dialog.confirm")?.hasAttribute("open"),
+          );
+          const [b] = await page.$$(`xpath/.//dialog//button[contains(., '${button}')]`);
+          await b!.click();
+          await waitInPage(
+            page,
+            "the dialog gone",
+            () => !document.querySelector("dialog.confirm"),
+          );
+        };
+        await page.click(`${gemma} button[aria-label^="Evict"]`);
+        await dialog("Cancel");
+        assertEquals(await page.$eval(gemma, (tr) => tr.getAttribute("data-where")), "both");
+        await page.click(`${gemma} button[aria-label^="Evict"]`);
+        await page.keyboard.press("Escape");
+        await waitInPage(page, "Escape closes it", () => !document.querySelector("dialog.confirm"));
+        assertEquals(await page.$eval(gemma, (tr) => tr.getAttribute("data-where")), "both");
+        await page.click(`${gemma} button[aria-label^="Evict"]`);
+        await dialog("Evict");
+        await waitInPage(
+          page,
+          "gemma back on the HDD only",
+          (sel) => document.querySelector(sel)?.getAttribute("data-where") === "hdd",
+          gemma,
+        );
+        await page.click(`${gemma} button[aria-label^="Unload"]`);
+        await dialog("Stop the server");
+        await waitInPage(
+          page,
+          "gemma unloaded",
+          (sel) => document.querySelector(sel)?.getAttribute("data-status") === "unloaded",
+          gemma,
+        );
+        const running = await (await fetch(`${serve.url}/running`)).json();
+        assertEquals(running.running, []);
+      });
+
       await t.step("the register form says 'does not fit' above the free room", async () => {
         await tab(page, "register");
         await page.type('input[name="model"]', "someone/Huge-Model-GGUF:Q4_K_M");
