@@ -42,9 +42,15 @@ async function tierBar(page: Page, tier: string) {
 }
 
 async function clickRefresh(page: Page) {
-  const [button] = await page.$$("xpath/.//button[contains(., 'Refresh cache stats')]");
-  assert(button, "a Refresh cache stats button");
-  await button.click();
+  await waitInPage(
+    page,
+    "Refresh cache stats ready",
+    () =>
+      document.querySelector("button.refresh:not([disabled])")?.textContent?.includes(
+        "Refresh cache stats",
+      ),
+  );
+  await page.click("button.refresh");
 }
 
 async function tab(page: Page, name: string) {

@@ -67,7 +67,7 @@ export function TierCards({ stats, act }) {
   return html`<section class="tiers" aria-labelledby="tiers-h">
     <div class="toolbar">
       <h2 id="tiers-h">Cache tiers</h2>
-      <button type="button" onClick=${refresh} disabled=${busy}>
+      <button type="button" class="refresh" onClick=${refresh} disabled=${busy}>
         ${busy ? "Refreshing…" : "Refresh cache stats"}
       </button>
     </div>
