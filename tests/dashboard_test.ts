@@ -257,6 +257,11 @@ Deno.test({
         await dialog("Cancel");
         assertEquals(await page.$eval(gemma, (tr) => tr.getAttribute("data-where")), "both");
         await page.click(`${gemma} button[aria-label^="Evict"]`);
+        await waitInPage(
+          page,
+          "the confirm dialog",
+          () => document.querySelector("dialog.confirm")?.hasAttribute("open"),
+        );
         await page.keyboard.press("Escape");
         await waitInPage(page, "Escape closes it", () => !document.querySelector("dialog.confirm"));
         assertEquals(await page.$eval(gemma, (tr) => tr.getAttribute("data-where")), "both");
