@@ -4,7 +4,7 @@
  * `deno task web`), so it works from a clone, from JSR and from a compiled
  * binary, with no network. The page and its files hold no data and are
  * served without a key; the page asks for the key and sends it with every
- * API call it makes.
+ * API call it makes. Files are gzipped (once) for browsers that accept it.
  *
  * @module
  */
@@ -31,18 +31,46 @@ export function isDashboardPath(path: string): boolean {
   return path === "/" || (path.startsWith("/assets/") && path.slice(8) in WEB_ASSETS);
 }
 
-function assetResponse(req: Request, asset: WebAsset): Response {
-  const headers = {
+/** Each file gzipped once, on first request. */
+const GZIPPED = new Map<WebAsset, Promise<Uint8Array<ArrayBuffer>>>();
+
+function gzipped(asset: WebAsset): Promise<Uint8Array<ArrayBuffer>> {
+  let bytes = GZIPPED.get(asset);
+  if (!bytes) {
+    const stream = new Blob([asset.body]).stream().pipeThrough(new CompressionStream("gzip"));
+    bytes = new Response(stream).bytes();
+    GZIPPED.set(asset, bytes);
+  }
+  return bytes;
+}
+
+/** Whether `Accept-Encoding` takes gzip (`gzip` or `*` with a q above 0). */
+function acceptsGzip(req: Request): boolean {
+  return (req.headers.get("accept-encoding") ?? "").split(",").some((part) => {
+    const [name, ...params] = part.split(";").map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith("q="));
+    return (name === "gzip" || name === "*") && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
+async function assetResponse(req: Request, asset: WebAsset): Promise<Response> {
+  const gzip = acceptsGzip(req);
+  // The gzipped body is another representation: another validator.
+  const etag = gzip ? asset.etag.replace(/"$/, '-gz"') : asset.etag;
+  const headers: Record<string, string> = {
     "Content-Type": asset.type,
     // Revalidated on every load (a cheap 304), so an upgrade shows at once.
     "Cache-Control": "no-cache",
-    ETag: asset.etag,
+    ETag: etag,
+    Vary: "Accept-Encoding",
     "X-Content-Type-Options": "nosniff",
   };
-  if (req.headers.get("if-none-match") === asset.etag) {
+  if (req.headers.get("if-none-match") === etag) {
     return new Response(null, { status: 304, headers });
   }
-  return new Response(req.method === "HEAD" ? null : asset.body, { headers });
+  if (!gzip) return new Response(req.method === "HEAD" ? null : asset.body, { headers });
+  headers["Content-Encoding"] = "gzip";
+  return new Response(req.method === "HEAD" ? null : await gzipped(asset), { headers });
 }
 
 /** The page's own policy: only its own files, no inline script, no framing. */
@@ -56,8 +84,8 @@ const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-s
  * @param _ctx The serve context (unused: the page reads the API itself).
  */
 export function webRoutes(app: Hono, _ctx: ServeContext): void {
-  app.get("/", (c) => {
-    const res = assetResponse(c.req.raw, WEB_ASSETS["index.html"]!);
+  app.get("/", async (c) => {
+    const res = await assetResponse(c.req.raw, WEB_ASSETS["index.html"]!);
     res.headers.set("Content-Security-Policy", PAGE_CSP);
     res.headers.set("Referrer-Policy", "no-referrer");
     return res;

@@ -35,6 +35,23 @@ Deno.test("webRoutes(): the page and its files are served without a key, the API
   assertEquals((await get("/assets/../api/models")).status, 401);
 });
 
+Deno.test("webRoutes(): gzipped for a browser that accepts it, with its own validator", async () => {
+  const plain = await get("/assets/vendor/preact.js");
+  const gz = await get("/assets/vendor/preact.js", { "accept-encoding": "gzip, deflate, br" });
+  assertEquals(gz.headers.get("content-encoding"), "gzip");
+  assertEquals(gz.headers.get("vary"), "Accept-Encoding");
+  assert(gz.headers.get("etag") !== plain.headers.get("etag"));
+  const bytes = new Uint8Array(await gz.arrayBuffer());
+  const body = await new Response(
+    new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")),
+  ).text();
+  assertEquals(body, await plain.text());
+  assert(bytes.length < body.length / 2, `${bytes.length} of ${body.length}`);
+  const refused = await get("/assets/app.js", { "accept-encoding": "gzip;q=0, identity" });
+  assertEquals(refused.headers.get("content-encoding"), null);
+  await refused.body?.cancel();
+});
+
 Deno.test("webRoutes(): a file the browser has is answered 304", async () => {
   const first = await get("/assets/app.js");
   const etag = first.headers.get("etag")!;
