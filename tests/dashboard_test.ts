@@ -116,11 +116,23 @@ Deno.test({
         );
         const [sizeHeader] = await page.$$("xpath/.//thead//button[contains(., 'Size')]");
         await sizeHeader!.click();
-        const first = await page.$eval(
-          "tbody tr[data-model]",
-          (tr) => tr.getAttribute("data-model"),
+        await waitInPage(
+          page,
+          "the biggest model first",
+          () =>
+            /Llama-3\.3-70B/.test(
+              document.querySelector("tbody tr[data-model]")?.getAttribute("data-model") ?? "",
+            ),
         );
-        assertMatch(first ?? "", /Llama-3\.3-70B/);
+        await sizeHeader!.click();
+        await waitInPage(
+          page,
+          "the smallest model first",
+          () =>
+            /gemma/.test(
+              document.querySelector("tbody tr[data-model]")?.getAttribute("data-model") ?? "",
+            ),
+        );
       });
 
       await t.step(
@@ -199,10 +211,16 @@ Deno.test({
         await tab(page, "activity");
         await waitInPage(
           page,
-          "the server in Activity",
-          (id) =>
-            document.querySelector(`table.servers tr[data-model="${CSS.escape(id)}"]`) !== null,
+          "the server in Activity with its port, tier, start and memory",
+          (id, port) => {
+            const tr = document.querySelector(`table.servers tr[data-model="${CSS.escape(id)}"]`);
+            const cell = (label: string) =>
+              tr?.querySelector(`[data-label="${label}"]`)?.textContent?.trim() ?? "";
+            return cell("Port") === String(port) && cell("Tier") === "HDD" &&
+              cell("Since") === "just now" && /^\d+(\.\d)? (MB|GB)$/.test(cell("Memory"));
+          },
           ids.gemma!,
+          running.running[0].proxy.split(":").at(-1),
         );
         await tab(page, "models");
       });
@@ -284,10 +302,19 @@ Deno.test({
         // "unloaded" covers stopping; the server is gone soon after.
         const deadline = Date.now() + 10_000;
         let running: unknown[] = [];
-        do {
+        for (;;) {
           running = (await (await fetch(`${serve.url}/running`)).json()).running;
-        } while (running.length > 0 && Date.now() < deadline);
+          if (running.length === 0 || Date.now() > deadline) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         assertEquals(running, []);
+        await tab(page, "activity");
+        await waitInPage(
+          page,
+          "no server in Activity",
+          () => document.querySelector("table.servers") === null,
+        );
+        await tab(page, "models");
       });
 
       await t.step("the register form says 'does not fit' above the free room", async () => {
@@ -324,6 +351,24 @@ Deno.test({
             ) === "fits",
         );
       });
+
+      await t.step(
+        "Settings show the config file, the monitor's interval and the policy",
+        async () => {
+          await tab(page, "settings");
+          await waitInPage(
+            page,
+            "the settings",
+            () => document.querySelector(".config-path") !== null,
+          );
+          assertEquals(await page.$eval(".config-path", (e) => e.textContent?.trim()), sb.config);
+          const setting = (name: string) =>
+            page.$eval(`[data-setting="${name}"]`, (e) => e.textContent?.trim() ?? "");
+          assertEquals(await setting("monitor-interval"), "every 5 min");
+          assertEquals(await setting("threshold"), "90%");
+          assertMatch(await setting("policy"), /only when asked/);
+        },
+      );
 
       await t.step("at 390 px wide nothing scrolls sideways", async () => {
         const narrow = await tb.page(390, 844);

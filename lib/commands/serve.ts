@@ -133,7 +133,7 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
   }, {
     extend: (app, ctx) => {
       cacheRoutes(cache.api)(app, ctx);
-      webRoutes(app, ctx);
+      webRoutes(app, ctx, { configPath: ctx.configPath });
     },
     isPublic: isDashboardPath,
   });

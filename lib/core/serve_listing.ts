@@ -165,6 +165,10 @@ export interface RunningEntry {
   in_flight: number;
   /** Where it loaded from. */
   tier: string;
+  /** When its server was started (ISO 8601 UTC), or `null` before it is. */
+  started_at: string | null;
+  /** Its server's resident memory in bytes, or `null` when unknown. */
+  memory_bytes: number | null;
 }
 
 /**

@@ -5,6 +5,8 @@
  * binary, with no network. The page and its files hold no data and are
  * served without a key; the page asks for the key and sends it with every
  * API call it makes. Files are gzipped (once) for browsers that accept it.
+ * The Settings tab reads `GET /api/settings` (`settings_doc.ts`), which
+ * needs the key like the rest of the API.
  *
  * @module
  */
@@ -12,6 +14,7 @@
 import type { Hono } from "hono";
 import { WEB_ASSETS, type WebAsset } from "../web/assets.ts";
 import type { ServeContext } from "./app.ts";
+import { settingsDoc } from "./settings_doc.ts";
 
 /**
  * Whether a path is one of the dashboard's (served without a key).
@@ -77,13 +80,21 @@ async function assetResponse(req: Request, asset: WebAsset): Promise<Response> {
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/** Options of {@linkcode webRoutes}. */
+export interface WebRoutesOptions {
+  /** The config file `--serve` read, shown on the Settings tab. */
+  configPath: string;
+}
+
 /**
- * Adds the dashboard's routes: `GET /` (the page) and `GET /assets/*`.
+ * Adds the dashboard's routes: `GET /` (the page), `GET /assets/*` and
+ * `GET /api/settings` (the config as `--serve` runs it, without keys).
  *
  * @param app The app.
- * @param _ctx The serve context (unused: the page reads the API itself).
+ * @param ctx The serve context (its config and keys).
+ * @param options The config file's path.
  */
-export function webRoutes(app: Hono, _ctx: ServeContext): void {
+export function webRoutes(app: Hono, ctx: ServeContext, options: WebRoutesOptions): void {
   app.get("/", async (c) => {
     const res = await assetResponse(c.req.raw, WEB_ASSETS["index.html"]!);
     res.headers.set("Content-Security-Policy", PAGE_CSP);
@@ -94,4 +105,8 @@ export function webRoutes(app: Hono, _ctx: ServeContext): void {
     const asset = WEB_ASSETS[c.req.path.slice("/assets/".length)];
     return asset ? assetResponse(c.req.raw, asset) : c.notFound();
   });
+  app.get(
+    "/api/settings",
+    (c) => c.json(settingsDoc(ctx.config, options.configPath, ctx.apiKeys.length > 0)),
+  );
 }

@@ -2,11 +2,26 @@ import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.t
 import { createServeApp, type ServeContext } from "./app.ts";
 import { isDashboardPath, webRoutes } from "./routes_web.ts";
 import { WEB_ASSETS } from "../web/assets.ts";
+import { parseConfig } from "../config/parse.ts";
 
 const KEY = "key-0123456789abcdef";
+const { config } = parseConfig(
+  JSON.stringify({
+    ssd_path: "/fast",
+    hdd_path: ["/slow", "/slower"],
+    ssd_limit_gb: 100,
+    cache: { min_uses: 3, auto: false },
+    serve: { monitor_interval_s: 120, api_keys: [KEY] },
+  }),
+  "/home/me/.config/llama-pack/config.jsonc",
+);
 const app = createServeApp(
-  { apiKeys: [KEY], maxBodyBytes: 1024, version: "0" } as unknown as ServeContext,
-  { extend: webRoutes, isPublic: isDashboardPath },
+  { config, apiKeys: [KEY], maxBodyBytes: 1024, version: "0" } as unknown as ServeContext,
+  {
+    extend: (a, ctx) =>
+      webRoutes(a, ctx, { configPath: "/home/me/.config/llama-pack/config.jsonc" }),
+    isPublic: isDashboardPath,
+  },
 );
 const get = (path: string, headers: Record<string, string> = {}) =>
   app.fetch(new Request(`http://x${path}`, { headers }));
@@ -86,4 +101,21 @@ Deno.test("lib/web/assets.ts is what deno task web generates from lib/web/src/ a
   }).output();
   assertEquals(new TextDecoder().decode(out.stderr).trim(), "lib/web/assets.ts is up to date");
   assert(out.success);
+});
+
+Deno.test("webRoutes(): GET /api/settings is the config as --serve runs it, behind the key, without it", async () => {
+  assertEquals((await get("/api/settings")).status, 401);
+  const res = await get("/api/settings", { authorization: `Bearer ${KEY}` });
+  assertEquals(res.status, 200);
+  const text = await res.text();
+  assert(!text.includes(KEY), "the key is never shown");
+  const doc = JSON.parse(text);
+  assertEquals(doc.config_path, "/home/me/.config/llama-pack/config.jsonc");
+  assertEquals(doc.ssd, { path: "/fast", limit_gb: 100, min_free_gb: 20 });
+  assertEquals(doc.hdd_paths, ["/slow", "/slower"]);
+  assertEquals(doc.cache_warning_threshold, 0.9);
+  assertEquals(doc.monitor_interval_s, 120);
+  assertEquals(doc.cache, { auto: false, adaptive: true, min_uses: 3, window_days: 7 });
+  assertEquals(doc.serve.listen, "127.0.0.1:8080");
+  assertEquals(doc.serve.api_key_required, true);
 });

@@ -25,7 +25,6 @@ import { type RunningEntry, type ServedState, statusEvent } from "../core/serve_
 import { formatDuration } from "../core/units.ts";
 import { forgetServer } from "../server/records.ts";
 import { readLogTail } from "../server/health.ts";
-import { shellQuote } from "../core/shell_quote.ts";
 import {
   type Child,
   type ChildDeps,
@@ -36,6 +35,7 @@ import {
   waitChildReady,
 } from "./children.ts";
 import type { EventHub } from "./events.ts";
+import { childFacts } from "./running_entry.ts";
 import { grantErrorToHttp } from "./http_error.ts";
 
 /** What the supervisor needs beyond starting children. */
@@ -197,14 +197,10 @@ export class ServeSupervisor implements SchedulerEffects {
       return {
         model: e.model,
         state: e.phase,
-        cmd: child
-          ? [this.#deps.config.server_binary, ...child.argv].map(shellQuote).join(" ")
-          : "",
-        proxy: child ? `http://${child.host}:${child.port}` : "",
         ttl,
         name: child?.model.name ?? e.model,
         in_flight: e.inFlight,
-        tier: child?.tier ?? "",
+        ...childFacts(child, this.#deps.config.server_binary),
       };
     });
   }

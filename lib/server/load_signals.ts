@@ -66,3 +66,26 @@ export function readLoadSignals(pid: number): LoadSignals | undefined {
   }
   return parseLoadSignals(stat, io);
 }
+
+/**
+ * A process's resident memory (`VmRSS` of `/proc/<pid>/status`), in bytes.
+ *
+ * @param pid The process.
+ * @returns Its resident bytes, or `undefined` when the process is gone or
+ *   unreadable.
+ *
+ * @example Our own memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { residentBytes } from "./load_signals.ts";
+ * assert((residentBytes(Deno.pid) ?? 0) > 1024 * 1024);
+ * ```
+ */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s*(\d+)\s*kB/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -28,13 +28,21 @@ async function loadAll(dispatch) {
       if (err instanceof KeyNeeded) throw err;
       return undefined;
     });
-  const [models, stats, running] = await Promise.all([
+  const [models, stats, running, settings] = await Promise.all([
     get("api/models"),
     get("api/cache/stats"),
     get("running"),
+    get("api/settings"),
   ]);
   if (Array.isArray(models)) dispatch({ type: "models", models });
   if (stats) dispatch({ type: "stats", stats });
+  if (Array.isArray(running?.running)) dispatch({ type: "running", running: running.running });
+  if (settings) dispatch({ type: "settings", settings });
+}
+
+/** Fetches the running servers again (their start and memory). */
+async function loadRunning(dispatch) {
+  const running = await call("GET", "running");
   if (Array.isArray(running?.running)) dispatch({ type: "running", running: running.running });
 }
 
@@ -49,10 +57,20 @@ function useLive(dispatch, keyVersion) {
   useEffect(() => {
     const stop = new AbortController();
     let refetch;
+    let refetchRunning;
     const soon = () => {
       clearTimeout(refetch);
       refetch = setTimeout(() => loadModels(dispatch).catch(() => {}), 100);
     };
+    const soonRunning = () => {
+      clearTimeout(refetchRunning);
+      refetchRunning = setTimeout(() => loadRunning(dispatch).catch(() => {}), 100);
+    };
+    // Memory changes without events: read it again every 10 s.
+    let live = false;
+    const memory = setInterval(() => {
+      if (live) loadRunning(dispatch).catch(() => {});
+    }, 10_000);
     (async () => {
       let wait = 500;
       while (!stop.signal.aborted) {
@@ -61,17 +79,21 @@ function useLive(dispatch, keyVersion) {
           await streamEvents("api/events", stop.signal, (event) => {
             dispatch({ type: "event", event, at: nowS() });
             if (REFETCH_MODELS.has(event.type)) soon();
+            if (event.type === "server_status") soonRunning();
           }, () => {
+            live = true;
             wait = 500;
             dispatch({ type: "conn", conn: "live" });
           });
         } catch (err) {
+          live = false;
           if (stop.signal.aborted) return;
           if (err instanceof KeyNeeded) {
             dispatch({ type: "key", prompt: keyVersion > 0 ? "refused" : "ask" });
             return;
           }
         }
+        live = false;
         dispatch({ type: "conn", conn: "offline" });
         await new Promise((r) => setTimeout(r, wait));
         wait = Math.min(wait * 2, 10_000);
@@ -80,6 +102,8 @@ function useLive(dispatch, keyVersion) {
     return () => {
       stop.abort();
       clearTimeout(refetch);
+      clearTimeout(refetchRunning);
+      clearInterval(memory);
     };
   }, [keyVersion]);
 }

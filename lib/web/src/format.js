@@ -70,8 +70,13 @@ export function ago(t, now) {
 export function duration(s) {
   if (s === null || s === undefined || !Number.isFinite(s) || s < 0) return "—";
   if (s < 60) return `${Math.round(s)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  const whole = Math.round(s);
+  if (whole < 3600) {
+    const rest = whole % 60;
+    return `${Math.floor(whole / 60)} min${rest ? ` ${rest} s` : ""}`;
+  }
+  const min = Math.round((whole % 3600) / 60);
+  return `${Math.floor(whole / 3600)} h${min ? ` ${min} min` : ""}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../../tests/assert.ts";
-import { ago, params, sizeMb, twinHints, usageColor } from "./format.js";
+import { ago, duration, params, sizeMb, twinHints, usageColor } from "./format.js";
 
 Deno.test("usageColor(): green below 75%, yellow up to 90%, red above, as the guide and the API say", () => {
   assertEquals([50, 74.9, 75, 80, 90, 90.1, 95].map(usageColor), [
@@ -10,6 +10,16 @@ Deno.test("usageColor(): green below 75%, yellow up to 90%, red above, as the gu
     "yellow",
     "red",
     "red",
+  ]);
+});
+
+Deno.test("duration(): whole minutes and hours read without a zero", () => {
+  assertEquals([duration(42), duration(185), duration(300), duration(7200), duration(7800)], [
+    "42 s",
+    "3 min 5 s",
+    "5 min",
+    "2 h",
+    "2 h 10 min",
   ]);
 });
 

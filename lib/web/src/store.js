@@ -21,7 +21,8 @@ export const REFETCH_MODELS = new Set([
 /**
  * @typedef {{at: number, type: string, text: string, level: string}} EventLine
  * @typedef {{
- *   models: Record<string, any>, stats: any, monitor: any, servers: Record<string, any>,
+ *   models: Record<string, any>, stats: any, monitor: any, settings: any,
+ *   servers: Record<string, any>,
  *   copies: Record<string, any>, downloads: Record<string, any>, events: EventLine[],
  *   conn: string, keyPrompt: string | null, notice: string | null, now: number
  * }} State
@@ -39,6 +40,8 @@ export function initialState() {
     stats: null,
     /** The last monitor_pass event. */
     monitor: null,
+    /** GET api/settings: the config as --serve runs it. */
+    settings: null,
     /** Running servers by model id. */
     servers: {},
     /** Copies under way by job id. */
@@ -69,21 +72,26 @@ export function reduce(state, action) {
     case "models":
       return { ...state, models: Object.fromEntries(action.models.map((m) => [m.id, m])) };
     case "running":
-      // llama-swap's GET running: the servers of --serve when the page opens.
+      // llama-swap's GET running (with llama-pack's start and memory): the
+      // servers of --serve when the page opens, and their memory since.
       return {
         ...state,
         servers: Object.fromEntries(
           action.running.map((r) => [r.model, {
+            ...state.servers[r.model],
             model: r.model,
             name: r.name,
             state: r.state,
             tier: r.tier,
             port: portOf(r.proxy),
             in_flight: r.in_flight,
-            ...state.servers[r.model],
+            started_at: typeof r.started_at === "string" ? Date.parse(r.started_at) / 1000 : null,
+            memory_bytes: r.memory_bytes ?? null,
           }]),
         ),
       };
+    case "settings":
+      return { ...state, settings: action.settings };
     case "stats":
       return { ...state, stats: action.stats };
     case "conn":
