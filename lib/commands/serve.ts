@@ -131,9 +131,9 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     version: denoJson.version,
     stopping: stopping.signal,
   }, {
-    extend: (app, ctx) => {
-      cacheRoutes(cache.api)(app, ctx);
-      webRoutes(app, ctx, { configPath: ctx.configPath });
+    extend: (app, c) => {
+      cacheRoutes(cache.api)(app, c);
+      webRoutes(app, c, { configPath: ctx.configPath });
     },
     isPublic: isDashboardPath,
   });
