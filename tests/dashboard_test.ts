@@ -399,6 +399,14 @@ Deno.test({
             document.activeElement?.id === "tab-settings" &&
             document.activeElement.getAttribute("aria-selected") === "true",
         );
+        await page.keyboard.press("ArrowRight");
+        await waitInPage(
+          page,
+          "models selected (the arrows wrap)",
+          () =>
+            document.activeElement?.id === "tab-models" &&
+            document.activeElement.getAttribute("aria-selected") === "true",
+        );
       });
 
       await t.step("everything came from llama-pack, without errors", () => {

@@ -110,7 +110,9 @@ function useLive(dispatch, keyVersion) {
 
 function Tabs({ tab, setTab }) {
   const onKey = (e) => {
-    const i = TABS.findIndex((t) => t.key === tab);
+    // From the focused tab (the one selected unless focus moved by other means).
+    const focused = TABS.findIndex((t) => `tab-${t.key}` === e.target?.id);
+    const i = focused >= 0 ? focused : TABS.findIndex((t) => t.key === tab);
     const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
     if (!step) return;
     const next = TABS[(i + step + TABS.length) % TABS.length].key;
