@@ -2,8 +2,10 @@
  * A real browser for the dashboard's tests: Debian's `chromium`, headless,
  * driven by `puppeteer-core`, with a fresh profile and everything that would
  * reach outside the machine turned off. `.ci/run` installs chromium when it
- * is missing; elsewhere the browser tests skip with one line when no
- * browser is found (set `CHROME_PATH` to use another).
+ * is missing and sets `LLAMA_PACK_BROWSER=required` (a missing browser then
+ * fails the tests) or, where none can be installed, `skip: why`; elsewhere
+ * the browser tests skip with one line when no browser is found (set
+ * `CHROME_PATH` to use another).
  *
  * @module
  */
@@ -47,7 +49,11 @@ export interface TestBrowser {
  */
 export async function launchBrowser(): Promise<TestBrowser> {
   const executablePath = chromiumPath();
-  if (!executablePath) throw new Error("no chromium found (apt-get install chromium)");
+  if (!executablePath) {
+    throw new Error(
+      "no chromium found (apt-get install chromium, or set CHROME_PATH); .ci/run installs it",
+    );
+  }
   const profile = await Deno.makeTempDir({ prefix: "llama-pack-chromium-" });
   const browser = await puppeteer.launch({
     executablePath,
