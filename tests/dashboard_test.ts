@@ -234,6 +234,31 @@ Deno.test({
       });
 
       await t.step("a copy shows its progress, then the SSD badge", async () => {
+        // A second tab on Activity watches the same copy as a job.
+        const watcher = await tb.page();
+        await watcher.goto(`${serve.url}/#activity`, { waitUntil: "domcontentloaded" });
+        await waitInPage(
+          watcher,
+          "the Activity tab live",
+          () =>
+            document.querySelector(".conn")?.textContent === "live" &&
+            document.getElementById("copies-h") !== null,
+        );
+        await watcher.evaluate(() => {
+          const seen: string[] = [];
+          (globalThis as unknown as { seenJobs: string[] }).seenJobs = seen;
+          new MutationObserver(() => {
+            for (const li of document.querySelectorAll("li[data-transfer]")) {
+              const text = (li as HTMLElement).innerText.replace(/\s+/g, " ").trim();
+              if (seen.at(-1) !== text) seen.push(text);
+            }
+          }).observe(document.body, {
+            subtree: true,
+            childList: true,
+            characterData: true,
+            attributes: true,
+          });
+        });
         await page.evaluate((sel) => {
           const seen: string[] = [];
           (globalThis as unknown as { seenWhere: string[] }).seenWhere = seen;
@@ -262,6 +287,24 @@ Deno.test({
         );
         assert(seen.some((w) => /copying \d+%/.test(w)), `saw ${JSON.stringify(seen)}`);
         assertMatch(seen.at(-1)!, /SSD/);
+        // The job came and went in the other tab, and the copy is among the recent events.
+        await waitInPage(
+          watcher,
+          "the copy among the recent events, no job left",
+          () =>
+            [...document.querySelectorAll("ol.events li")].some((li) =>
+              /copied gemma-3-1b-it-Q5_K_M to the SSD/.test(li.textContent ?? "")
+            ) && document.querySelector("li[data-transfer]") === null,
+        );
+        const jobs = await watcher.evaluate(() =>
+          (globalThis as unknown as { seenJobs: string[] }).seenJobs
+        );
+        console.log(`jobs seen: ${JSON.stringify(jobs)}`);
+        assert(
+          jobs.some((j) => /gemma-3-1b-it-Q5_K_M.*→ SSD.*\d+% .*of 256 MB/.test(j)),
+          `jobs seen ${JSON.stringify(jobs)}`,
+        );
+        await watcher.close();
       });
 
       await t.step("evict and unload ask first; Cancel changes nothing", async () => {
