@@ -35,7 +35,7 @@ export function chromiumPath(): string | undefined {
 export interface TestBrowser {
   /** The browser. */
   browser: Browser;
-  /** A new page at the given viewport. */
+  /** A new page at the given viewport, in a window of its own (never hidden). */
   page(width?: number, height?: number): Promise<Page>;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
@@ -58,6 +58,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const browser = await puppeteer.launch({
     executablePath,
     headless: true,
+    // A page that stops answering fails its step in 30 s, not puppeteer's 180.
+    protocolTimeout: 30_000,
     userDataDir: profile,
     args: [
       "--no-sandbox",
@@ -77,7 +79,12 @@ export async function launchBrowser(): Promise<TestBrowser> {
   return {
     browser,
     page: async (width = 1280, height = 800) => {
-      const page = await browser.newPage();
+      // Each page in its own context, hence its own window: tabs of one
+      // window are hidden behind the front one, and a hidden page gets no
+      // animation frames (preact's effects wait for one) and slow timers.
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
+      page.once("close", () => void context.close().catch(() => {}));
       await page.setViewport({ width, height });
       return page;
     },
