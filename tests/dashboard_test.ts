@@ -293,7 +293,7 @@ Deno.test({
           "the copy among the recent events, no job left",
           () =>
             [...document.querySelectorAll("ol.events li")].some((li) =>
-              /copied gemma-3-1b-it-Q5_K_M to the SSD/.test(li.textContent ?? "")
+              /copied gemma-3-1b-it-Q5_K_M to the SSD in \d+ s/.test(li.textContent ?? "")
             ) && document.querySelector("li[data-transfer]") === null,
         );
         const jobs = await watcher.evaluate(() =>

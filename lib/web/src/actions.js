@@ -1,6 +1,7 @@
 // What the page's buttons do: each calls the API (the same routes a script
 // would), asks first when it destroys something, and shows what went wrong.
 import { ApiError, call, KeyNeeded } from "./api.js";
+import { displayName } from "./store.js";
 
 /**
  * The names of the copies a 409 of `POST api/models` says a copy to the SSD
@@ -13,7 +14,7 @@ export function evictionsOf(err) {
   const body = err.body && typeof err.body === "object" ? err.body : {};
   const list = body.would_evict;
   if (!Array.isArray(list) || list.length === 0) return undefined;
-  return list.map((v) => String(v.model_name ?? v.model_id));
+  return list.map((v) => displayName(v.model_name ?? v.model_id));
 }
 
 /**

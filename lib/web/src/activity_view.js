@@ -2,7 +2,7 @@
 // and the recent events.
 import { html } from "./html.js";
 import { ago, duration, sizeBytes, speed } from "./format.js";
-import { percentOf } from "./store.js";
+import { displayName, percentOf } from "./store.js";
 
 function Servers({ state, act }) {
   const servers = Object.values(state.servers);
@@ -28,7 +28,7 @@ function Servers({ state, act }) {
             html`
               <tr data-model=${s.model}>
                 <td data-label="Port" class="num">${s.port ?? "—"}</td>
-                <th scope="row" data-label="Model">${s.name ?? s.model}</th>
+                <th scope="row" data-label="Model">${displayName(s.name ?? s.model)}</th>
                 <td data-label="Tier">${(s.tier ?? "—").toUpperCase()}</td>
                 <td data-label="Since">${s.started_at ? ago(s.started_at, state.now) : "—"}</td>
                 <td data-label="Memory" class="num">${s.memory_bytes
@@ -83,7 +83,7 @@ function Transfers({ state }) {
       ${
       copies.map((c) =>
         html`
-          <${Transfer} key=${`c${c.job_id}`} t=${c} label=${c.model_name ?? c.model_id}
+          <${Transfer} key=${`c${c.job_id}`} t=${c} label=${displayName(c.model_name ?? c.model_id)}
             to=${c.destination === "custom" ? c.dest_dir ?? "custom" : "SSD"} />
         `
       )

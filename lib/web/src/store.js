@@ -202,7 +202,7 @@ const mb = (bytes) => `${Math.round(Number(bytes ?? 0) / 1024 ** 2)} MB`;
  */
 export function describeEvent(event) {
   const d = event.data ?? {};
-  const name = d.model_name ?? d.model_id ?? "";
+  const name = displayName(d.model_name ?? d.model_id);
   const to = d.destination === "custom" ? (d.dest_dir ?? "a custom directory") : "the SSD";
   switch (event.type) {
     case "server_status":
@@ -256,6 +256,15 @@ export function describeEvent(event) {
 }
 
 /**
+ * A model's name as the page shows it: without `.gguf`.
+ * @param {unknown} name
+ * @returns {string}
+ */
+export function displayName(name) {
+  return String(name ?? "").replace(/\.gguf$/i, "");
+}
+
+/**
  * The percent done of a copy or download.
  * @param {{bytes_done?: number, bytes_total?: number, percent?: number}} t
  */
@@ -301,7 +310,7 @@ export function modelRows(state) {
     const lastUsed = typeof m.last_used === "string" ? Date.parse(m.last_used) / 1000 : m.last_used;
     return {
       id: m.id,
-      name: String(m.model_name ?? m.id).replace(/\.gguf$/i, ""),
+      name: displayName(m.model_name ?? m.id),
       path: String(m.path ?? ""),
       quant: m.quant ?? null,
       params: m.parameters ?? null,
