@@ -307,6 +307,32 @@ Deno.test({
         await watcher.close();
       });
 
+      await t.step("Unpin and Pin change the pin only (the copy stays)", async () => {
+        const pinnedBadge = (sel: string) =>
+          document.querySelector(`${sel} .badge.pinned`) !== null;
+        await waitInPage(page, "gemma pinned after its copy", pinnedBadge, gemma);
+        await page.click(`${gemma} button[aria-label^="Unpin"]`);
+        await waitInPage(
+          page,
+          "gemma unpinned, still on the SSD",
+          (sel) =>
+            document.querySelector(`${sel} .badge.pinned`) === null &&
+            document.querySelector(`${sel} button[aria-label^="Pin"]`) !== null &&
+            document.querySelector(sel)?.getAttribute("data-where") === "both",
+          gemma,
+        );
+        const api = async () =>
+          ((await (await fetch(`${serve.url}/api/models`)).json()) as {
+            id: string;
+            pinned: boolean;
+            on_ssd: boolean;
+          }[]).find((m) => m.id === ids.gemma)!;
+        assertEquals([(await api()).pinned, (await api()).on_ssd], [false, true]);
+        await page.click(`${gemma} button[aria-label^="Pin"]`);
+        await waitInPage(page, "gemma pinned again", pinnedBadge, gemma);
+        assertEquals((await api()).pinned, true);
+      });
+
       await t.step("evict and unload ask first; Cancel changes nothing", async () => {
         const dialog = async (button: string) => {
           await waitInPage(

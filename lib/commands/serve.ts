@@ -133,7 +133,10 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
   }, {
     extend: (app, c) => {
       cacheRoutes(cache.api)(app, c);
-      webRoutes(app, c, { configPath: ctx.configPath });
+      webRoutes(app, c, {
+        configPath: ctx.configPath,
+        setPinned: (id, pinned) => store.setFlag(id, "pinned", pinned),
+      });
     },
     isPublic: isDashboardPath,
   });

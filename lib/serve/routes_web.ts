@@ -5,8 +5,8 @@
  * binary, with no network. The page and its files hold no data and are
  * served without a key; the page asks for the key and sends it with every
  * API call it makes. Files are gzipped (once) for browsers that accept it.
- * The Settings tab reads `GET /api/settings` (`settings_doc.ts`), which
- * needs the key like the rest of the API.
+ * The API routes only the page needs (`GET /api/settings`, `POST
+ * /api/models/pin`) are in `routes_web_api.ts` and need the key.
  *
  * @module
  */
@@ -14,7 +14,7 @@
 import type { Hono } from "hono";
 import { WEB_ASSETS, type WebAsset } from "../web/assets.ts";
 import type { ServeContext } from "./app.ts";
-import { settingsDoc } from "./settings_doc.ts";
+import { type WebApiOptions, webApiRoutes } from "./routes_web_api.ts";
 
 /**
  * Whether a path is one of the dashboard's (served without a key).
@@ -80,21 +80,15 @@ async function assetResponse(req: Request, asset: WebAsset): Promise<Response> {
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/** Options of {@linkcode webRoutes}. */
-export interface WebRoutesOptions {
-  /** The config file `--serve` read, shown on the Settings tab. */
-  configPath: string;
-}
-
 /**
- * Adds the dashboard's routes: `GET /` (the page), `GET /assets/*` and
- * `GET /api/settings` (the config as `--serve` runs it, without keys).
+ * Adds the dashboard's routes: `GET /` (the page), `GET /assets/*`, and
+ * the API routes of `routes_web_api.ts`.
  *
  * @param app The app.
- * @param ctx The serve context (its config and keys).
- * @param options The config file's path.
+ * @param ctx The serve context.
+ * @param options The config file's path and how to pin.
  */
-export function webRoutes(app: Hono, ctx: ServeContext, options: WebRoutesOptions): void {
+export function webRoutes(app: Hono, ctx: ServeContext, options: WebApiOptions): void {
   app.get("/", async (c) => {
     const res = await assetResponse(c.req.raw, WEB_ASSETS["index.html"]!);
     res.headers.set("Content-Security-Policy", PAGE_CSP);
@@ -105,8 +99,5 @@ export function webRoutes(app: Hono, ctx: ServeContext, options: WebRoutesOption
     const asset = WEB_ASSETS[c.req.path.slice("/assets/".length)];
     return asset ? assetResponse(c.req.raw, asset) : c.notFound();
   });
-  app.get(
-    "/api/settings",
-    (c) => c.json(settingsDoc(ctx.config, options.configPath, ctx.apiKeys.length > 0)),
-  );
+  webApiRoutes(app, ctx, options);
 }

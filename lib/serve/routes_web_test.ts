@@ -15,11 +15,22 @@ const { config } = parseConfig(
   }),
   "/home/me/.config/llama-pack/config.jsonc",
 );
+const pins: [string, boolean][] = [];
+const models = {
+  resolve: (name: string) =>
+    name === "gemma"
+      ? { ok: true, model: { id: "llm/gemma.gguf", name: "gemma.gguf" }, via: "name" }
+      : { ok: false, reason: "unknown", message: `no model '${name}'`, candidates: [] },
+  invalidate: () => {},
+};
 const app = createServeApp(
-  { config, apiKeys: [KEY], maxBodyBytes: 1024, version: "0" } as unknown as ServeContext,
+  { config, models, apiKeys: [KEY], maxBodyBytes: 1024, version: "0" } as unknown as ServeContext,
   {
     extend: (a, ctx) =>
-      webRoutes(a, ctx, { configPath: "/home/me/.config/llama-pack/config.jsonc" }),
+      webRoutes(a, ctx, {
+        configPath: "/home/me/.config/llama-pack/config.jsonc",
+        setPinned: (id, pinned) => void pins.push([id, pinned]),
+      }),
     isPublic: isDashboardPath,
   },
 );
@@ -118,4 +129,39 @@ Deno.test("webRoutes(): GET /api/settings is the config as --serve runs it, behi
   assertEquals(doc.cache, { auto: false, adaptive: true, min_uses: 3, window_days: 7 });
   assertEquals(doc.serve.listen, "127.0.0.1:8080");
   assertEquals(doc.serve.api_key_required, true);
+});
+
+Deno.test("webRoutes(): POST /api/models/pin pins and unpins by name; bad bodies are 400s that change nothing", async () => {
+  const post = (body: string, key = true) =>
+    app.fetch(
+      new Request("http://x/api/models/pin", {
+        method: "POST",
+        headers: key ? { authorization: `Bearer ${KEY}` } : {},
+        body,
+      }),
+    );
+  assertEquals((await post('{"model_name":"gemma","pinned":true}', false)).status, 401);
+  const pinned = await post('{"model_name":"gemma","pinned":true}');
+  assertEquals(pinned.status, 200);
+  assertEquals(await pinned.json(), {
+    model_id: "llm/gemma.gguf",
+    model_name: "gemma.gguf",
+    pinned: true,
+  });
+  assertEquals((await post('{"model_name":"gemma","pinned":false}')).status, 200);
+  assertEquals(pins, [["llm/gemma.gguf", true], ["llm/gemma.gguf", false]]);
+  for (
+    const [body, status, words] of [
+      ["not json", 400, "not JSON"],
+      ["[1]", 400, "JSON object"],
+      ['{"pinned":true}', 400, "model_name"],
+      ['{"model_name":"gemma","pinned":"yes"}', 400, "pinned"],
+      ['{"model_name":"nope","pinned":true}', 404, "no model 'nope'"],
+    ] as const
+  ) {
+    const res = await post(body);
+    assertEquals(res.status, status, body);
+    assertStringIncludes(JSON.stringify(await res.json()), words);
+  }
+  assertEquals(pins.length, 2);
 });

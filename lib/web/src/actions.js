@@ -81,7 +81,18 @@ export function makeActions(dispatch, confirm, reload) {
         );
       }
     },
-    pin: (m) => quiet(run(`pin ${m.name}`, () => toSsd(m))),
+    pin: (m) =>
+      quiet(
+        run(
+          `pin ${m.name}`,
+          () => call("POST", "api/models/pin", { model_name: m.id, pinned: true }),
+        ),
+      ),
+    unpin: (m) =>
+      quiet(
+        run(`unpin ${m.name}`, () =>
+          call("POST", "api/models/pin", { model_name: m.id, pinned: false })),
+      ),
     refreshStats: () =>
       quiet(run("refresh", async () => {
         const pass = await call("POST", "api/cache/refresh");

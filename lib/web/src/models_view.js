@@ -36,8 +36,9 @@ function WhereBadge({ row }) {
 }
 
 // The API pins with every copy to the SSD (`primary`) and unpins with every
-// eviction (`secondary`): "Cache" copies and pins, "Pin" pins a copy already
-// there, "Evict" unpins and deletes the SSD copy (it asks first).
+// eviction (`secondary`): "Cache" copies and pins, "Pin" and "Unpin" change
+// only the pin of a copy already there (`api/models/pin`, as --pin and
+// --unpin), "Evict" unpins and deletes the SSD copy (it asks first).
 function Actions({ row, act }) {
   const n = row.name;
   const busy = row.status !== "unloaded";
@@ -60,7 +61,11 @@ function Actions({ row, act }) {
       })
   }
     ${
-    row.onSsd && !row.pinned && !row.ssdOnly ? button("Pin", `Pin ${n}`, () => act.pin(row)) : null
+    row.onSsd && !row.ssdOnly
+      ? row.pinned
+        ? button("Unpin", `Unpin ${n}`, () => act.unpin(row))
+        : button("Pin", `Pin ${n}`, () => act.pin(row))
+      : null
   }
     ${
     row.onSsd && !row.ssdOnly
