@@ -299,7 +299,6 @@ Deno.test({
         const jobs = await watcher.evaluate(() =>
           (globalThis as unknown as { seenJobs: string[] }).seenJobs
         );
-        console.log(`jobs seen: ${JSON.stringify(jobs)}`);
         assert(
           jobs.some((j) => /gemma-3-1b-it-Q5_K_M.*→ SSD.*\d+% .*of 256 MB/.test(j)),
           `jobs seen ${JSON.stringify(jobs)}`,
@@ -394,40 +393,66 @@ Deno.test({
         await tab(page, "models");
       });
 
-      await t.step("the register form says 'does not fit' above the free room", async () => {
-        await tab(page, "register");
-        await page.type('input[name="model"]', "someone/Huge-Model-GGUF:Q4_K_M");
-        await page.type('input[name="size"]', "20000");
-        await waitInPage(
-          page,
-          "the primary verdict",
-          () =>
-            document.querySelector('[data-location="primary"] .loc-check')?.getAttribute(
-              "data-check",
-            ) === "no",
-        );
-        const text = await page.$eval(
-          '[data-location="primary"] .loc-check',
-          (e) => e.textContent ?? "",
-        );
-        assertMatch(text, /does not fit/);
-        const picked = await page.$eval(
-          'input[name="location"]:checked',
-          (e) => (e as HTMLInputElement).value,
-        );
-        assertEquals(picked, "secondary");
-        await page.click('input[name="model"]', { count: 3 });
-        await page.keyboard.press("Backspace");
-        await page.type('input[name="model"]', ids.gemma!);
-        await waitInPage(
-          page,
-          "gemma fits on the SSD",
-          () =>
-            document.querySelector('[data-location="primary"] .loc-check')?.getAttribute(
-              "data-check",
-            ) === "fits",
-        );
-      });
+      await t.step(
+        "the register form: 'does not fit' above the free room, then a registration",
+        async () => {
+          await tab(page, "register");
+          await page.type('input[name="model"]', "someone/Huge-Model-GGUF:Q4_K_M");
+          await page.type('input[name="size"]', "20000");
+          await waitInPage(
+            page,
+            "the primary verdict",
+            () =>
+              document.querySelector('[data-location="primary"] .loc-check')?.getAttribute(
+                "data-check",
+              ) === "no",
+          );
+          const text = await page.$eval(
+            '[data-location="primary"] .loc-check',
+            (e) => e.textContent ?? "",
+          );
+          assertMatch(text, /does not fit/);
+          const picked = await page.$eval(
+            'input[name="location"]:checked',
+            (e) => (e as HTMLInputElement).value,
+          );
+          assertEquals(picked, "secondary");
+          await page.click('input[name="model"]', { count: 3 });
+          await page.keyboard.press("Backspace");
+          await page.type('input[name="model"]', ids.gemma!);
+          await waitInPage(
+            page,
+            "gemma fits on the SSD",
+            () =>
+              document.querySelector('[data-location="primary"] .loc-check')?.getAttribute(
+                "data-check",
+              ) === "fits",
+          );
+          assertEquals(
+            await page.$eval(
+              'input[name="location"]:checked',
+              (e) => (e as HTMLInputElement).value,
+            ),
+            "primary",
+            "the recommended location is picked",
+          );
+          await page.click('form button[type="submit"]');
+          await waitInPage(
+            page,
+            "the registration's answer",
+            () => /copying gemma/.test(document.querySelector(".result.done")?.textContent ?? ""),
+          );
+          await tab(page, "models");
+          await waitInPage(
+            page,
+            "gemma registered on the SSD, pinned",
+            (sel) =>
+              document.querySelector(sel)?.getAttribute("data-where") === "both" &&
+              document.querySelector(`${sel} .badge.pinned`) !== null,
+            gemma,
+          );
+        },
+      );
 
       await t.step(
         "Settings show the config file, the monitor's interval and the policy",
@@ -457,6 +482,13 @@ Deno.test({
         );
         for (const name of ["models", "activity", "register", "settings"]) {
           await tab(narrow, name);
+          if (name === "settings") {
+            await waitInPage(
+              narrow,
+              "the config path",
+              () => document.querySelector(".config-path") !== null,
+            );
+          }
           const { scroll, client } = await narrow.evaluate(() => ({
             scroll: document.documentElement.scrollWidth,
             client: document.documentElement.clientWidth,
