@@ -214,7 +214,7 @@ export interface ScanData {
 
 /** The model list changed (a scan, a registration, a copy or an eviction): fetch `GET /api/models` again. */
 export interface ModelsChangedData {
-  /** What changed it: `scan`, `registered`, `copied`, `evicted`, `downloaded`. */
+  /** What changed it: `scan`, `registered`, `copied`, `evicted`, `downloaded`, `pinned`, `unpinned`. */
   reason: string;
   /** The models concerned. */
   model_ids: string[];

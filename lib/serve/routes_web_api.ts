@@ -2,13 +2,14 @@
  * The two API routes the dashboard needs beyond the cache API: `GET
  * /api/settings` (the config as `--serve` runs it, for the Settings tab)
  * and `POST /api/models/pin` (the Pin and Unpin buttons: `--pin` and
- * `--unpin`, which the guide's API has no route for). Both need the key
- * like the rest of the API.
+ * `--unpin`, which the guide's API has no route for; a `models_changed`
+ * event tells every open page). Both need the key like the rest of the API.
  *
  * @module
  */
 
 import type { Hono } from "hono";
+import { apiEvent } from "../core/api_events.ts";
 import type { ServeContext } from "./app.ts";
 import { HttpError } from "./http_error.ts";
 import { readBody } from "./request_model.ts";
@@ -95,6 +96,13 @@ export function webApiRoutes(app: Hono, ctx: ServeContext, options: WebApiOption
     }
     options.setPinned(found.model.id, req.pinned);
     ctx.models.invalidate();
+    // Every open dashboard fetches the list again.
+    ctx.events.publish(
+      apiEvent("models_changed", {
+        reason: req.pinned ? "pinned" : "unpinned",
+        model_ids: [found.model.id],
+      }),
+    );
     return c.json({ model_id: found.model.id, model_name: found.model.name, pinned: req.pinned });
   });
 }

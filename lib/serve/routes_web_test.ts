@@ -23,8 +23,17 @@ const models = {
       : { ok: false, reason: "unknown", message: `no model '${name}'`, candidates: [] },
   invalidate: () => {},
 };
+const published: { type: string; data: unknown }[] = [];
+const events = { publish: (e: { type: string; data: unknown }) => void published.push(e) };
 const app = createServeApp(
-  { config, models, apiKeys: [KEY], maxBodyBytes: 1024, version: "0" } as unknown as ServeContext,
+  {
+    config,
+    models,
+    events,
+    apiKeys: [KEY],
+    maxBodyBytes: 1024,
+    version: "0",
+  } as unknown as ServeContext,
   {
     extend: (a, ctx) =>
       webRoutes(a, ctx, {
@@ -150,6 +159,10 @@ Deno.test("webRoutes(): POST /api/models/pin pins and unpins by name; bad bodies
   });
   assertEquals((await post('{"model_name":"gemma","pinned":false}')).status, 200);
   assertEquals(pins, [["llm/gemma.gguf", true], ["llm/gemma.gguf", false]]);
+  assertEquals(published, [
+    { type: "models_changed", data: { reason: "pinned", model_ids: ["llm/gemma.gguf"] } },
+    { type: "models_changed", data: { reason: "unpinned", model_ids: ["llm/gemma.gguf"] } },
+  ]);
   for (
     const [body, status, words] of [
       ["not json", 400, "not JSON"],
@@ -163,5 +176,5 @@ Deno.test("webRoutes(): POST /api/models/pin pins and unpins by name; bad bodies
     assertEquals(res.status, status, body);
     assertStringIncludes(JSON.stringify(await res.json()), words);
   }
-  assertEquals(pins.length, 2);
+  assertEquals([pins.length, published.length], [2, 2]);
 });
