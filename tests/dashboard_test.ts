@@ -153,6 +153,17 @@ Deno.test({
           );
           let bar = await tierBar(page, "primary");
           assertEquals([bar.color, bar.value], ["green", 50]);
+          assertEquals(
+            await page.$$eval(
+              "[data-tier]",
+              (cards) => cards.map((c) => c.getAttribute("data-tier")),
+            ),
+            ["primary", "secondary", "custom-0"],
+          );
+          assertEquals(
+            await page.$eval('[data-tier="custom-0"] .path', (e) => e.textContent),
+            `${sb.root}/custom`,
+          );
           assertEquals(bar.fill, "rgb(46, 157, 87)");
           await growSsd(sb, "grow-1.bin", 3);
           await clickRefresh(page);
@@ -417,6 +428,22 @@ Deno.test({
             (e) => (e as HTMLInputElement).value,
           );
           assertEquals(picked, "secondary");
+          // 4500 MB fits in the SSD's 5 GiB of room but takes it past 90%.
+          await page.click('input[name="size"]', { count: 3 });
+          await page.keyboard.press("Backspace");
+          await page.type('input[name="size"]', "4500");
+          await waitInPage(
+            page,
+            "the primary warning",
+            () =>
+              document.querySelector('[data-location="primary"] .loc-check')?.getAttribute(
+                "data-check",
+              ) === "warn",
+          );
+          assertMatch(
+            await page.$eval('[data-location="primary"] .loc-check', (e) => e.textContent ?? ""),
+            /would pass the warning threshold/,
+          );
           await page.click('input[name="model"]', { count: 3 });
           await page.keyboard.press("Backspace");
           await page.type('input[name="model"]', ids.gemma!);

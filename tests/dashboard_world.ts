@@ -2,8 +2,9 @@
  * The world the dashboard is tested and photographed in: a sandbox whose
  * HDD and SSD hold real GGUF headers with sparse bodies (quant and
  * parameters read from them by `--update`), twins that share a file name,
- * a few weeks of uses, an SSD at 50% of its 10 GiB limit, and the real
- * `llama-pack --serve` with the fake llama-server.
+ * a few weeks of uses, an SSD at 50% of its 10 GiB limit, an empty custom
+ * directory (`custom_paths`), and the real `llama-pack --serve` with the
+ * fake llama-server.
  *
  * @module
  */
@@ -50,8 +51,11 @@ export async function dashboardWorld(options: DashboardWorldOptions = {}): Promi
   let serve: RunningServe | undefined;
   try {
     const first = freePort();
+    const custom = join(sb.root, "custom");
+    await Deno.mkdir(custom);
     await sb.writeConfig({
       ssd_limit_gb: SSD_LIMIT_GB,
+      custom_paths: [custom],
       cache: { auto: false },
       serve: { child_ports: `${first}-${first + 20}` },
     });
