@@ -135,3 +135,19 @@ export function twinHints(models) {
   }
   return hints;
 }
+
+/**
+ * The line under a tier's bar: against its limit, or (without one) its
+ * files and the disk the bar then measures.
+ * @param {any} t A tier of GET api/cache/stats.
+ * @returns {string}
+ */
+export function tierFigures(t) {
+  if (t.limit_gb) {
+    return `${sizeGb(t.used_gb)} used of ${sizeGb(t.limit_gb)} · ${sizeGb(t.free_gb)} free`;
+  }
+  const disk = t.disk_total_gb
+    ? `disk: ${sizeGb(t.disk_free_gb)} free of ${sizeGb(t.disk_total_gb)}`
+    : `${sizeGb(t.free_gb)} free`;
+  return `${sizeGb(t.used_gb)} of models · ${disk}`;
+}

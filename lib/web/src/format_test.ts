@@ -1,5 +1,5 @@
 import { assertEquals } from "../../../tests/assert.ts";
-import { ago, duration, params, sizeMb, twinHints, usageColor } from "./format.js";
+import { ago, duration, params, sizeMb, tierFigures, twinHints, usageColor } from "./format.js";
 
 Deno.test("usageColor(): green below 75%, yellow up to 90%, red above, as the guide and the API say", () => {
   assertEquals([50, 74.9, 75, 80, 90, 90.1, 95].map(usageColor), [
@@ -59,4 +59,31 @@ Deno.test("twinHints(): twins get as much of their folders as tells them apart",
     d: "…/ssd/same",
     e: "…/hdd/same",
   });
+});
+
+Deno.test("tierFigures(): against the limit, or the models and the disk the bar measures", () => {
+  assertEquals(
+    tierFigures({ limit_gb: 10, used_gb: 5, free_gb: 5, disk_total_gb: 100, disk_free_gb: 60 }),
+    "5.0 GB used of 10.0 GB · 5.0 GB free",
+  );
+  assertEquals(
+    tierFigures({
+      limit_gb: null,
+      used_gb: 85.2,
+      free_gb: 68,
+      disk_total_gb: 153,
+      disk_free_gb: 68,
+    }),
+    "85.2 GB of models · disk: 68.0 GB free of 153 GB",
+  );
+  assertEquals(
+    tierFigures({
+      limit_gb: null,
+      used_gb: 0,
+      free_gb: 1,
+      disk_total_gb: null,
+      disk_free_gb: null,
+    }),
+    "0.0 GB of models · 1.0 GB free",
+  );
 });

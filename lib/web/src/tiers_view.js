@@ -2,7 +2,7 @@
 // green below 75 %, yellow below 90 %, red above, and a banner past the
 // warning threshold.
 import { html, useState } from "./html.js";
-import { sizeGb, usageColor } from "./format.js";
+import { sizeGb, tierFigures, usageColor } from "./format.js";
 
 /**
  * The tiers of a stats document, each with its label.
@@ -37,11 +37,8 @@ function TierCard({ tier, threshold }) {
           aria-label=${`${tier.label} usage`}>
           <span style=${{ width: `${Math.min(100, p)}%` }}></span>
         </div>
-        <p class="figures">
-          ${sizeGb(tier.used_gb)} used of ${tier.limit_gb
-            ? sizeGb(tier.limit_gb)
-            : "the disk"} · ${sizeGb(tier.free_gb)} free
-        </p>
+        <p class="figures">${tierFigures(tier)}</p>
+        ${tier.error ? html`<p class="warning">${tier.error}</p>` : null}
         ${tier.warning
           ? html`<p class="warning">
           Past the ${Math.round((threshold ?? 0.9) * 100)}% warning threshold.
