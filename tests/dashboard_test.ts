@@ -12,6 +12,10 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { chromiumPath, launchBrowser, type TestBrowser, waitInPage } from "./browser.ts";
 import { type DashboardWorld, dashboardWorld, growSsd } from "./dashboard_world.ts";
 import type { Page } from "puppeteer-core";
+import { startFakeHub } from "./fixtures/fake_hub.ts";
+import { ggufBytes } from "./fixtures/hub_models.ts";
+
+const MB = 1_000_000;
 
 const browserPath = chromiumPath();
 // .ci/run sets LLAMA_PACK_BROWSER=required: then a missing chromium fails the
@@ -77,7 +81,17 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
-    const world: DashboardWorld = await dashboardWorld();
+    // A fake Hugging Face hub on loopback, throttled so a download takes seconds.
+    const hub = await startFakeHub({
+      repos: [{
+        id: "org/tiny-GGUF",
+        revisions: {
+          main: [{ path: "tiny-Q4_K_M.gguf", bytes: await ggufBytes("tiny-Q4_K_M.gguf", 3 * MB) }],
+        },
+      }],
+    });
+    hub.faults.throttle = 1 * MB;
+    const world: DashboardWorld = await dashboardWorld({ env: { HF_ENDPOINT: hub.url } });
     const tb = await launchBrowser();
     try {
       const { serve, sb, ids } = world;
@@ -481,6 +495,69 @@ Deno.test({
         },
       );
 
+      await t.step("the register form downloads from Hugging Face with progress", async () => {
+        await tab(page, "register");
+        await page.click('input[name="model"]', { count: 3 });
+        await page.keyboard.press("Backspace");
+        await page.type('input[name="model"]', "org/tiny-GGUF");
+        await waitInPage(
+          page,
+          "the download hint",
+          () => /will be downloaded/.test(document.querySelector(".hint-line")?.textContent ?? ""),
+        );
+        await page.type('input[name="size"]', "3");
+        await page.click('input[name="location"][value="secondary"]');
+        await waitInPage(
+          page,
+          "the secondary verdict, the Download button ready",
+          () =>
+            document.querySelector('[data-location="secondary"] .loc-check')?.getAttribute(
+                "data-check",
+              ) === "fits" &&
+            document.querySelector('form button[type="submit"]:not([disabled])')?.textContent
+                ?.trim() === "Download",
+        );
+        // The recommendation (the SSD) came after the pick and did not override it.
+        assertEquals(
+          await page.$eval('input[name="location"]:checked', (e) => (e as HTMLInputElement).value),
+          "secondary",
+        );
+        await page.evaluate(() => {
+          const seen: string[] = [];
+          (globalThis as unknown as { seenDownload: string[] }).seenDownload = seen;
+          new MutationObserver(() => {
+            const text = document.querySelector(".result .figures")?.textContent?.trim();
+            if (text && seen.at(-1) !== text) seen.push(text);
+          }).observe(document.body, { subtree: true, childList: true, characterData: true });
+        });
+        await page.click('form button[type="submit"]');
+        await waitInPage(
+          page,
+          "the download's answer",
+          () =>
+            /downloading org\/tiny-GGUF/.test(document.querySelector(".result")?.textContent ?? ""),
+        );
+        await tab(page, "models");
+        await waitInPage(
+          page,
+          "the downloaded model in the list, on the HDD",
+          () =>
+            document.querySelector('tr[data-model="org/tiny-GGUF/tiny-Q4_K_M.gguf"]')
+              ?.getAttribute("data-where") === "hdd",
+        );
+        const seen = await page.evaluate(() =>
+          (globalThis as unknown as { seenDownload: string[] }).seenDownload
+        );
+        assert(
+          seen.some((f) => /^\d+% · org\/tiny-GGUF/.test(f)),
+          `download progress seen: ${JSON.stringify(seen)}`,
+        );
+        assert(
+          hub.requests.some((q) => q.server === "cdn"),
+          "the bytes came from the (fake) hub",
+        );
+      });
+
       await t.step(
         "Settings show the config file, the monitor's interval and the policy",
         async () => {
@@ -553,6 +630,7 @@ Deno.test({
     } finally {
       await tb.close();
       await world.close();
+      await hub.close();
     }
   },
 });

@@ -37,7 +37,9 @@ export function RegisterView({ state, act }) {
   const [name, setName] = useState("");
   const [sizeInput, setSizeInput] = useState("");
   const [location, setLocation] = useState("");
-  const [picked, setPicked] = useState(false);
+  // A ref, not state: the check's answer arrives later and must see a
+  // choice made meanwhile (the user's pick wins over the recommendation).
+  const picked = useRef(false);
   const [customPath, setCustomPath] = useState("");
   const [checks, setChecks] = useState({});
   const [recommended, setRecommended] = useState(null);
@@ -66,7 +68,7 @@ export function RegisterView({ state, act }) {
         if (mine !== seq.current) return;
         setChecks(Object.fromEntries(answers));
         setRecommended(rec?.recommended_cache ?? null);
-        if (!picked && rec?.recommended_cache) setLocation(rec.recommended_cache);
+        if (!picked.current && rec?.recommended_cache) setLocation(rec.recommended_cache);
       } catch (err) {
         if (mine === seq.current) setChecks({ error: String(err.message ?? err) });
       }
@@ -142,7 +144,7 @@ export function RegisterView({ state, act }) {
             disabled=${unavailable}
             onChange=${() => {
               setLocation(l.key);
-              setPicked(true);
+              picked.current = true;
             }} />
           <span class="loc-label">${l.label}${recommended === l.key
             ? html`
