@@ -44,6 +44,8 @@ if (import.meta.main) {
     await Deno.mkdir(OUT, { recursive: true });
     for (const [name, width, height] of [["wide", 1280, 800], ["narrow", 390, 844]] as const) {
       const page = await tb.page(width, height);
+      // No bar transition to wait out before the photograph.
+      await page.emulateMediaFeatures([{ name: "prefers-reduced-motion", value: "reduce" }]);
       await page.goto(url, { waitUntil: "domcontentloaded" });
       await waitInPage(
         page,
@@ -75,7 +77,6 @@ if (import.meta.main) {
             `every model shown ${figures.msToModels} ms after navigation`,
         );
       }
-      await new Promise((r) => setTimeout(r, 300)); // let the bars' transition end
       const path = join(OUT, `dashboard-${name}.png`);
       await page.screenshot({ path: path as `${string}.png` });
       console.log(`wrote ${path.slice(ROOT.length + 1)}`);
