@@ -2,7 +2,7 @@
 // green below 75 %, yellow below 90 %, red above, and a banner past the
 // warning threshold.
 import { html, useState } from "./html.js";
-import { sizeGb, tierFigures, usageColor } from "./format.js";
+import { tierFigures, usageColor } from "./format.js";
 
 /**
  * The tiers of a stats document, each with its label.
