@@ -147,7 +147,7 @@ export async function makeSandbox(extra: Record<string, unknown> = {}): Promise<
       return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
     },
     async cleanup() {
-      // Background copiers started by loads in this sandbox outlive the CLI:
+      // Background copiers (and servers a test left behind) outlive the CLI:
       // stop them first, so none writes into the sandbox after it is removed.
       await killSandboxProcesses(root);
       await Deno.remove(root, { recursive: true }).catch(() => {});
@@ -195,7 +195,12 @@ function denoDir(): Promise<string | undefined> {
   return cachedDenoDir;
 }
 
-/** SIGKILLs every `--run-copier` process whose environment points into `root` (Linux /proc). */
+/**
+ * SIGKILLs every process whose environment points into `root` (Linux /proc):
+ * background copiers, and servers a test left behind on purpose (a `--serve`
+ * killed with SIGKILL leaves its children to the next start, which a test
+ * that ends there never makes).
+ */
 async function killSandboxProcesses(root: string): Promise<void> {
   let entries: Deno.DirEntry[];
   try {
@@ -206,8 +211,7 @@ async function killSandboxProcesses(root: string): Promise<void> {
   for (const e of entries) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
-      const cmdline = await Deno.readTextFile(`/proc/${e.name}/cmdline`);
-      if (!cmdline.includes("--run-copier")) continue;
+      if (Number(e.name) === Deno.pid) continue;
       const environ = await Deno.readTextFile(`/proc/${e.name}/environ`);
       if (environ.includes(`HOME=${root}\0`)) Deno.kill(Number(e.name), "SIGKILL");
     } catch {
