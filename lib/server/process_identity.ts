@@ -185,9 +185,28 @@ export function isSameProcess(identity: ProcessIdentity): boolean {
   const stat = readProcStat(identity.pid);
   if (stat === undefined || isDeadState(stat.state)) return false;
   if (stat.startTime !== identity.startTime) return false;
-  const cmdline = readCmdline(identity.pid);
-  return cmdline !== undefined && endsWith(cmdline, identity.cmdline.slice(1));
+  // While a process execs (the server's gate, a launcher script, the binary)
+  // its command line reads empty or cut short for a moment: the same pid and
+  // start time is the same process, so ask again before taking it for a
+  // stranger (and forgetting a live server's record). Bounded: a process that
+  // really became another program costs one wait of EXEC_RETRIES × 2 ms.
+  const tail = identity.cmdline.slice(1);
+  let cmdline = readCmdline(identity.pid);
+  for (let i = 0; i < EXEC_RETRIES && cmdline !== undefined && !endsWith(cmdline, tail); i++) {
+    Atomics.wait(PAUSE, 0, 0, 2);
+    const again = readProcStat(identity.pid);
+    if (again === undefined || isDeadState(again.state) || again.startTime !== identity.startTime) {
+      return false;
+    }
+    cmdline = readCmdline(identity.pid);
+  }
+  return cmdline !== undefined && endsWith(cmdline, tail);
 }
+
+/** How many times a command line that does not match is read again (2 ms apart). */
+const EXEC_RETRIES = 100;
+/** A cell to wait on: `Atomics.wait` is a synchronous sleep. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Lists the live (non-zombie) members of a process group by scanning `/proc`.

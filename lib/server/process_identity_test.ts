@@ -62,3 +62,49 @@ Deno.test("a zombie counts as dead", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("isSameProcess() holds through exec after exec (the command line reads empty for a moment while a process execs)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A launcher that execs itself 150 times with the same arguments, as the
+    // server's gate and a wrapper script exec before the server runs.
+    const script = `${dir}/chain.sh`;
+    await Deno.writeTextFile(
+      script,
+      'n=${N:-0}\nif [ "$n" -lt 150 ]; then N=$((n + 1)) exec /bin/sh "$0" "$@"; fi\nsleep 0.3\n',
+    );
+    const child = new Deno.Command("/bin/sh", {
+      args: [script, "-m", "model.gguf"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const stat = readProcStat(child.pid)!;
+      const identity = {
+        pid: child.pid,
+        startTime: stat.startTime,
+        cmdline: ["/bin/sh", script, "-m", "model.gguf"],
+      };
+      let checks = 0;
+      let wrong = 0;
+      const until = performance.now() + 250;
+      while (performance.now() < until) {
+        checks++;
+        if (isSameProcess(identity)) continue;
+        const now = readProcStat(child.pid);
+        if (now === undefined || now.state === "Z") break; // it ended: rightly not the same
+        wrong++;
+      }
+      assert(checks > 20, `only ${checks} checks`);
+      assertEquals(
+        wrong,
+        0,
+        `${wrong} of ${checks} checks took the live launcher for another process`,
+      );
+    } finally {
+      await child.status;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
