@@ -36,6 +36,35 @@ export interface StatTierOptions {
 }
 
 /**
+ * How the SSD tier is measured, from the config: its name, kind, the room
+ * that must stay free (`ssd_min_free_gb`) and the models' limit
+ * (`ssd_limit_gb`, when set).
+ *
+ * @param config The config's SSD keys.
+ * @returns The options of {@linkcode statTier} for the SSD.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ssdTierOptions } from "./tier_space.ts";
+ * const o = ssdTierOptions({ ssd_min_free_gb: 1 });
+ * assert(o.kind === "ssd" && o.minFreeBytes === 2 ** 30 && !("limitBytes" in o));
+ * ```
+ */
+export function ssdTierOptions(
+  config: Pick<Config, "ssd_min_free_gb" | "ssd_limit_gb">,
+): StatTierOptions & { name: "ssd"; kind: "ssd"; minFreeBytes: number } {
+  return {
+    name: "ssd",
+    kind: "ssd",
+    minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
+    ...(config.ssd_limit_gb === undefined
+      ? {}
+      : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
+  };
+}
+
+/**
  * Measures a tier directory: the file system's size and free space (statfs)
  * and the bytes of the regular files under the directory (a walk that does
  * not follow symlinks). Needs `--allow-read` and `--allow-sys`.

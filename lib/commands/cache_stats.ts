@@ -16,12 +16,12 @@ import {
   tierStats,
 } from "../core/tiers.ts";
 import { cacheStatsDocument, type MeasuredTier } from "../core/cache_stats_doc.ts";
-import { ssdRoomWarning, statTier } from "../cache/tier_space.ts";
+import { ssdRoomWarning, ssdTierOptions, statTier } from "../cache/tier_space.ts";
 import { reapStaleJobs } from "../cache/copy_jobs.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { type Env, expandHome } from "../config/paths.ts";
-import { formatSize, GIB } from "../core/units.ts";
+import { formatSize } from "../core/units.ts";
 import type { CommandContext } from "./context.ts";
 
 /**
@@ -50,14 +50,7 @@ export async function measureTiers(
         await statTier(s.path, {
           name: s.name,
           kind: s.kind,
-          ...(s.kind === "ssd"
-            ? {
-              minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
-              ...(config.ssd_limit_gb === undefined
-                ? {}
-                : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
-            }
-            : {}),
+          ...(s.kind === "ssd" ? ssdTierOptions(config) : {}),
         }),
       );
     } catch (err) {
@@ -102,14 +95,7 @@ export async function measureLocations(config: Config): Promise<{
 }> {
   const several = (list: string[], base: string, i: number) =>
     list.length > 1 ? `${base}${i + 1}` : base;
-  const primary = await measured(config.ssd_path, {
-    name: "ssd",
-    kind: "ssd",
-    minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
-    ...(config.ssd_limit_gb === undefined
-      ? {}
-      : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
-  });
+  const primary = await measured(config.ssd_path, ssdTierOptions(config));
   const secondary = await Promise.all(
     config.hdd_path.map((p, i) =>
       measured(p, { name: several(config.hdd_path, "hdd", i), kind: "hdd" })
@@ -199,14 +185,7 @@ export async function cacheStatsCommand(ctx: CommandContext): Promise<number> {
 /** The tier `--check` asks about: `ssd` (default), `hdd` (the one with most room), or a path. */
 async function pickTier(config: Config, tier: string | undefined, env: Env): Promise<TierInput> {
   if (tier === undefined || tier === "ssd") {
-    return await statTier(config.ssd_path, {
-      name: "ssd",
-      kind: "ssd",
-      minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
-      ...(config.ssd_limit_gb === undefined
-        ? {}
-        : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
-    });
+    return await statTier(config.ssd_path, ssdTierOptions(config));
   }
   if (/^hdd\d*$/.test(tier)) {
     const { tiers, failed } = await measureTiers(config);

@@ -24,11 +24,11 @@ import {
   type SpaceCheck,
 } from "../core/cache_stats_doc.ts";
 import type { TierInput } from "../core/tiers.ts";
-import { formatSize, GIB } from "../core/units.ts";
+import { formatSize } from "../core/units.ts";
 import { reapStaleJobs } from "../cache/copy_jobs.ts";
 import { cleanupPartials } from "../cache/partials.ts";
 import { loadPolicyChoice } from "../cache/policy_file.ts";
-import { ssdSpace, statTier } from "../cache/tier_space.ts";
+import { ssdSpace, ssdTierOptions, statTier } from "../cache/tier_space.ts";
 import type { EventHub } from "../serve/events.ts";
 import type { IndexCache } from "../serve/index_cache.ts";
 import {
@@ -100,14 +100,7 @@ export class ServeCache implements CacheApi {
   async #tierOf(location: CacheLocation, cachePath: string | undefined): Promise<TierInput> {
     const config = await this.#deps.ctx.config();
     if (location === "primary") {
-      return await statTier(config.ssd_path, {
-        name: "ssd",
-        kind: "ssd",
-        minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
-        ...(config.ssd_limit_gb === undefined
-          ? {}
-          : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
-      });
+      return await statTier(config.ssd_path, ssdTierOptions(config));
     }
     if (location === "secondary") {
       const { tiers, failed } = await measureTiers(config);

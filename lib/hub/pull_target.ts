@@ -13,7 +13,7 @@ import { isInside } from "../cache/fs_checks.ts";
 import type { Config } from "../config/config.ts";
 import { LlamaPackError } from "../errors.ts";
 import { type Env, expandHome } from "../config/paths.ts";
-import { GIB } from "../core/units.ts";
+import { ssdTierOptions } from "../cache/tier_space.ts";
 import type { PullTarget } from "./pull.ts";
 
 /** The config keys a pull target depends on. */
@@ -70,15 +70,7 @@ export function pullTargetFromConfig(
 ): PullTarget {
   const hdds = config.hdd_path;
   const hddName = (i: number) => (hdds.length > 1 ? `hdd${i + 1}` : "hdd");
-  const ssd = (dir: string): PullTarget => ({
-    dir,
-    name: "ssd",
-    kind: "ssd",
-    minFreeBytes: Math.round(config.ssd_min_free_gb * GIB),
-    ...(config.ssd_limit_gb === undefined
-      ? {}
-      : { limitBytes: Math.round(config.ssd_limit_gb * GIB) }),
-  });
+  const ssd = (dir: string): PullTarget => ({ dir, ...ssdTierOptions(config) });
   const hdd = (dir: string, i: number): PullTarget => ({
     dir,
     name: hddName(i),
