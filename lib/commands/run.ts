@@ -18,13 +18,13 @@ import { shellQuote } from "../core/shell_quote.ts";
 import { loadIndex } from "../state/load_index.ts";
 import { servedCopy } from "../cache/unit_check.ts";
 import { withSsdLock } from "../cache/ssd_lock.ts";
-import type { ServerRow, StateStore } from "../state/store.ts";
+import type { StateStore } from "../state/store.ts";
 import { serverAdapter } from "../server/adapter.ts";
 import { addressLabel, isSocketHost, socketInUse } from "../server/endpoint.ts";
 import { applyingEnv, formatEnv } from "../server/flag_checks.ts";
 import { portInUse, portStillInUse } from "../server/port_check.ts";
 import { resolveBinary, spawnServer } from "../server/spawn_server.ts";
-import { identityFields, pruneServers } from "../server/records.ts";
+import { pruneServers, recordHeldServer } from "../server/records.ts";
 import { runDetached } from "./run_detached.ts";
 import { runForeground, terminalWriter } from "./run_foreground.ts";
 import type { Launch } from "./run_launch.ts";
@@ -172,23 +172,16 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
         terminal: terminalWriter(ctx),
         held: true,
       });
-      const row: ServerRow = {
+      const row = await recordHeldServer(store, proc, {
         host,
         port,
-        ...identityFields(proc.identity),
         model_id: model.id,
         model_path: copy.path,
         tier,
         log_path: logPath,
         started_at: startedAt,
         use_id: null,
-      };
-      try {
-        store.addServer(row);
-      } catch (err) {
-        await proc.abort();
-        throw err;
-      }
+      });
       return { proc, row, tier, from };
     },
   );

@@ -182,6 +182,27 @@ export class ServeTransfers {
   }
 
   /**
+   * Creates a copy job owned by this process from the moment it exists (a
+   * kill -9 leaves a dead job, not a stuck one) and holds the model until
+   * the job ends.
+   */
+  #newCopyJob<D extends "primary" | "custom">(
+    model: IndexedModel,
+    bytesTotal: number,
+    destination: D,
+  ) {
+    const jobId = this.#deps.store.addCopyJob({
+      modelId: model.id,
+      bytesTotal,
+      now: this.#deps.now(),
+      owner: processOwner()!,
+    });
+    this.#hold(model.id, true);
+    const base = { job_id: jobId, model_id: model.id, model_name: model.name, destination };
+    return { jobId, base, key: `copy:${jobId}` };
+  }
+
+  /**
    * Queues a verified copy of a model to the SSD.
    *
    * @param model The model.
@@ -190,21 +211,7 @@ export class ServeTransfers {
    */
   queueSsdCopy(model: IndexedModel, options: SsdCopyOptions): number {
     const d = this.#deps;
-    // Owned by this process from the moment it exists: a kill -9 leaves a dead job, not a stuck one.
-    const jobId = d.store.addCopyJob({
-      modelId: model.id,
-      bytesTotal: model.hdd?.size ?? model.size,
-      now: d.now(),
-      owner: processOwner()!,
-    });
-    this.#hold(model.id, true);
-    const base = {
-      job_id: jobId,
-      model_id: model.id,
-      model_name: model.name,
-      destination: "primary" as const,
-    };
-    const key = `copy:${jobId}`;
+    const { jobId, base, key } = this.#newCopyJob(model, model.hdd?.size ?? model.size, "primary");
     this.#enqueue("copies", async () => {
       const started = performance.now();
       let bytes = 0;
@@ -277,20 +284,7 @@ export class ServeTransfers {
    */
   queueCustomCopy(model: IndexedModel, dir: string, root: string): number {
     const d = this.#deps;
-    const jobId = d.store.addCopyJob({
-      modelId: model.id,
-      bytesTotal: model.size,
-      now: d.now(),
-      owner: processOwner()!,
-    });
-    this.#hold(model.id, true);
-    const base = {
-      job_id: jobId,
-      model_id: model.id,
-      model_name: model.name,
-      destination: "custom" as const,
-    };
-    const key = `copy:${jobId}`;
+    const { jobId, base, key } = this.#newCopyJob(model, model.size, "custom");
     this.#enqueue("copies", async () => {
       const started = performance.now();
       const finish = (state: "done" | "failed", message: string, bytes: number) => {

@@ -18,7 +18,7 @@ import type { ServerAdapter } from "../server/adapter.ts";
 import { waitReady } from "../server/health.ts";
 import { readLoadSignals } from "../server/load_signals.ts";
 import { portInUse } from "../server/port_check.ts";
-import { identityFields, stopRecordedServer } from "../server/records.ts";
+import { recordHeldServer, stopRecordedServer } from "../server/records.ts";
 import { servedCopy } from "../cache/unit_check.ts";
 import { withSsdLock } from "../cache/ssd_lock.ts";
 import { type ServerProcess, spawnServer } from "../server/spawn_server.ts";
@@ -135,10 +135,10 @@ export async function spawnChild(
       clearEnv: true,
       held: true,
     });
-    const row: ServerRow = {
+    // Never let a server run that no record knows of: it has not started yet.
+    const row = await recordHeldServer(deps.store, proc, {
       host: CHILD_HOST,
       port,
-      ...identityFields(proc.identity),
       model_id: model.id,
       model_path: copy.path,
       tier,
@@ -146,14 +146,7 @@ export async function spawnChild(
       started_at: startedAt,
       use_id: null,
       owner_pid: deps.ownerPid,
-    };
-    try {
-      deps.store.addServer(row);
-    } catch (err) {
-      // Never let a server run that no record knows of: it has not started yet.
-      await proc.abort();
-      throw err;
-    }
+    });
     const child: Child = {
       model,
       gen,

@@ -87,6 +87,43 @@ export function identityFields(
   };
 }
 
+/**
+ * Records a server that still waits behind its gate, or stops it: a server
+ * never runs unrecorded (a full state disk, a locked database). The row gets
+ * the process's identity; the caller opens the gate once this returns.
+ *
+ * @param store The state store.
+ * @param proc The spawned, held server.
+ * @param row The row without its identity fields.
+ * @returns The row as recorded.
+ * @throws Whatever recording threw, after the held server was stopped.
+ *
+ * @example A failed record stops the held server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recordHeldServer } from "./records.ts";
+ * let aborted = false;
+ * const store = { addServer() { throw new Error("disk full"); } } as never;
+ * const proc = { identity: { pid: 1, startTime: 1, cmdline: ["x", "y"] }, abort: async () => { aborted = true; } };
+ * await recordHeldServer(store, proc, {} as never).catch(() => {});
+ * assert(aborted);
+ * ```
+ */
+export async function recordHeldServer(
+  store: StateStore,
+  proc: { identity: ProcessIdentity; abort(): Promise<void> },
+  row: Omit<ServerRow, "pid" | "start_time" | "cmdline">,
+): Promise<ServerRow> {
+  const recorded = { ...row, ...identityFields(proc.identity) } as ServerRow;
+  try {
+    store.addServer(recorded);
+  } catch (err) {
+    await proc.abort();
+    throw err;
+  }
+  return recorded;
+}
+
 /** The recorded servers split by whether their process still runs. */
 export interface CheckedServers {
   /** Still the very process llama-pack started. */
