@@ -56,6 +56,66 @@ async function waitForCopies(sb: Sandbox, seconds: number): Promise<void> {
   }
 }
 
+/** Starts `--serve`, sends what a client would send, shows the answers, stops it with SIGTERM. */
+async function serveDemo(sb: Sandbox): Promise<void> {
+  const listen = freePort();
+  const first = freePort();
+  await sb.writeConfig({
+    ssd_min_free_gb: 1,
+    ssd_limit_gb: 4,
+    global_llama_args: ["-ngl", "99"],
+    serve: { listen: `127.0.0.1:${listen}`, child_ports: `${first}-${first + 20}` },
+  });
+  const base = `http://127.0.0.1:${listen}`;
+  console.log(dim("$ llama-pack --serve &"));
+  const env = { ...sb.env };
+  const serve = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--allow-all", join(import.meta.dirname!, "cli.ts"), "--serve"],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const up = await fetch(`${base}/health`).then((r) => (r.body?.cancel(), r.ok), () => false);
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const show = async (method: string, path: string, body?: unknown) => {
+      const data = body === undefined ? "" : ` -d '${JSON.stringify(body)}'`;
+      console.log(dim(`$ curl -s${method === "GET" ? "" : ` -X ${method}`} ${base}${path}${data}`));
+      const res = await fetch(`${base}${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+      });
+      return { status: res.status, json: await res.json() };
+    };
+    const chat = await show("POST", "/v1/chat/completions", {
+      model: "gemma-3-1b",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 8,
+    });
+    console.log(`${chat.status} ${JSON.stringify(chat.json.choices?.[0]?.message ?? chat.json)}`);
+    const models = await show("GET", "/v1/models");
+    for (const m of models.json.data ?? []) console.log(`  ${m.id}: ${m.status?.value}`);
+    const stats = await show("GET", "/api/cache/stats");
+    const tier = (t: Record<string, unknown>) =>
+      `${t.used_gb} GB used of ${t.limit_gb ?? "the disk"}, ${t.usage_percent}% (${t.color})`;
+    console.log(
+      `  primary: ${tier(stats.json.primary)}\n  secondary: ${tier(stats.json.secondary)}`,
+    );
+  } finally {
+    console.log(dim("$ kill -TERM %1"));
+    serve.kill("SIGTERM");
+    await serve.status;
+  }
+}
+
 if (import.meta.main) {
   const sb = await makeSandbox();
   const port = freePort();
@@ -177,6 +237,12 @@ if (import.meta.main) {
     await llp(sb, ["--evict", "gemma5"]);
     await llp(sb, ["--evict", "tinyllama"]);
     await llp(sb, ["--no-cache", "llama70b"]);
+
+    section(
+      "--serve: one OpenAI-compatible endpoint; a request names its model, llama-pack starts it, " +
+        "and serves the cache API",
+    );
+    await serveDemo(sb);
 
     section("simulate what the cache policy would do (the demo's 4 GiB cache limit lifted)");
     await sb.writeConfig({ ssd_min_free_gb: 1, global_llama_args: ["-ngl", "99"] });

@@ -26,8 +26,14 @@ Deno.test({
         "ready: http://127.0.0.1:",
         "from ssd",
         "simulation: simple",
+        // --serve: a request started its model, and the cache API answered.
+        "llama-pack --serve on http://127.0.0.1:",
+        '200 {"role":"assistant"',
+        "llm/gemma-3-1b-it-Q5_K_M.gguf: loaded",
       ]
     ) assertStringIncludes(text, step);
+    // The cache API's stats, as the demo prints them: the 4 GiB limit and a colour.
+    assert(/primary: [\d.]+ GB used of 4, [\d.]+% \((green|yellow|red)\)/.test(text), text);
     // Every step ran for real: no capability is missing.
     assert(!text.includes("not available yet"), text);
     assert(!/error: internal error/.test(text), text);
