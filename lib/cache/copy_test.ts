@@ -228,18 +228,20 @@ Deno.test("copyToSsd() detects a temp file damaged before it is put in place", a
 Deno.test("copyToSsd() aborts when the source changes during the copy", async (t) => {
   const s = await setup(4 << 20);
   try {
-    const cases: Array<[string, (f: Deno.FsFile) => Promise<void>, string]> = [
-      ["appended", async (f) => {
-        await f.seek(0, Deno.SeekMode.End);
-        await f.write(new Uint8Array(10));
+    // Synchronous changes: each lands between two chunks, before the copy
+    // reads on (an awaited write could land after the copy's last check).
+    const cases: Array<[string, (f: Deno.FsFile) => void, string]> = [
+      ["appended", (f) => {
+        f.seekSync(0, Deno.SeekMode.End);
+        f.writeSync(new Uint8Array(10));
       }, "source"],
-      ["rewritten in place (same size, new mtime)", async (f) => {
-        await f.seek(100, Deno.SeekMode.Start);
-        await f.write(new Uint8Array(10));
-        await f.utime(new Date(), new Date(Date.now() + 5000));
+      ["rewritten in place (same size, new mtime)", (f) => {
+        f.seekSync(100, Deno.SeekMode.Start);
+        f.writeSync(new Uint8Array(10));
+        f.utimeSync(new Date(), new Date(Date.now() + 5000));
       }, "mtime changed"],
-      ["truncated", async (f) => {
-        await f.truncate(1 << 20);
+      ["truncated", (f) => {
+        f.truncateSync(1 << 20);
       }, "source"],
     ];
     for (const [name, change, why] of cases) {
@@ -256,7 +258,11 @@ Deno.test("copyToSsd() aborts when the source changes during the copy", async (t
               changed = true;
               // Runs between chunks; the copy's next checks must notice.
               const f = Deno.openSync(s.src, { write: true });
-              return change(f).finally(() => f.close());
+              try {
+                change(f);
+              } finally {
+                f.close();
+              }
             },
           }),
           why,
