@@ -54,6 +54,7 @@ Deno.test({
         assertEquals(r.status, 200);
         const body = await r.json();
         assertEquals(body.object, "chat.completion");
+        assertEquals(body.model, "real-tiny-F16.gguf"); // the id --serve lists, not "real-tiny" or the path
         assertEquals(body.usage.completion_tokens, 4);
 
         const s = await post({
@@ -77,6 +78,8 @@ Deno.test({
         await serve.waitFor("stopped real-tiny-F16.gguf");
         const props = await (await fetch(`${serve.url}/props?model=real-slow`)).json();
         assertEquals(props.model_path, join(sb.hdd, "real-slow-F16.gguf"));
+        // --serve passes --alias: the real server answers under the id /v1/models lists.
+        assertEquals(props.model_alias, "real-slow-F16.gguf");
         const list = await (await fetch(`${serve.url}/v1/models`)).json();
         const status = Object.fromEntries(
           list.data.map((e: { id: string; status: { value: string } }) => [e.id, e.status.value]),

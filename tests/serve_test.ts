@@ -77,10 +77,13 @@ Deno.test("--serve routes by model, swaps under max_running, streams, records us
     assertEquals(chat.status, 200);
     const answer = await chat.json();
     assertEquals(answer.choices[0].message.content, "t0 t1 t2 ");
-    assertStringIncludes(answer.model, "Gemma2-9B-Q5_K.gguf");
+    // The child answers under the id /v1/models lists (--alias, as llama.cpp's router does).
+    assertEquals(answer.model, "Gemma2-9B-Q5_K.gguf");
     const models = await (await fetch(`${serve.url}/models`, { headers: auth })).json();
     const gemma = models.data.find((m: { id: string }) => m.id === "Gemma2-9B-Q5_K.gguf");
     assertEquals(gemma.status.value, "loaded");
+    const args: string[] = gemma.status.args;
+    assertEquals(args[args.indexOf("--alias") + 1], "Gemma2-9B-Q5_K.gguf");
     assert(typeof gemma.port === "number");
 
     // A second model swaps the first out (max_running 1), streaming unbuffered.

@@ -123,6 +123,9 @@ export async function spawnChild(
       ...(mmproj === undefined ? {} : { mmprojPath: mmproj }),
       host: CHILD_HOST,
       port,
+      // As llama.cpp's router does: the child answers under the id /v1/models lists
+      // (its /props model_alias, the "model" of its answers), unless the user names one.
+      ...(deps.childEnv.LLAMA_ARG_ALIAS ? {} : { alias: model.id }),
       layers: [
         { label: "global_llama_args", args: config.global_llama_args },
         { label: `the stored args of ${model.name}`, args: model.storedArgs },
