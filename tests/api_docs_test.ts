@@ -164,6 +164,7 @@ async function docWorld() {
     [custom, "/mnt/usb/models"],
     [sb.ssd, "/mnt/ssd/models"],
     [sb.hdd, "/mnt/hdd/models"],
+    [join(sb.root, "config"), "/home/you/.config/llama-pack"],
   ];
   return { sb, paths };
 }
@@ -179,6 +180,8 @@ Deno.test("docs/api.md: every curl line answers what the page shows, and every e
       "/api/cache/recommend",
       "/api/models",
       "/api/cache/refresh",
+      "/api/settings",
+      "/api/models/pin",
       "/api/events",
     ]
   ) {
