@@ -227,7 +227,17 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     await supervisor.stopAll(forced ? 0 : graceMs);
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
-    if (serveRow) store.serves.remove(serveRow.host, serveRow.port, serveRow.pid);
+    try {
+      if (serveRow) store.serves.remove(serveRow.host, serveRow.port, serveRow.pid);
+    } catch (err) {
+      // Everything is stopped: a record left behind names a process that is
+      // gone, and whoever reads it next forgets it (liveServes).
+      log(
+        `warning: cannot forget this --serve's record: ${
+          err instanceof Error ? err.message : String(err)
+        }`,
+      );
+    }
   }
   log("stopped");
   return forced ? 130 : 0;

@@ -18,7 +18,7 @@ import type { ServerAdapter } from "../server/adapter.ts";
 import { waitReady } from "../server/health.ts";
 import { readLoadSignals } from "../server/load_signals.ts";
 import { portInUse } from "../server/port_check.ts";
-import { recordHeldServer, stopRecordedServer } from "../server/records.ts";
+import { forgetServer, recordHeldServer, stopRecordedServer } from "../server/records.ts";
 import { servedCopy } from "../cache/unit_check.ts";
 import { withSsdLock } from "../cache/ssd_lock.ts";
 import { type ServerProcess, spawnServer } from "../server/spawn_server.ts";
@@ -259,4 +259,51 @@ export async function stopChild(
   graceMs: number = deps.graceMs,
 ): Promise<StopResult> {
   return await stopRecordedServer(deps.store, child.row, { graceMs, now: deps.now() });
+}
+
+/**
+ * Forgets a child that has stopped: closes its use with its duration and
+ * removes its row (only if it still records that process). It never
+ * throws: the process is gone whatever the state says, so when the state
+ * cannot be written (a full disk) it says so through `warn`, and the row is
+ * left for the next llama-pack that checks it and finds its process gone
+ * (`pruneServers`, `stopOrphans`), which forgets it. Idempotent.
+ *
+ * @param deps Store and clock.
+ * @param child The child, stopped.
+ * @param warn Prints one line for the user.
+ *
+ * @example A child whose state cannot be written: one warning, no throw
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { forgetChild } from "./children.ts";
+ * const store = { uses: () => [], servers: () => [], tx: () => { throw new Error("database or disk is full"); } };
+ * const child = { model: { id: "m", name: "m.gguf" }, row: { use_id: null, host: "127.0.0.1", port: 1 }, startedAt: 0 };
+ * const lines: string[] = [];
+ * forgetChild({ store, now: () => 1 } as never, child as never, (l) => lines.push(l));
+ * assert(lines.length === 1 && lines[0]!.startsWith("warning: cannot record that m.gguf stopped: database or disk is full"));
+ * ```
+ */
+export function forgetChild(
+  deps: Pick<ChildDeps, "store" | "now">,
+  child: Child,
+  warn: (line: string) => void,
+): void {
+  const { store } = deps;
+  try {
+    const useId = child.row.use_id;
+    if (useId !== null) {
+      const use = store.uses(child.model.id).find((u) => u.id === useId);
+      if (use && use.duration === null) {
+        store.finishUse(useId, { duration: Math.max(0, deps.now() - child.startedAt) });
+      }
+    }
+    forgetServer(store, child.row);
+  } catch (err) {
+    warn(
+      `warning: cannot record that ${child.model.name} stopped: ${
+        err instanceof Error ? err.message : String(err)
+      }; its record is forgotten once llama-pack can write there again and finds it gone`,
+    );
+  }
 }

@@ -23,11 +23,11 @@ import type {
 } from "../core/serve_effects.ts";
 import { type RunningEntry, type ServedState, statusEvent } from "../core/serve_listing.ts";
 import { formatDuration } from "../core/units.ts";
-import { forgetServer } from "../server/records.ts";
 import { readLogTail } from "../server/health.ts";
 import {
   type Child,
   type ChildDeps,
+  forgetChild,
   freeChildPort,
   recordChildReady,
   spawnChild,
@@ -244,7 +244,10 @@ export class ServeSupervisor implements SchedulerEffects {
       done: new Promise<void>((r) => (finish = r)),
     };
     this.#starts.set(model, start);
-    this.#run(model, start).finally(() => {
+    this.#run(model, start).catch((err) => {
+      // #run answers the scheduler itself; whatever escapes it is logged, never fatal.
+      this.#deps.log(`error: ${model}: ${err instanceof Error ? err.message : String(err)}`);
+    }).finally(() => {
       if (this.#starts.get(model) === start) this.#starts.delete(model);
       finish();
     });
@@ -346,7 +349,7 @@ export class ServeSupervisor implements SchedulerEffects {
           deps.log(`warning: no SSD copy decision: ${err instanceof Error ? err.message : err}`),
       );
       const status = await exited;
-      this.#closeUse(child);
+      forgetChild(deps, child, deps.log);
       if (!start.stopRequested) {
         deps.log(
           `${found.name} exited (${
@@ -363,7 +366,7 @@ export class ServeSupervisor implements SchedulerEffects {
         const grace = start.stopRequested ? this.#graceMs ?? deps.graceMs : 0;
         await stopChild(deps, child, grace).catch(() => {});
         exitCode = (await child.proc.exited).code;
-        this.#closeUse(child);
+        forgetChild(deps, child, deps.log);
       }
       if (start.stopRequested) {
         this.scheduler.onStopped(model, start.gen, now());
@@ -378,18 +381,5 @@ export class ServeSupervisor implements SchedulerEffects {
         ...(tail.length > 0 ? { detail: tail.join("\n") } : {}),
       }, now());
     }
-  }
-
-  /** Closes a child's use with its duration and forgets its row (idempotent). */
-  #closeUse(child: Child): void {
-    const store = this.#deps.store;
-    const useId = child.row.use_id;
-    if (useId !== null) {
-      const use = store.uses(child.model.id).find((u) => u.id === useId);
-      if (use && use.duration === null) {
-        store.finishUse(useId, { duration: Math.max(0, this.#deps.now() - child.startedAt) });
-      }
-    }
-    forgetServer(store, child.row);
   }
 }
