@@ -51,6 +51,7 @@ const chat = (serve: RunningServe, model: string) =>
 async function withFullServe(
   fn: (sb: Sandbox, serve: RunningServe) => Promise<void>,
   before: (serve: RunningServe) => Promise<void> = async () => {},
+  env: Record<string, string> = {},
 ): Promise<void> {
   const sb = await makeSandbox();
   try {
@@ -69,7 +70,7 @@ async function withFullServe(
       const hddBefore = await snapshotTree(sb.hdd);
       let serve: RunningServe | undefined;
       try {
-        serve = await startServe(sb);
+        serve = await startServe(sb, { env });
         const log = await followEvents(serve);
         await log.waitFor((e) => e.type === "cache_stats");
         await log.close();
@@ -229,5 +230,27 @@ Deno.test({
       const res = await chat(serve, "Gemma2-9B-Q5_K");
       assertEquals(res.status, 200, await res.text());
     });
+  },
+});
+
+Deno.test({
+  name:
+    "--serve on a state disk that fills while a server loads: its use cannot be recorded, it is stopped",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    let answer: Promise<Response> | undefined;
+    await withFullServe(async (sb, serve) => {
+      await assertStateFullAnswer(await answer!, sb.state);
+      assertStringIncludes(serve.stderr(), "failed to load Gemma2-9B-Q5_K.gguf: no space left");
+      assert(
+        await pollUntil(() => sandboxProcesses(sb.root, [serve.pid]).length === 0, 5_000),
+        "the loading server was stopped",
+      );
+      assertEquals((await fetch(`${serve.url}/health`)).status, 200);
+      await assertStopsCleanly(sb, serve);
+    }, async (serve) => {
+      answer = chat(serve, "Gemma2-9B-Q5_K");
+      await serve.waitFor("loading Gemma2-9B-Q5_K.gguf from hdd");
+    }, { FAKE_LLAMA_LOAD_SECONDS: "1.5" });
   },
 });
