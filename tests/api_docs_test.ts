@@ -290,6 +290,19 @@ Deno.test("docs/api.md: every curl line answers what the page shows, and every e
     }
     // A pass of the monitor, for its events.
     await api(serve, "POST", "/api/cache/refresh");
+    // A stale SSD copy passed over: Qwen3-8B copied to the SSD again, its
+    // original touched after the copy was verified, then loaded.
+    const copy = await api(serve, "POST", "/api/models", {
+      model_name: "Qwen3-8B-Q4_K_M",
+      cache_location: "primary",
+    });
+    assertEquals(copy.status, 202, JSON.stringify(copy.body));
+    await log.waitFor((e) => e.type === "copy_finished" && e.data.job_id === copy.body.job_id);
+    const original = join(sb.hdd, "bartowski/Qwen3-8B-GGUF/Qwen3-8B-Q4_K_M.gguf");
+    const { atime, mtime } = await Deno.stat(original);
+    await Deno.utime(original, atime!, new Date(mtime!.getTime() + 60_000));
+    assertEquals((await api(serve, "POST", "/models/load", { model: "Qwen3-8B" })).status, 200);
+    await log.waitFor((e) => e.type === "copy_passed_over");
     await log.close();
     for (const type of API_EVENT_TYPES) {
       const real = log.events.find((e) => e.type === type);

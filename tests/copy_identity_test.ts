@@ -4,11 +4,16 @@
  * recorded as a verified copy; and an SSD copy whose HDD original was
  * replaced by a same-size file is stale — not served, re-copied — not
  * "verified" for ever. Real processes do the rewriting (`dd`, `touch -r`).
+ * `--serve` passes over a stale or damaged copy as `-m` does, and says so.
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { cacheWorld } from "./cache_world.ts";
 import { withStore } from "./sandbox.ts";
+import { freePort } from "./fixtures/fake_server.ts";
+import { followEvents } from "./api_world.ts";
+import { type RunningServe, startServe } from "./serve_fixture.ts";
+import { snapshotTree } from "./tree_snapshot.ts";
 import { exists, writeRandomFile } from "./fs_util.ts";
 import { hashFile } from "../lib/cache/hash.ts";
 import { PARTIAL_DIR } from "../lib/cache/partials.ts";
@@ -131,6 +136,85 @@ Deno.test("an SSD copy whose HDD original was replaced by a same-size file is st
       assert(!(await exists(`${sb.ssd}/${PARTIAL_DIR}`)));
     });
   } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("--serve passes over a stale or damaged SSD copy: serves the HDD original, logs the note, sends copy_passed_over", async (t) => {
+  const first = freePort();
+  const sb = await cacheWorld({
+    cache: { auto: false },
+    serve: { child_ports: `${first}-${first + 20}` },
+  });
+  let serve: RunningServe | undefined;
+  try {
+    for (const name of ["gemma", "qwen3"]) {
+      const r = await sb.run(["--cache", name]);
+      assertEquals(r.code, 0, r.stderr);
+    }
+    const touch = async (file: string) => {
+      const { atime, mtime } = await Deno.stat(file);
+      await Deno.utime(file, atime!, new Date(mtime!.getTime() + 60_000));
+    };
+    // Gemma's original touched after its copy was verified: stale. Qwen's SSD file touched: damaged.
+    await touch(`${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf`);
+    await touch(`${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf`);
+    const ssdBefore = await snapshotTree(sb.ssd);
+    serve = await startServe(sb);
+    const running = serve;
+    const log = await followEvents(running);
+    const cases = [
+      {
+        model: "Gemma2-9B-Q5_K_M",
+        id: "llm/Gemma2-9B-Q5_K_M.gguf",
+        problem: "stale",
+        reason:
+          `its original ${sb.hdd}/llm/Gemma2-9B-Q5_K_M.gguf changed since it was verified (it was modified (mtime))`,
+        after: "the stale copy is evicted or copied again by the usual rules",
+      },
+      {
+        model: "Qwen3-8B-Q4_K_M",
+        id: "llm/Qwen3-8B-Q4_K_M.gguf",
+        problem: "damaged",
+        reason:
+          `its file ${sb.ssd}/llm/Qwen3-8B-Q4_K_M.gguf changed on the SSD (it was modified (mtime)) since it was verified`,
+        after: "the SSD files are kept: llama-pack did not write them",
+      },
+    ];
+    for (const c of cases) {
+      await t.step(`a ${c.problem} copy`, async () => {
+        const res = await fetch(`${running.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: c.model, max_tokens: 2 }),
+        });
+        assertEquals(res.status, 200, await res.text());
+        const props = await (await fetch(`${running.url}/props?model=${c.model}`)).json();
+        assertEquals(props.model_path, `${sb.hdd}/${c.id}`);
+        const message = `not serving the SSD copy of ${c.model}.gguf: ${c.reason}; ` +
+          `serving from the HDD (${c.after})`;
+        assertStringIncludes(running.stderr(), `note: ${message}\n`);
+        assertStringIncludes(running.stderr(), `loading ${c.model}.gguf from hdd on port`);
+        const event = await log.waitFor((e) =>
+          e.type === "copy_passed_over" && e.data.model_id === c.id
+        );
+        assertEquals(event.data, {
+          model_id: c.id,
+          model_name: `${c.model}.gguf`,
+          problem: c.problem,
+          reason: c.reason,
+          ssd_path: `${sb.ssd}/${c.id}`,
+          served_path: `${sb.hdd}/${c.id}`,
+          message,
+        });
+      });
+    }
+    await log.close();
+    assertEquals((await running.stop()).code, 0, running.stderr());
+    assertEquals(await snapshotTree(sb.ssd), ssdBefore, "--serve wrote to the SSD");
+  } finally {
+    await serve?.stop();
+    await sb.run(["--killall"], { env: { LLAMA_PACK_STOP_GRACE_MS: "200" } });
     await sb.cleanup();
   }
 });

@@ -10,6 +10,7 @@
 import { STORE_LABELS } from "../core/stores.ts";
 import { basename, join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
+import { passedOverNote } from "../core/copy_note.ts";
 import type { IndexedModel } from "../core/model_index.ts";
 import { findRequested } from "./model_arg.ts";
 import { serverCommand } from "./server_argv.ts";
@@ -84,15 +85,7 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   // SSD) is not served. Checking the args (the stored ones first) comes with it.
   const choose = async (m: IndexedModel, quiet = false) => {
     const { model: checked, tier, copy, problem } = await servedCopy(m);
-    if (problem !== undefined && !quiet) {
-      const original = m.store ? `the ${STORE_LABELS[m.store]} copy` : "from the HDD";
-      ctx.err(
-        `note: not serving the SSD copy of ${m.name}: ${problem.reason}; ` +
-          (problem.kind === "stale"
-            ? `serving ${original} (the stale copy is evicted or copied again by the usual rules)\n`
-            : `serving ${original} (the SSD files are kept: llama-pack did not write them)\n`),
-      );
-    }
+    if (problem !== undefined && !quiet) ctx.err(`note: ${passedOverNote(m, problem)}\n`);
     const { argv, commandLine } = serverCommand(checked, {
       config,
       adapter,

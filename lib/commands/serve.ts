@@ -11,6 +11,7 @@
  */
 
 import { LlamaPackError } from "../errors.ts";
+import { apiEvent } from "../core/api_events.ts";
 import { apiKeyProblem, formatListen, isLoopbackHost } from "../core/listen.ts";
 import { learnTierSpeeds } from "../core/load_timeout.ts";
 import { loadIndex } from "../state/load_index.ts";
@@ -102,6 +103,10 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     graceMs,
     events,
     log,
+    passedOver: (data) => {
+      log(`note: ${data.message}`);
+      events.publish(apiEvent("copy_passed_over", data));
+    },
     index: () => models.index(),
     speeds: () => {
       const sizes = new Map(store.models().map((m) => [m.id, m.size]));

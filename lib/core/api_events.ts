@@ -237,6 +237,29 @@ export interface MonitorPassData {
 }
 
 /**
+ * A server was started on a model's permanent copy because its verified SSD
+ * copy may not be served: stale (its originals changed since it was
+ * verified: evictable, copied again by the usual rules) or damaged (its SSD
+ * files changed: kept).
+ */
+export interface CopyPassedOverData {
+  /** The model's id. */
+  model_id: string;
+  /** Its display name. */
+  model_name: string;
+  /** `stale` or `damaged`. */
+  problem: "stale" | "damaged";
+  /** What changed, one line. */
+  reason: string;
+  /** The SSD copy passed over. */
+  ssd_path: string | null;
+  /** The file the server was started on instead. */
+  served_path: string;
+  /** The note `--serve` logs (and `-m` prints), one line. */
+  message: string;
+}
+
+/**
  * Every event of `GET /api/events`: its `type` and the shape of its `data`.
  * `cache_stats` carries the document of `GET /api/cache/stats`.
  */
@@ -267,6 +290,8 @@ export interface ApiEventMap {
   models_changed: ModelsChangedData;
   /** A monitor pass ended. */
   monitor_pass: MonitorPassData;
+  /** A stale or damaged SSD copy was passed over. */
+  copy_passed_over: CopyPassedOverData;
 }
 
 /** The name of an event. */
@@ -290,6 +315,7 @@ export const API_EVENT_TYPES: readonly ApiEventType[] = [
   "scan",
   "models_changed",
   "monitor_pass",
+  "copy_passed_over",
 ];
 
 /**

@@ -1,9 +1,11 @@
 /**
  * The servers `--serve` starts (its process machinery): choosing a port in
- * `serve.child_ports`, building the command line as `-m` does, spawning the
- * server in its own process group with its log in the state directory,
- * recording it as a llama-pack server owned by this `--serve`, waiting for
- * it to load within an adaptive budget, recording the use, and stopping it.
+ * `serve.child_ports`, choosing the copy as `-m` does (a stale or damaged
+ * SSD copy is passed over, with a note and an event), building the command
+ * line, spawning the server in its own process group with its log in the
+ * state directory, recording it as a llama-pack server owned by this
+ * `--serve`, waiting for it to load within an adaptive budget, recording
+ * the use, and stopping it.
  *
  * @module
  */
@@ -12,6 +14,8 @@ import { join } from "node:path";
 import { LlamaPackError } from "../errors.ts";
 import type { Config } from "../config/config.ts";
 import type { IndexedModel } from "../core/model_index.ts";
+import type { CopyPassedOverData } from "../core/api_events.ts";
+import { passedOverData } from "../core/copy_note.ts";
 import { type LoadBudget, loadProgressed } from "../core/load_timeout.ts";
 import type { ServerRow, StateStore } from "../state/store.ts";
 import type { ServerAdapter } from "../server/adapter.ts";
@@ -45,6 +49,8 @@ export interface ChildDeps {
   now: () => number;
   /** SIGTERM → SIGKILL grace, milliseconds. */
   graceMs: number;
+  /** Told when a stale or damaged SSD copy is passed over (the note and the event). */
+  passedOver: (data: CopyPassedOverData) => void;
 }
 
 /** One server `--serve` started. */
@@ -116,7 +122,8 @@ export async function spawnChild(
   // is passed over) and the server recorded under the SSD lock eviction
   // takes too, and the server runs only once it is recorded.
   const { child, proc } = await withSsdLock(deps.stateDir, `starting ${model.name}`, async () => {
-    const { tier, copy } = await servedCopy(model);
+    const { tier, copy, problem } = await servedCopy(model);
+    if (problem !== undefined) deps.passedOver(passedOverData(model, problem, copy.path));
     const mmproj = copy.mmproj ?? model.hdd?.mmproj;
     const argv = adapter.buildArgv({
       modelPath: copy.path,
