@@ -110,6 +110,7 @@ export * from "./lib/core/serve_scheduler.ts";
 export * from "./lib/core/serve_names.ts";
 export * from "./lib/core/serve_listing.ts";
 export * from "./lib/state/serves.ts";
+export * from "./lib/state/downloads.ts";
 export * from "./lib/serve/events.ts";
 export * from "./lib/serve/http_error.ts";
 export * from "./lib/serve/index_cache.ts";

@@ -4,7 +4,8 @@
  * file choice, room in the target), refuses with figures and a suggestion
  * when it does not fit, downloads with a progress bar (JSON lines with
  * `--json`), then indexes the model at once so `-l` lists it and `-m` runs it.
- * Ctrl-C keeps what was downloaded for the next run to resume.
+ * Each file is recorded in the state store while it downloads, for
+ * `--status`. Ctrl-C keeps what was downloaded for the next run to resume.
  *
  * @module
  */
@@ -18,6 +19,8 @@ import { hubSettingsFromEnv } from "../hub/hub_client.ts";
 import { assertRoom, planPull, type PullPlan } from "../hub/pull_plan.ts";
 import { executePull, type PullEvent, type PullResult } from "../hub/pull_run.ts";
 import { pullTargetFromConfig } from "../hub/pull_target.ts";
+import { recordPullInStore } from "../hub/pull_record.ts";
+import { pullArgs } from "../core/download_status.ts";
 import { loadIndex } from "../state/load_index.ts";
 import { measureTiers } from "./cache_stats.ts";
 import type { CommandContext } from "./context.ts";
@@ -54,6 +57,18 @@ export async function pullCommand(ctx: CommandContext): Promise<number> {
     return 0;
   }
 
+  // Each file is recorded for --status before its first byte: opened now, so a
+  // state database that cannot be used stops the pull before anything is written.
+  const record = recordPullInStore(ctx.state().downloads, {
+    now: () => ctx.now(),
+    pullArgs: pullArgs({
+      ref: action.ref,
+      revision: action.revision,
+      // A directory as an absolute path: the command runs again from anywhere.
+      to: action.to !== undefined && /^[/.~]/.test(action.to) ? plan.target.dir : action.to,
+      mmproj: action.mmproj,
+    }),
+  });
   const interrupt = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const onSignal = () => interrupt.abort(new Error("interrupted"));
@@ -65,6 +80,7 @@ export async function pullCommand(ctx: CommandContext): Promise<number> {
       hub,
       stateDir: ctx.stateDir,
       signal: interrupt.signal,
+      record,
       progressIntervalMs: json ? 1000 : 200,
       onEvent: (e) => json ? line(e) : bar ? drawBar(ctx, e) : logLine(ctx, e),
     });

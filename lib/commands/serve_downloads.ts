@@ -2,8 +2,9 @@
  * One download of `--serve`'s cache API (`POST /api/models` with an
  * `hf_path`): `--pull`'s `executePull` with its room already checked,
  * progress as `download_progress` events, then a scan so the model is
- * indexed at once, and `download_finished` saying what it became. An
- * interrupted download keeps its part for the next one to resume.
+ * indexed at once, and `download_finished` saying what it became. Each file
+ * is recorded in the state store as `--pull` records it, so `--status` shows
+ * it. An interrupted download keeps its part for the next one to resume.
  *
  * @module
  */
@@ -12,6 +13,8 @@ import { type ApiEvent, apiEvent } from "../core/api_events.ts";
 import type { IndexedModel } from "../core/model_index.ts";
 import { formatSize } from "../core/units.ts";
 import { executePull, type PullEvent } from "../hub/pull_run.ts";
+import { recordPullInStore } from "../hub/pull_record.ts";
+import { pullArgs } from "../core/download_status.ts";
 import type { DownloadRequest, TransferDeps } from "./serve_transfers.ts";
 
 const percent = (done: number, total: number) =>
@@ -67,6 +70,11 @@ export async function runDownload(
       hub: request.hub,
       stateDir: d.stateDir,
       signal: options.signal,
+      // Recorded as --pull records it, so --status shows it; resumable with the same --pull.
+      record: recordPullInStore(d.store.downloads, {
+        now: d.now,
+        pullArgs: pullArgs({ ref: request.hfPath, to: resumeTo(request) }),
+      }),
       progressIntervalMs: 500,
       onEvent: (e: PullEvent) => {
         if (e.type !== "progress") return;
@@ -104,4 +112,9 @@ export async function runDownload(
   } catch (err) {
     finish("failed", err instanceof Error ? err.message : String(err), undefined);
   }
+}
+
+/** The `--to` of the `--pull` that resumes a download: the location, or the custom directory. */
+function resumeTo(request: DownloadRequest): string {
+  return request.location === "custom" ? request.plan.target.dir : request.location;
 }

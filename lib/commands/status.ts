@@ -1,7 +1,9 @@
 /**
  * The command behind --status/--stat/--st: the running llama-pack servers
  * (checked against `/proc`, stale records pruned, state from the health
- * endpoint, uptime and resident memory) and the active copy jobs.
+ * endpoint, uptime and resident memory), the active copy jobs, and the
+ * downloads from the Hugging Face hub (running, or interrupted when their
+ * process is gone, with the `--pull` that resumes them).
  *
  * @module
  */
@@ -11,7 +13,8 @@ import { displayUrl } from "../server/endpoint.ts";
 import { applyingEnv, formatEnv } from "../server/flag_checks.ts";
 import { processEnv } from "../server/connections.ts";
 import { cmdlineOf, pruneServers } from "../server/records.ts";
-import { reapStaleJobs } from "../cache/copy_jobs.ts";
+import { ownerAlive, reapStaleJobs } from "../cache/copy_jobs.ts";
+import { downloadStatus, shownInStatus } from "../core/download_status.ts";
 import { liveServes, ownerOf } from "../server/serve_records.ts";
 import { formatListen } from "../core/listen.ts";
 import { renderStatus, type ServerStatus, statusJson } from "../core/status_view.ts";
@@ -71,6 +74,16 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
     bytesDone: j.bytes_done,
     bytesTotal: j.bytes_total,
   }));
+  // A download is never written here: one whose process is gone reads as interrupted.
+  const serveOf = new Map(serves.map((s) => [s.pid, `--serve ${formatListen(s)}`]));
+  const downloads = store.downloads.all().filter((r) => shownInStatus(r, now)).map((r) => {
+    const alive = ownerAlive(r);
+    return downloadStatus(r, {
+      ownerAlive: alive,
+      serve: alive ? serveOf.get(r.pid) : undefined,
+      now,
+    });
+  });
   const report = {
     serves: serves.map((s) => ({
       url: `http://${formatListen(s)}`,
@@ -79,12 +92,15 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
     })),
     servers,
     copies,
+    downloads,
     pruned: pruned.length,
   };
   ctx.out(
-    ctx.cmd.json
-      ? statusJson(report)
-      : renderStatus(report, ctx.columns === undefined ? {} : { width: ctx.columns }),
+    ctx.cmd.json ? statusJson(report) : renderStatus(report, {
+      ...(ctx.columns === undefined ? {} : { width: ctx.columns }),
+      verbose: ctx.cmd.verbose > 0,
+      now,
+    }),
   );
   return 0;
 }

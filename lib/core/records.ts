@@ -229,6 +229,49 @@ export interface CopyJobRow {
   message: string | null;
 }
 
+/** One file of a `--pull` (or an API download) from the Hugging Face hub. */
+export interface DownloadRow {
+  /** Row id. */
+  id: number;
+  /** The repository, `owner/name`. */
+  repo: string;
+  /** The revision asked for (branch, tag or commit). */
+  revision: string;
+  /** The commit it resolved to; every file is fetched at it. */
+  commit_id: string;
+  /** How messages name the pull, `owner/name:QUANT`. */
+  label: string;
+  /** The file's path in the repository. */
+  repo_path: string;
+  /** The target tier's name (`ssd`, `hdd`, `hdd2`, `custom`, …). */
+  tier: string;
+  /** The file's final path (the bytes go to a hidden temp file beside it until verified). */
+  target_path: string;
+  /**
+   * `downloading`; `done` (in place, verified); `failed` (`message` says why);
+   * `interrupted` (stopped by a signal; what arrived is kept to resume).
+   */
+  state: "downloading" | "done" | "failed" | "interrupted";
+  /** Bytes on disk when this run started (an earlier run's part, resumed). */
+  bytes_start: number;
+  /** Bytes on disk now. */
+  bytes_done: number;
+  /** The file's size. */
+  bytes_total: number;
+  /** The pid of the process downloading it. */
+  pid: number;
+  /** That process's start time (`/proc/<pid>/stat` field 22), against pid reuse. */
+  owner_start: string;
+  /** When this run started on the file (unix seconds). */
+  started_at: number;
+  /** Last progress update (unix seconds). */
+  updated_at: number;
+  /** The `llama-pack` arguments that pull the same files again (JSON array), to resume. */
+  pull_args: string;
+  /** Why it failed, or what it did. */
+  message: string | null;
+}
+
 /** A process that owns something (a copy job, a copy in progress): its pid and start time. */
 export interface ProcessOwner {
   /** The process id. */

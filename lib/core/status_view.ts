@@ -1,12 +1,13 @@
 /**
- * Rendering `--status`: running servers and active copy jobs, as aligned
- * text or as JSON. Pure.
+ * Rendering `--status`: running servers, active copy jobs and downloads from
+ * the Hugging Face hub, as aligned text or as JSON. Pure.
  *
  * @module
  */
 
 import { formatDuration, formatSize } from "./units.ts";
 import { fitColumns, shortenName } from "./fit.ts";
+import type { DownloadStatus } from "./download_status.ts";
 
 /** One running server as `--status` shows it. */
 export interface ServerStatus {
@@ -70,6 +71,8 @@ export interface StatusReport {
   servers: ServerStatus[];
   /** Active copy jobs. */
   copies: CopyStatus[];
+  /** Downloads running, interrupted, or failed in the last day. @default [] */
+  downloads?: DownloadStatus[];
   /** How many stale server records were pruned. */
   pruned: number;
 }
@@ -78,6 +81,10 @@ export interface StatusReport {
 export interface RenderStatusOptions {
   /** Terminal width: less useful columns go and model names shorten to fit. @default no limit */
   width?: number;
+  /** `-v`: each download's repository, commit, final path and times. @default false */
+  verbose?: boolean;
+  /** The time (unix seconds), for the downloads' times with `verbose`. @default 0 */
+  now?: number;
 }
 
 /**
@@ -177,18 +184,60 @@ export function renderStatus(report: StatusReport, options: RenderStatusOptions 
       { flex: 1, dropOrder: [], width: options.width },
     ));
   }
+  out.push(...renderDownloads(report.downloads ?? [], options));
   if (report.pruned > 0) {
     out.push(`(forgot ${report.pruned} stale server record${report.pruned === 1 ? "" : "s"})`);
   }
   return out.join("\n") + "\n";
 }
 
+/** The downloads' table, a line saying how each one that is not running ended, and `-v`'s details. */
+function renderDownloads(list: readonly DownloadStatus[], options: RenderStatusOptions): string[] {
+  if (list.length === 0) return [];
+  const out = ["", "Downloads from Hugging Face:"];
+  const [head, ...rows] = table(
+    ["FILE", "TO", "STATE", "PROGRESS", "SPEED", "ETA", "BY"],
+    list.map((d) => [
+      `${d.repo}/${d.file}`,
+      d.tier,
+      d.state,
+      `${Math.floor(d.percent)}% (${formatSize(d.bytesDone)} of ${formatSize(d.bytesTotal)})`,
+      d.bytesPerSecond === null ? "-" : `${(d.bytesPerSecond / 1e6).toFixed(1)} MB/s`,
+      d.etaSeconds === null ? "-" : formatDuration(d.etaSeconds),
+      d.owner,
+    ]),
+    new Set(),
+    { flex: 0, dropOrder: [6, 1, 5], width: options.width },
+  );
+  out.push(head!);
+  rows.forEach((row, i) => {
+    const d = list[i]!;
+    out.push(row);
+    if (options.verbose) {
+      const ago = (t: number) => formatDuration((options.now ?? 0) - t);
+      out.push(
+        `  ${d.label} from ${d.repo}@${d.revision} (commit ${
+          d.commit.slice(0, 10)
+        }) to ${d.target}; ` +
+          `started ${ago(d.startedAt)} ago, updated ${ago(d.updatedAt)} ago`,
+      );
+    }
+    if (d.state !== "downloading") {
+      const again = d.resume === null
+        ? ""
+        : `; ${d.state === "failed" ? "to try again" : "to resume"}: ${d.resume}`;
+      out.push(`  ${d.state}: ${d.message ?? "no reason recorded"}${again}`);
+    }
+  });
+  return out;
+}
+
 /**
  * Renders the status report as JSON for scripts.
  *
  * @param report What is running.
- * @returns Pretty JSON text ending with a newline: `{ servers, copies, pruned }`
- *   with snake_case keys.
+ * @returns Pretty JSON text ending with a newline: `{ serves, servers, copies,
+ *   downloads, pruned }` with snake_case keys.
  *
  * @example
  * ```ts
@@ -226,6 +275,28 @@ export function statusJson(report: StatusReport): string {
         state: c.state,
         bytes_done: c.bytesDone,
         bytes_total: c.bytesTotal,
+      })),
+      downloads: (report.downloads ?? []).map((d) => ({
+        id: d.id,
+        label: d.label,
+        repo: d.repo,
+        revision: d.revision,
+        commit: d.commit,
+        file: d.file,
+        tier: d.tier,
+        target: d.target,
+        state: d.state,
+        bytes_done: d.bytesDone,
+        bytes_total: d.bytesTotal,
+        percent: d.percent,
+        bytes_per_second: d.bytesPerSecond === null ? null : Math.round(d.bytesPerSecond),
+        eta_s: d.etaSeconds === null ? null : Math.round(d.etaSeconds),
+        pid: d.pid,
+        owner: d.owner,
+        started_at: d.startedAt,
+        updated_at: d.updatedAt,
+        message: d.message,
+        resume: d.resume,
       })),
       pruned: report.pruned,
     },

@@ -25,6 +25,7 @@ import type { TierInput } from "../core/tiers.ts";
 
 export * from "./pull_plan.ts";
 export * from "./pull_run.ts";
+export * from "./pull_record.ts";
 
 /** Options of {@linkcode pullModel}. */
 export interface PullModelOptions extends PlanPullOptions, ExecutePullOptions {

@@ -16,6 +16,7 @@ import { LlamaPackError } from "../errors.ts";
 import { downloadFile, type DownloadFileResult } from "./download.ts";
 import { hubError, hubFetch, type HubSettings } from "./hub_client.ts";
 import type { PullPlan } from "./pull_plan.ts";
+import type { PullFileRecord, PullRecorder } from "./pull_record.ts";
 
 /** What a running pull reports. */
 export type PullEvent =
@@ -68,6 +69,13 @@ export interface ExecutePullOptions {
   retryDelayMs?: number;
   /** A connection silent this long is retried. @default 60000 */
   stallTimeoutMs?: number;
+  /**
+   * Records each file as it downloads (for `--status`; see
+   * {@linkcode recordPullInStore}): started before anything of the file is
+   * written or requested, so a failure to record stops the pull there.
+   * @default undefined
+   */
+  record?: PullRecorder | undefined;
 }
 
 /** What {@linkcode executePull} did. */
@@ -99,6 +107,7 @@ export interface PullResult {
  * import assert from "node:assert/strict";
  * import { executePull } from "./pull_run.ts";
  * import type { PullPlan } from "./pull_plan.ts";
+import type { PullFileRecord, PullRecorder } from "./pull_record.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   const plan = { label: "o/m", commit: "c", files: [], totalBytes: 0, needBytes: 0, modelPath: "",
@@ -131,7 +140,15 @@ export async function executePull(
     const interval = options.progressIntervalMs ?? 250;
     let before = 0;
     for (const [index, f] of plan.files.entries()) {
-      await ensureDirInside(plan.target.dir, dirname(f.dest));
+      // Recorded before a directory, a temp file or a request: a state disk
+      // that cannot take the row stops the pull with nothing written.
+      const row: PullFileRecord | undefined = options.record?.start(plan, f);
+      try {
+        await ensureDirInside(plan.target.dir, dirname(f.dest));
+      } catch (err) {
+        endRecord(row, "failed", err);
+        throw err;
+      }
       emit({
         type: "file",
         index,
@@ -184,7 +201,10 @@ export async function executePull(
             ...(options.stallTimeoutMs === undefined
               ? {}
               : { stallTimeoutMs: options.stallTimeoutMs }),
-            onProgress: (p) => report(p.phase, p.bytesDone, false),
+            onProgress: (p) => {
+              report(p.phase, p.bytesDone, false);
+              if (p.phase === "download") row?.progress(p.bytesDone);
+            },
             onRetry: (x) =>
               emit({
                 type: "retry",
@@ -196,9 +216,14 @@ export async function executePull(
           },
         );
       } catch (err) {
-        if (options.signal?.aborted) throw err;
-        throw hubError(err, options.hub, { repo: plan.repo, revision: plan.commit, path: f.path });
+        const aborted = options.signal?.aborted ?? false;
+        const out = aborted
+          ? err
+          : hubError(err, options.hub, { repo: plan.repo, revision: plan.commit, path: f.path });
+        endRecord(row, aborted ? "interrupted" : "failed", out);
+        throw out;
       }
+      row?.finish("done", f.size, r.alreadyThere ? "already in place, verified" : null);
       report("download", f.size, true);
       before += f.size;
       results.push({ ...r, role: f.role, repoPath: f.path });
@@ -217,6 +242,28 @@ export async function executePull(
     return { modelPath: plan.modelPath, files: results, fetched, seconds };
   } finally {
     for (const l of locks) await l.release();
+  }
+}
+
+/**
+ * Records how a file's download ended, without hiding why it ended: a state
+ * database that cannot take this write either (a full disk) has already said
+ * so, or the original failure is the one to report.
+ */
+function endRecord(
+  row: PullFileRecord | undefined,
+  state: "failed" | "interrupted",
+  err: unknown,
+): void {
+  try {
+    const why = err instanceof Error ? err.message : String(err);
+    row?.finish(
+      state,
+      undefined,
+      state === "interrupted" ? `stopped (${why}); what was downloaded is kept to resume` : why,
+    );
+  } catch {
+    // The first failure is thrown by the caller.
   }
 }
 

@@ -174,6 +174,31 @@ const MIGRATIONS: readonly Migration[] = [
   FROM ssd_copies c GROUP BY c.model_id;
   DROP TABLE ssd_copies;
   `,
+  // 6: downloads from the Hugging Face hub (--pull, POST /api/models {hf_path}),
+  // one row per file, owned like copy jobs (pid and start time), for --status.
+  `
+  CREATE TABLE downloads (
+    id INTEGER PRIMARY KEY,
+    repo TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    commit_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    repo_path TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    target_path TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('downloading', 'done', 'failed', 'interrupted')),
+    bytes_start INTEGER NOT NULL DEFAULT 0,
+    bytes_done INTEGER NOT NULL DEFAULT 0,
+    bytes_total INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    owner_start TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    pull_args TEXT NOT NULL,
+    message TEXT
+  );
+  CREATE INDEX downloads_target ON downloads(target_path);
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -7,7 +7,7 @@
  *
  * The store is a thin front over one module per table: `uses.ts`,
  * `models.ts` (models, settings and files), `apply_scan.ts`, `servers.ts`,
- * `gguf_cache.ts`, and (through `cache_records.ts`, which it extends)
+ * `gguf_cache.ts`, `serves.ts`, `downloads.ts`, and (through `cache_records.ts`, which it extends)
  * `ssd_units.ts` and `copy_jobs.ts`; the schema and its migrations are in
  * `schema.ts`, statements and transactions in `sql.ts`.
  *
@@ -29,11 +29,13 @@ import { ServerTable } from "./servers.ts";
 import { CacheRecords } from "./cache_records.ts";
 import { GgufCacheTable } from "./gguf_cache.ts";
 import { ServeTable } from "./serves.ts";
+import { DownloadTable } from "./downloads.ts";
 
 export type * from "../core/records.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
 export type { NewUse } from "./uses.ts";
 export type { CopyJobUpdate, NewCopyJob } from "./copy_jobs.ts";
+export type { DownloadUpdate, NewDownload } from "./downloads.ts";
 export { CacheRecords } from "./cache_records.ts";
 export type { ApplyScanOptions, ApplyScanResult } from "./apply_scan.ts";
 
@@ -66,6 +68,8 @@ export class StateStore extends CacheRecords {
   readonly dir: string;
   /** The running `llama-pack --serve` processes. */
   readonly serves: ServeTable;
+  /** The files being downloaded from the Hugging Face hub (`--pull`). */
+  readonly downloads: DownloadTable;
   readonly #sql: Sql;
   readonly #uses: UseTable;
   readonly #models: ModelTable;
@@ -84,6 +88,7 @@ export class StateStore extends CacheRecords {
     this.#servers = new ServerTable(this.#sql);
     this.#ggufCache = new GgufCacheTable(this.#sql);
     this.serves = new ServeTable(this.#sql);
+    this.downloads = new DownloadTable(this.#sql);
   }
 
   /**
