@@ -48,7 +48,8 @@ MANAGING MODELS:
                        --simulate, --pull, --dupes: machine-readable output
   -u, --update         Scan directories and update model index
   --prune              With -u: forget models whose files are gone (stats only)
-  --status, --stat, --st  Show running servers (uptime, memory) and copy jobs
+  --status, --stat, --st  Show running servers (uptime, memory), copy jobs
+                       and downloads (-v: more about each)
   --logs [-f] [-p N]   Show a server's log (-f, --follow keeps printing it)
   --dupes              Models kept more than once (HDD, SSD-only, other tools'
                        stores) and the space one copy each would free; deletes
