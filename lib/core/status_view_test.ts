@@ -97,6 +97,7 @@ Deno.test("statusJson() uses snake_case keys and whole seconds", () => {
       owner: null,
     }],
     copies: [],
+    downloads: [],
     pruned: 0,
   });
 });
