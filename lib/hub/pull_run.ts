@@ -107,7 +107,6 @@ export interface PullResult {
  * import assert from "node:assert/strict";
  * import { executePull } from "./pull_run.ts";
  * import type { PullPlan } from "./pull_plan.ts";
-import type { PullFileRecord, PullRecorder } from "./pull_record.ts";
  * const dir = await Deno.makeTempDir();
  * try {
  *   const plan = { label: "o/m", commit: "c", files: [], totalBytes: 0, needBytes: 0, modelPath: "",
