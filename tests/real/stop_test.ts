@@ -18,7 +18,9 @@ async function holdRequest(port: number): Promise<{ release(): Promise<void> }> 
   const res = await fetch(`http://127.0.0.1:${port}/completion`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    // Random weights emit </s> sooner or later: ignore it, so the request lasts (~70 s).
+    // Random weights emit </s> sooner or later: ignore it, so the request lasts (~70 s; the
+    // server runs with --context-shift, else it stops at the 2048-token context in ~1.5 s on an
+    // idle machine — before the stop lands — and no request is in flight any more).
     body: JSON.stringify({ prompt: "hello", n_predict: 100_000, ignore_eos: true, stream: true }),
     signal: controller.signal,
   });
@@ -71,7 +73,8 @@ realTest(
     await untilItWaited(() =>
       withRealSandbox(real, ["plain"], async (sb) => {
         const port = freePort();
-        assertEquals((await sb.run(["-m", "tiny", "-d", "-p", String(port)])).code, 0);
+        const run = ["-m", "tiny", "-d", "-p", String(port), "--", "--context-shift"];
+        assertEquals((await sb.run(run)).code, 0);
         const pid = withStore(sb, (s) => s.servers()[0]!.pid);
         const held = await holdRequest(port);
         try {
@@ -124,6 +127,8 @@ realTest(
             "tiny",
             "-p",
             String(port),
+            "--",
+            "--context-shift",
           ],
           env: { ...sb.env, ...GRACE },
           clearEnv: true,
