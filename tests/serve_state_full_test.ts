@@ -4,6 +4,7 @@
  * cannot record the server it needs: it gets a clean 5xx error naming the
  * state database, no server is left running unrecorded, `--serve` keeps
  * answering, stops cleanly on SIGTERM, and the HDD tree is never written.
+ * Started on a disk that is already full, it exits 74 on one line.
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
@@ -252,5 +253,51 @@ Deno.test({
       answer = chat(serve, "Gemma2-9B-Q5_K");
       await serve.waitFor("loading Gemma2-9B-Q5_K.gguf from hdd");
     }, { FAKE_LLAMA_LOAD_SECONDS: "1.5" });
+  },
+});
+
+Deno.test({
+  name:
+    "--serve started on a state disk that is already full: one line naming the database, exit 74",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    const sb = await makeSandbox();
+    try {
+      await withTmpfs(sb.state, "size=4m", async () => {
+        await sb.writeConfig({ cache: { auto: false } });
+        await seedModels(sb, [{ id: "Gemma2-9B-Q5_K.gguf", hdd: ["Gemma2-9B-Q5_K.gguf"] }]);
+        const hddBefore = await snapshotTree(sb.hdd);
+        const probe = StateStore.open(sb.state);
+        try {
+          probe.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        } finally {
+          probe.close();
+        }
+        await fillDisk(sb.state);
+        const port = freePort();
+        const child = sb.spawn(["--serve", "--listen", `127.0.0.1:${port}`]);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        const out = await child.output();
+        clearTimeout(timer);
+        const stderr = new TextDecoder().decode(out.stderr);
+        assertEquals(out.code, 74, stderr);
+        assertStringIncludes(
+          stderr,
+          `no space left on the file system holding ${sb.state}: cannot open the state database ${sb.state}/state.db`,
+        );
+        assertEquals(stderr.split("\n").filter((l) => l.startsWith("error:")).length, 1, stderr);
+        assert(!/\n\s+at /.test(stderr) && !stderr.includes("internal error"), stderr);
+        assertEquals(sandboxProcesses(sb.root, []), []);
+        // Nothing answers on the port it was given.
+        const answered = await fetch(`http://127.0.0.1:${port}/health`).then(
+          () => true,
+          () => false,
+        );
+        assertEquals(answered, false);
+        assertEquals(await snapshotTree(sb.hdd), hddBefore, "the HDD tree was written");
+      });
+    } finally {
+      await sb.cleanup();
+    }
   },
 });
