@@ -234,6 +234,9 @@ export function describeEvent(event) {
         : { text: `download of ${d.label} failed: ${d.message}`, level: "error" };
     case "cache_warning":
       return { text: d.message, level: d.active ? "warn" : "info" };
+    case "copy_passed_over":
+      // A stale copy is copied again by the usual rules; a damaged one needs the user.
+      return { text: d.message, level: d.problem === "damaged" ? "error" : "warn" };
     case "scan":
       return {
         text: `scan: ${d.models} models, ${d.added?.length ?? 0} new, ${d.gone?.length ?? 0} gone` +

@@ -1,6 +1,7 @@
 import { assertEquals } from "../../../tests/assert.ts";
 import {
   applyEvent,
+  describeEvent,
   EVENT_LIMIT,
   filterRows,
   initialState,
@@ -81,6 +82,22 @@ Deno.test("store: the recent events list keeps the newest EVENT_LIMIT", () => {
   }
   assertEquals(s.events.length, EVENT_LIMIT);
   assertEquals(s.events[0]?.at, EVENT_LIMIT + 4);
+});
+
+Deno.test("describeEvent(): a passed-over SSD copy is a warning, a damaged one an error", () => {
+  const passed = (problem: string) => ({
+    type: "copy_passed_over",
+    data: {
+      model_name: "a.gguf",
+      problem,
+      message: `not serving the SSD copy of a.gguf: ${problem}`,
+    },
+  });
+  assertEquals(describeEvent(passed("stale")), {
+    text: "not serving the SSD copy of a.gguf: stale",
+    level: "warn",
+  });
+  assertEquals(describeEvent(passed("damaged")).level, "error");
 });
 
 Deno.test("sortRows() and filterRows(): by any column, ties by name; every word must match", () => {
