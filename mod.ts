@@ -53,6 +53,7 @@ export * from "./lib/core/list_json.ts";
 export * from "./lib/core/stores.ts";
 export * from "./lib/core/dupes.ts";
 export * from "./lib/core/cleanup.ts";
+export * from "./lib/core/cleanup_downloads.ts";
 export * from "./lib/stores/store_roots.ts";
 export * from "./lib/stores/store_scan.ts";
 export * from "./lib/stores/store_listing.ts";

@@ -55,9 +55,10 @@ MANAGING MODELS:
                        stores) and the space one copy each would free; deletes
                        nothing
   --verify             With --dupes: hash the copies to confirm they are equal
-  --cleanup            Remove llama-pack's leftovers: partial copies, dead locks
-                       and job records, records of long-gone models, SSD copies
-                       unused for cleanup.unused_days (-n lists; asks unless -y)
+  --cleanup            Remove llama-pack's leftovers: partial copies, downloads
+                       abandoned for cleanup.partial_days, dead locks and job
+                       records, records of long-gone models, SSD copies unused
+                       for cleanup.unused_days (-n lists; asks unless -y)
   --ec --ce --edit-config  Edit, like: vim config_file
                        (Uses $VISUAL or $EDITOR, else vi; validated after)
 SSD CACHE:

@@ -4,10 +4,12 @@
  * and their last use), lets the core decide what may go
  * (`core/cleanup.ts`), lists it with sizes, asks on a terminal, and removes
  * it — each kind through the code that owns it: interrupted copies through
- * `cleanupPartials`, SSD copies through `evictModel` (every safety check of
+ * `cleanupPartials`, abandoned `--pull` downloads through
+ * `removeAbandonedDownload` (only the exact temp file a download row names,
+ * under its pull lock), SSD copies through `evictModel` (every safety check of
  * an eviction applies: only verified copies whose original is intact).
- * Nothing outside the SSD directory and the state directory is touched; an
- * HDD file or a store file is never an item.
+ * Nothing else outside the SSD directory and the state directory is touched;
+ * an HDD model file or a store file is never an item.
  *
  * @module
  */
@@ -26,6 +28,7 @@ import { evictModel } from "../cache/evict_model.ts";
 import { ownerAlive } from "../cache/copy_jobs.ts";
 import { acquireLock, isLocked } from "../cache/lock.ts";
 import { cleanupPartials, PARTIAL_DIR } from "../cache/partials.ts";
+import { downloadLeftovers, removeAbandonedDownload } from "../hub/abandoned_downloads.ts";
 import { pruneServers } from "../server/records.ts";
 import { readProcessIdentity } from "../server/process_identity.ts";
 import { forgetModels, removeCopyJobs } from "../state/forget.ts";
@@ -122,12 +125,24 @@ async function apply(
   ctx: CommandContext,
   items: readonly CleanupItem[],
   ssdPath: string,
+  partialDays: number,
 ): Promise<{ freed: number; kept: string[] }> {
   const store = ctx.state();
   let freed = 0;
   const kept: string[] = [];
   if (items.some((i) => i.kind === "partial")) {
     for (const r of await cleanupPartials(ssdPath)) freed += r.bytes;
+  }
+  for (const i of items.filter((i) => i.kind === "download")) {
+    const r = await removeAbandonedDownload(
+      store.downloads,
+      ctx.stateDir,
+      Number(i.target),
+      partialDays,
+      ctx.now(),
+    );
+    if (r.removed) freed += r.bytes;
+    else kept.push(`${i.label}: ${r.why}`);
   }
   for (const i of items.filter((i) => i.kind === "lock")) {
     // Taken before it is removed, so a process starting to use it meanwhile wins.
@@ -172,6 +187,7 @@ export async function cleanupCommand(ctx: CommandContext): Promise<number> {
   const facts: CleanupFacts = {
     ...(await fileFacts(config.ssd_path, ctx.stateDir)),
     ...recordFacts(store, index, inUse, now),
+    downloads: await downloadLeftovers(store.downloads, ctx.stateDir),
   };
   const items = planCleanup(facts, config.cleanup, now);
   ctx.out(renderCleanup(items, { dryRun }));
@@ -188,7 +204,12 @@ export async function cleanupCommand(ctx: CommandContext): Promise<number> {
       return 0;
     }
   }
-  const { freed, kept } = await apply(ctx, items, config.ssd_path);
+  const { freed, kept } = await apply(
+    ctx,
+    items,
+    config.ssd_path,
+    config.cleanup.partial_days,
+  );
   for (const k of kept) ctx.err(`kept ${k}\n`);
   ctx.out(
     `Removed ${items.length - kept.length} of ${items.length}; freed ${formatSize(freed)}.\n`,

@@ -103,7 +103,7 @@ export interface Config {
    * @default all true
    */
   stores: Record<StoreKind, StoreSetting>;
-  /** The ages `--cleanup` goes by. @default forget_after_days 90, unused_days 30 */
+  /** The ages `--cleanup` goes by. @default forget_after_days 90, unused_days 30, partial_days 7 */
   cleanup: CleanupSettings;
   /** Short names for models: alias → a model name, resolved like `-m`. @default {} */
   aliases: Record<string, string>;
@@ -190,10 +190,12 @@ export function defaultConfigText(env: Env): string {
   },
 
   // What --cleanup removes: records of models whose files have been gone this
-  // many days, and verified SSD copies unused this many days.
+  // many days, verified SSD copies unused this many days, and the hidden temp
+  // files of --pull downloads abandoned this many days.
   "cleanup": {
     "forget_after_days": 90,
-    "unused_days": 30
+    "unused_days": 30,
+    "partial_days": 7
   },
 
   // Short names for models, used by -m and by --serve clients: "alias": "model".

@@ -10,6 +10,7 @@ import type { JsoncNode as Node } from "./jsonc.ts";
 import { type Env, expandHome } from "./paths.ts";
 import { STORE_KINDS, type StoreKind } from "../core/stores.ts";
 import type { CleanupSettings } from "../core/cleanup.ts";
+import { DEFAULT_PARTIAL_DAYS } from "../core/cleanup_downloads.ts";
 import type { StoreSetting } from "./config.ts";
 
 /** The checks `parse.ts` lends a section reader. */
@@ -107,7 +108,8 @@ export function readStores(
 /**
  * Reads `cleanup`: the days after which `--cleanup` forgets a gone model's
  * record (`forget_after_days`, default 90) and removes an unused verified SSD
- * copy (`unused_days`, default 30).
+ * copy (`unused_days`, default 30) and an abandoned download's temp file
+ * (`partial_days`, default 7).
  *
  * @param node The `cleanup` value, if present.
  * @param r The parser's checks.
@@ -122,14 +124,19 @@ export function readStores(
  * ```
  */
 export function readCleanup(node: Node | undefined, r: SectionReader): CleanupSettings {
-  const out: CleanupSettings = { forget_after_days: 90, unused_days: 30 };
+  const out: CleanupSettings = {
+    forget_after_days: 90,
+    unused_days: 30,
+    partial_days: DEFAULT_PARTIAL_DAYS,
+  };
   if (!node) return out;
   if (node.type !== "object") {
     r.add("error", node, "cleanup", `must be an object, got ${describe(node)}`);
     return out;
   }
-  r.checkUnknown(node, ["forget_after_days", "unused_days"], "cleanup.");
+  r.checkUnknown(node, ["forget_after_days", "unused_days", "partial_days"], "cleanup.");
   out.forget_after_days = r.num(node, "forget_after_days", "cleanup.", 90, { above: 0 })!;
   out.unused_days = r.num(node, "unused_days", "cleanup.", 30, { above: 0 })!;
+  out.partial_days = r.num(node, "partial_days", "cleanup.", DEFAULT_PARTIAL_DAYS, { above: 0 })!;
   return out;
 }

@@ -172,7 +172,7 @@ Deno.test("parseConfig() reads stores and cleanup, and reports their problems at
     lmstudio: "/home/ann/lms",
     ollama: true,
   });
-  assertEquals(ok.config?.cleanup, { forget_after_days: 90, unused_days: 14 });
+  assertEquals(ok.config?.cleanup, { forget_after_days: 90, unused_days: 14, partial_days: 7 });
   assertEquals(ok.problems.map((p) => `${p.severity} ${p.key}`), ["warning stores.lmstudio"]);
 
   const bad = parseConfig(

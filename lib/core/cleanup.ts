@@ -4,6 +4,8 @@
  *
  * - **partial** — a temp file or sidecar of an interrupted copy in the SSD's
  *   `.llama-pack-partial/` whose copy is not running;
+ * - **download** — the hidden temp file of a `--pull` download abandoned for
+ *   `cleanup.partial_days`, and its record (`core/cleanup_downloads.ts`);
  * - **lock** — a lock file no process holds;
  * - **job** — a copy-job record whose copier is gone (died, or finished more
  *   than a day ago);
@@ -18,16 +20,17 @@
  * @module
  */
 
+import { type DownloadLeftover, planDownloadCleanup } from "./cleanup_downloads.ts";
 import { formatSize } from "./units.ts";
 
 /** The kinds of leftovers, in the order they are listed and removed. */
-export type CleanupKind = "partial" | "lock" | "job" | "stats" | "copy";
+export type CleanupKind = "partial" | "download" | "lock" | "job" | "stats" | "copy";
 
 /** One thing `--cleanup` removes. */
 export interface CleanupItem {
   /** What kind of leftover. */
   kind: CleanupKind;
-  /** A path (partial, lock), a job id, or a model id (stats, copy). */
+  /** A path (partial, lock), a job or download row id, or a model id (stats, copy). */
   target: string;
   /** What to show: a path, or a model's name. */
   label: string;
@@ -41,6 +44,8 @@ export interface CleanupItem {
 export interface CleanupFacts {
   /** Files in the SSD's partial directory, and whether their copy is running. */
   partials: readonly { path: string; bytes: number; busy: boolean }[];
+  /** Download rows and what is on disk for them; none when omitted. */
+  downloads?: readonly DownloadLeftover[];
   /** Lock files, and whether a process holds them. */
   locks: readonly { path: string; held: boolean }[];
   /** Copy-job records. */
@@ -73,18 +78,27 @@ export interface CleanupFacts {
   }[];
 }
 
-/** The two ages of the config's `cleanup` section. */
+/** The ages of the config's `cleanup` section. */
 export interface CleanupSettings {
   /** Days after which a gone model's record is forgotten. */
   forget_after_days: number;
   /** Days without use after which a verified SSD copy goes. */
   unused_days: number;
+  /** Days after which an abandoned download's temp file goes. */
+  partial_days: number;
 }
 
 /** Finished copy jobs stay this long, so `--status` can still tell about a failure. */
 const FINISHED_JOB_SECONDS = 86400;
 
-const KIND_ORDER: readonly CleanupKind[] = ["partial", "lock", "job", "stats", "copy"];
+const KIND_ORDER: readonly CleanupKind[] = [
+  "partial",
+  "download",
+  "lock",
+  "job",
+  "stats",
+  "copy",
+];
 
 function days(seconds: number): string {
   const d = Math.floor(seconds / 86400);
@@ -107,7 +121,8 @@ function days(seconds: number): string {
  *   pinned: false, inUse: false, lastUse: 0, copiedAt: 0 };
  * const facts = { partials: [], locks: [], jobs: [], goneModels: [],
  *   ssdCopies: [copy, { ...copy, id: "p", pinned: true }] };
- * const items = planCleanup(facts, { forget_after_days: 90, unused_days: 30 }, 40 * 86400);
+ * const items = planCleanup(facts, { forget_after_days: 90, unused_days: 30, partial_days: 7 },
+ *   40 * 86400);
  * assert.deepEqual(items.map((i) => i.target), ["m"]);
  * ```
  */
@@ -127,6 +142,7 @@ export function planCleanup(
       reason: "left by an interrupted copy",
     });
   }
+  items.push(...planDownloadCleanup(facts.downloads ?? [], settings.partial_days, now));
   for (const l of facts.locks) {
     if (l.held) continue;
     items.push({
@@ -190,6 +206,7 @@ export function planCleanup(
 
 const HEADINGS: Readonly<Record<CleanupKind, string>> = {
   partial: "Leftovers of interrupted copies (SSD)",
+  download: "Leftovers of abandoned downloads (--pull)",
   lock: "Lock files nobody holds",
   job: "Copy-job records",
   stats: "Records of models whose files are gone",

@@ -3,7 +3,7 @@ import { type CleanupFacts, planCleanup, renderCleanup } from "./cleanup.ts";
 
 const DAY = 86400;
 const NOW = 1000 * DAY;
-const SETTINGS = { forget_after_days: 90, unused_days: 30 };
+const SETTINGS = { forget_after_days: 90, unused_days: 30, partial_days: 7 };
 const copy = (id: string, more: Partial<CleanupFacts["ssdCopies"][number]> = {}) => ({
   id,
   name: `${id}.gguf`,

@@ -270,6 +270,12 @@ export interface DownloadRow {
   pull_args: string;
   /** Why it failed, or what it did. */
   message: string | null;
+  /**
+   * The expected hash the hidden temp file is named after (sha256, or the git
+   * blob id); `null` on rows written before schema 7 (their temp file is not
+   * known for sure, so `--cleanup` leaves it).
+   */
+  content_hash?: string | null;
 }
 
 /** A process that owns something (a copy job, a copy in progress): its pid and start time. */

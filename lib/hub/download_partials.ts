@@ -7,6 +7,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { lstatOrUndefined } from "../cache/fs_checks.ts";
 import { osReason } from "../cache/os_errors.ts";
@@ -39,6 +40,27 @@ export function partialPathFor(
 ): string {
   const id = (source.sha256 ?? source.gitOid ?? "").slice(0, 16) || "nohash";
   return join(dirname(dest), `.${basename(dest)}.${id}${TEMP_SUFFIX}`);
+}
+
+/**
+ * The lock a pull holds on a destination file while it downloads it (in the
+ * state directory's `locks/`); `--cleanup` takes it before removing that
+ * file's temp file, so it never races a pull starting meanwhile.
+ *
+ * @param stateDir The state directory.
+ * @param dest The final path.
+ * @returns The lock file's path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pullLockPath } from "./download_partials.ts";
+ * assert.match(pullLockPath("/state", "/hdd/o/m/m.gguf"), /^\/state\/locks\/pull-[0-9a-f]{20}\.lock$/);
+ * ```
+ */
+export function pullLockPath(stateDir: string, dest: string): string {
+  const key = createHash("sha1").update(dest).digest("hex").slice(0, 20);
+  return join(stateDir, "locks", `pull-${key}.lock`);
 }
 
 /**

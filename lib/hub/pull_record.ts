@@ -117,6 +117,8 @@ export function recordPullInStore(
         target_path: file.dest,
         bytes_start: from,
         bytes_total: file.size,
+        // What the hidden temp file is named after (`partialPathFor`), for --cleanup.
+        content_hash: file.sha256 ?? file.gitOid ?? null,
         pullArgs: options.pullArgs,
         owner,
         now: started,

@@ -7,13 +7,13 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { isInside } from "../cache/fs_checks.ts";
 import { acquireLock, type FileLock, readLockInfo } from "../cache/lock.ts";
 import { speedOf, type SpeedSample } from "../core/pull_room.ts";
 import { LlamaPackError } from "../errors.ts";
 import { downloadFile, type DownloadFileResult } from "./download.ts";
+import { pullLockPath } from "./download_partials.ts";
 import { hubError, hubFetch, type HubSettings } from "./hub_client.ts";
 import type { PullPlan } from "./pull_plan.ts";
 import type { PullFileRecord, PullRecorder } from "./pull_record.ts";
@@ -271,8 +271,7 @@ async function lockFiles(plan: PullPlan, stateDir: string): Promise<FileLock[]> 
   const locks: FileLock[] = [];
   try {
     for (const f of [...plan.files].sort((a, b) => a.dest.localeCompare(b.dest))) {
-      const key = createHash("sha1").update(f.dest).digest("hex").slice(0, 20);
-      const path = join(stateDir, "locks", `pull-${key}.lock`);
+      const path = pullLockPath(stateDir, f.dest);
       const lock = await acquireLock(path, {
         wait: false,
         removeOnRelease: true,

@@ -29,6 +29,7 @@ export type NewDownload =
     | "bytes_start"
     | "bytes_total"
   >
+  & Partial<Pick<DownloadRow, "content_hash">>
   & {
     /** The `llama-pack` arguments that pull the same files again. */
     pullArgs: readonly string[];
@@ -100,8 +101,8 @@ export class DownloadTable {
       return this.#sql.run(
         `INSERT INTO downloads (repo, revision, commit_id, label, repo_path, tier, target_path,
           state, bytes_start, bytes_done, bytes_total, pid, owner_start, started_at, updated_at,
-          pull_args)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'downloading', ?, ?, ?, ?, ?, ?, ?, ?)`,
+          pull_args, content_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'downloading', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         row.repo,
         row.revision,
         row.commit_id,
@@ -117,6 +118,7 @@ export class DownloadTable {
         row.now,
         row.now,
         JSON.stringify(row.pullArgs),
+        row.content_hash ?? null,
       ).lastInsertRowid;
     });
   }
@@ -149,5 +151,26 @@ export class DownloadTable {
   all(states?: readonly DownloadRow["state"][]): DownloadRow[] {
     const rows = this.#sql.all<DownloadRow>("SELECT * FROM downloads ORDER BY id");
     return states ? rows.filter((r) => states.includes(r.state)) : rows;
+  }
+
+  /**
+   * One row.
+   *
+   * @param id The row.
+   * @returns It, or `undefined` when there is none.
+   */
+  get(id: number): DownloadRow | undefined {
+    return this.#sql.get<DownloadRow>("SELECT * FROM downloads WHERE id = ?", id);
+  }
+
+  /**
+   * Removes rows (`--cleanup`, once their temp file is gone).
+   *
+   * @param ids The rows.
+   */
+  remove(ids: readonly number[]): void {
+    this.#sql.tx(() => {
+      for (const id of ids) this.#sql.run("DELETE FROM downloads WHERE id = ?", id);
+    });
   }
 }

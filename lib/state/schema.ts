@@ -199,6 +199,12 @@ const MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX downloads_target ON downloads(target_path);
   `,
+  // 7: the hash a download's hidden temp file is named after (its sha256, or
+  // its git blob id), so --cleanup finds exactly that file of an abandoned
+  // download; NULL on rows written before.
+  `
+  ALTER TABLE downloads ADD COLUMN content_hash TEXT;
+  `,
 ];
 
 /** The schema version this build writes. */
