@@ -6,6 +6,7 @@ import { LlamaPackError } from "../errors.ts";
 import { StateStore } from "../state/store.ts";
 import { executePull, planPull, type PullTarget } from "./pull.ts";
 import { type PullRecorder, recordPullInStore } from "./pull_record.ts";
+import { partialPathFor } from "./download_partials.ts";
 
 const MB = 1_000_000;
 const Q8 = randomBytes(6 * MB, 8);
@@ -208,5 +209,9 @@ Deno.test("an aborted pull is recorded as interrupted, with what arrived", async
     assertEquals(row!.state, "interrupted");
     assert(row!.bytes_done > 0 && row!.bytes_done < Q8.length, String(row!.bytes_done));
     assertEquals(row!.message, "stopped (interrupted); what was downloaded is kept to resume");
+    // The hash the temp file is named after, so --cleanup finds exactly that file.
+    assertEquals(row!.content_hash, sha(Q8));
+    const part = await Deno.lstat(partialPathFor(row!.target_path, { sha256: row!.content_hash! }));
+    assert(part.isFile && part.size >= row!.bytes_done, String(part.size));
   });
 });

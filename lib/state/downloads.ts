@@ -12,7 +12,11 @@ import type { SQLInputValue } from "node:sqlite";
 import type { DownloadRow, ProcessOwner } from "../core/records.ts";
 import type { Sql } from "./sql.ts";
 
-/** Finished rows (done, failed) older than this are removed when a new download starts. */
+/**
+ * Done rows older than this are removed when a new download starts. Failed
+ * rows stay (`--status` shows them a day): their temp file may be kept, and
+ * `--cleanup` removes both after `cleanup.partial_days`.
+ */
 export const FINISHED_DOWNLOAD_SECONDS = 86400;
 
 /** A file about to be downloaded. */
@@ -85,7 +89,7 @@ export class DownloadTable {
    * Records a file as downloading, owned by `row.owner` from this very
    * statement on, in one transaction with the removal of the earlier rows of
    * the same final path (the caller holds that file's download lock, so none
-   * of them is live) and of finished rows older than
+   * of them is live) and of done rows older than
    * {@linkcode FINISHED_DOWNLOAD_SECONDS}.
    *
    * @param row The file, where it goes, its size, the owner and the time.
@@ -94,7 +98,7 @@ export class DownloadTable {
   start(row: NewDownload): number {
     return this.#sql.tx(() => {
       this.#sql.run(
-        "DELETE FROM downloads WHERE target_path = ? OR (state IN ('done', 'failed') AND updated_at < ?)",
+        "DELETE FROM downloads WHERE target_path = ? OR (state = 'done' AND updated_at < ?)",
         row.target_path,
         row.now - FINISHED_DOWNLOAD_SECONDS,
       );
