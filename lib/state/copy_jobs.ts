@@ -8,9 +8,8 @@
  * @module
  */
 
-import type { SQLInputValue } from "node:sqlite";
 import type { CopyJobRow, ProcessOwner } from "../core/records.ts";
-import type { Sql } from "./sql.ts";
+import { progressSets, type Sql } from "./sql.ts";
 
 /** A copy job to queue. */
 export interface NewCopyJob {
@@ -90,14 +89,7 @@ export class CopyJobTable {
    * @param fields What changed.
    */
   updateCopyJob(id: number, fields: CopyJobUpdate): void {
-    const sets: string[] = ["updated_at = ?"];
-    const params: SQLInputValue[] = [fields.now];
-    for (const k of ["state", "bytes_done", "message"] as const) {
-      if (fields[k] !== undefined) {
-        sets.push(`${k} = ?`);
-        params.push(fields[k] as SQLInputValue);
-      }
-    }
+    const { sets, params } = progressSets(fields.now, fields);
     if (fields.owner !== undefined) {
       sets.push("pid = ?", "owner_start = ?");
       params.push(fields.owner.pid, String(fields.owner.startTime));

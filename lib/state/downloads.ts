@@ -8,9 +8,8 @@
  * @module
  */
 
-import type { SQLInputValue } from "node:sqlite";
 import type { DownloadRow, ProcessOwner } from "../core/records.ts";
-import type { Sql } from "./sql.ts";
+import { progressSets, type Sql } from "./sql.ts";
 
 /**
  * Done rows older than this are removed when a new download starts. Failed
@@ -134,14 +133,7 @@ export class DownloadTable {
    * @param fields What changed.
    */
   update(id: number, fields: DownloadUpdate): void {
-    const sets: string[] = ["updated_at = ?"];
-    const params: SQLInputValue[] = [fields.now];
-    for (const k of ["state", "bytes_done", "message"] as const) {
-      if (fields[k] !== undefined) {
-        sets.push(`${k} = ?`);
-        params.push(fields[k] as SQLInputValue);
-      }
-    }
+    const { sets, params } = progressSets(fields.now, fields);
     params.push(id);
     this.#sql.run(`UPDATE downloads SET ${sets.join(", ")} WHERE id = ?`, ...params);
   }

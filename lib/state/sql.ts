@@ -155,3 +155,36 @@ export class Sql {
     }
   }
 }
+
+/**
+ * The `SET` part of a progress update shared by the copy-job and download
+ * tables: `updated_at` always, then each of `state`, `bytes_done` and
+ * `message` that is given.
+ *
+ * @param now The moment, unix seconds.
+ * @param fields The columns that changed (`undefined`: unchanged).
+ * @returns The assignments and their parameters, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { progressSets } from "./sql.ts";
+ * const { sets, params } = progressSets(5, { state: "done", message: "ok" });
+ * assert.equal(sets.join(", "), "updated_at = ?, state = ?, message = ?");
+ * assert.deepEqual(params, [5, "done", "ok"]);
+ * ```
+ */
+export function progressSets(
+  now: number,
+  fields: { state?: string; bytes_done?: number; message?: string | null },
+): { sets: string[]; params: SQLInputValue[] } {
+  const sets: string[] = ["updated_at = ?"];
+  const params: SQLInputValue[] = [now];
+  for (const k of ["state", "bytes_done", "message"] as const) {
+    if (fields[k] !== undefined) {
+      sets.push(`${k} = ?`);
+      params.push(fields[k]);
+    }
+  }
+  return { sets, params };
+}
