@@ -82,7 +82,9 @@ export function displayUrl(url: string): string {
 }
 
 /**
- * `fetch`, also for `http+unix://` URLs (HTTP over the UNIX socket).
+ * `fetch`, also for `http+unix://` URLs (HTTP over the UNIX socket). Either
+ * way the connection is closed after the answer (`Connection: close`), so
+ * llama-pack's own probes never linger as a server's clients.
  *
  * @param url An `http://` or `http+unix://` URL.
  * @param init Request options (e.g. `signal`).
@@ -102,7 +104,13 @@ export function displayUrl(url: string): string {
  */
 export async function fetchServer(url: string, init: RequestInit = {}): Promise<Response> {
   const m = /^http\+unix:\/\/([^/]*)(.*)$/.exec(url);
-  if (!m) return await fetch(url, init);
+  if (!m) {
+    // Like the socket requests below, close the connection after the answer: an idle
+    // kept-alive probe would hold a stopping llama-server open and count as its client.
+    const headers = new Headers(init.headers);
+    if (!headers.has("connection")) headers.set("connection", "close");
+    return await fetch(url, { ...init, headers });
+  }
   return await unixRequest(decodeURIComponent(m[1]!), m[2] || "/", init);
 }
 
