@@ -35,6 +35,17 @@ function sandboxProcesses(root: string, except: number[]): number[] {
   return out;
 }
 
+/** Fills the state directory's disk, the write-ahead log emptied first: the next write needs new blocks. */
+async function fillStateDisk(state: string): Promise<void> {
+  const probe = StateStore.open(state);
+  try {
+    probe.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    probe.close();
+  }
+  await fillDisk(state);
+}
+
 const chat = (serve: RunningServe, model: string) =>
   fetch(`${serve.url}/v1/chat/completions`, {
     method: "POST",
@@ -76,14 +87,7 @@ async function withFullServe(
         await log.waitFor((e) => e.type === "cache_stats");
         await log.close();
         await before(serve);
-        // An empty write-ahead log: the next write needs new blocks.
-        const probe = StateStore.open(sb.state);
-        try {
-          probe.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        } finally {
-          probe.close();
-        }
-        await fillDisk(sb.state);
+        await fillStateDisk(sb.state);
         await fn(sb, serve);
       } finally {
         await serve?.stop();
@@ -267,13 +271,7 @@ Deno.test({
         await sb.writeConfig({ cache: { auto: false } });
         await seedModels(sb, [{ id: "Gemma2-9B-Q5_K.gguf", hdd: ["Gemma2-9B-Q5_K.gguf"] }]);
         const hddBefore = await snapshotTree(sb.hdd);
-        const probe = StateStore.open(sb.state);
-        try {
-          probe.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        } finally {
-          probe.close();
-        }
-        await fillDisk(sb.state);
+        await fillStateDisk(sb.state);
         const port = freePort();
         const child = sb.spawn(["--serve", "--listen", `127.0.0.1:${port}`]);
         const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
